@@ -1,0 +1,8 @@
+/* collectors.c — registers this library's decoders with the engine. */
+#include "collectors/collectors.h"
+
+#include "engine/registry.h"
+
+void vg_collectors_register(void)
+{
+}

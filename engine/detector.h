@@ -1,0 +1,71 @@
+/* detector.h — what looks at events and raises alerts: built-in checks, Sigma rules,
+ * correlation rules, statistical models.
+ *
+ * A detector is a const table of callbacks, registered once (vg_register_detector), and
+ * instantiated from its own section of the config. The pipeline calls on_event() for every
+ * decoded event in input order, with the event-time clock in ctx: ctx->watermark is the
+ * time up to which all events are believed to have arrived (the largest event time seen,
+ * less the allowed lateness). Detectors never read the wall clock; they close buckets and
+ * windows when the watermark passes them, which is what makes replays deterministic.
+ *
+ * An event older than the watermark is "late" (ctx->late): stateless checks still judge
+ * it, stateful ones (windows, baselines) ignore it, and the pipeline counts it.
+ */
+#ifndef VG_DETECTOR_H
+#define VG_DETECTOR_H
+
+#include "engine/alert.h"
+#include "engine/config.h"
+#include "engine/event.h"
+
+typedef struct VgAlertStage VgAlertStage;
+
+/* Optional observer for `vigil explain` and `vigil test-rules`: what each detector
+ * concluded about the current event. Any callback may be NULL. */
+typedef struct {
+    void *user;
+    /* A rule matched; selections are the names of the detection identifiers that were true. */
+    void (*rule_match)(void *user, const char *rule_id, const char *title,
+                       const char *const *selections, int n_selections);
+    /* A model saw the event in a bucket; key is printable (token_id, never a raw token). */
+    void (*model_obs)(void *user, const char *model, const char *key, int64_t bucket_start_ms,
+                      double observed, double expected, double score);
+    /* An alert was raised (its event.id). */
+    void (*alert)(void *user, const char *event_id);
+} VgTrace;
+
+typedef struct {
+    VgAlertStage *alerts; /* where vg_alert_emit() sends alerts */
+    VgArena *arena;       /* scratch, reset after each batch */
+    int64_t watermark;    /* event-time clock, ms */
+    bool late;            /* the current event is older than the watermark */
+    const VgTrace *trace; /* NULL unless explaining */
+    const char *token_key; /* HMAC key for token ids (to print keys in traces) */
+    size_t token_key_len;
+} VgDetectCtx;
+
+typedef struct VgDetector VgDetector;
+
+typedef struct VgDetectorOps {
+    const char *name;    /* also the config section it reads, e.g. "models", "rules" */
+    const char *summary; /* one line for docs */
+    /* Creates the detector from its config section (NULL: defaults). Returns NULL and sets
+     * err on a configuration error. */
+    VgDetector *(*create)(const struct VgDetectorOps *ops, const VgConfNode *section,
+                          GError **err);
+    void (*on_event)(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx);
+    /* The clock moved without events (idle input); close what is due. May be NULL. */
+    void (*on_watermark)(VgDetector *d, VgDetectCtx *ctx);
+    /* End of a finite input: close every open bucket and window. May be NULL. */
+    void (*finish)(VgDetector *d, VgDetectCtx *ctx);
+    void (*destroy)(VgDetector *d);
+} VgDetectorOps;
+
+struct VgDetector {
+    const VgDetectorOps *ops;
+};
+
+/* Raises an alert (see alert.h). The alert's views need only live for the call. */
+void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a);
+
+#endif

@@ -1,0 +1,59 @@
+/* registry.c — see registry.h. Fixed small arrays: there are a handful of each kind. */
+#include "engine/registry.h"
+
+#define MAX_OPS 32
+
+static const VgDecoderOps *decoders[MAX_OPS + 1];
+static const VgDetectorOps *detectors[MAX_OPS + 1];
+static const VgSinkOps *sinks[MAX_OPS + 1];
+
+static void add(const void **arr, const void *ops)
+{
+    int i = 0;
+    while (arr[i] && arr[i] != ops)
+        i++;
+    g_assert(i < MAX_OPS);
+    arr[i] = ops;
+}
+
+void vg_register_decoder(const VgDecoderOps *ops)
+{
+    add((const void **)decoders, ops);
+}
+void vg_register_detector(const VgDetectorOps *ops)
+{
+    add((const void **)detectors, ops);
+}
+void vg_register_sink(const VgSinkOps *ops)
+{
+    add((const void **)sinks, ops);
+}
+
+const VgDecoderOps *vg_find_decoder(const char *name)
+{
+    for (int i = 0; decoders[i]; i++)
+        if (!strcmp(decoders[i]->name, name))
+            return decoders[i];
+    return NULL;
+}
+
+const VgSinkOps *vg_find_sink(const char *name)
+{
+    for (int i = 0; sinks[i]; i++)
+        if (!strcmp(sinks[i]->name, name))
+            return sinks[i];
+    return NULL;
+}
+
+const VgDecoderOps *const *vg_decoders(void)
+{
+    return decoders;
+}
+const VgDetectorOps *const *vg_detectors(void)
+{
+    return detectors;
+}
+const VgSinkOps *const *vg_sinks(void)
+{
+    return sinks;
+}

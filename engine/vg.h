@@ -1,0 +1,72 @@
+/* vg.h — the few types every part of vigil shares.
+ *
+ * VgStr is a view: a pointer and a length into bytes that someone else owns (the read
+ * buffer of a batch, a per-worker arena, a rule). Views are how an event carries its
+ * fields without copying them; whoever holds a view must not outlive its owner, which for
+ * events means: not past the batch.
+ *
+ * Errors: functions return 0 (VG_OK) on success and a negative VG_E* code on failure.
+ * Messages for people (config and rule errors with file, line and reason) travel in a
+ * GError in the VG_ERROR domain.
+ */
+#ifndef VG_H
+#define VG_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    const char *p; /* NULL means absent; a present empty string has p != NULL, len 0 */
+    uint32_t len;
+} VgStr;
+
+#define VG_STR_NULL ((VgStr){NULL, 0})
+#define VG_STR_LIT(s) ((VgStr){(s), (uint32_t)(sizeof(s) - 1)})
+
+static inline VgStr vg_str(const char *p, size_t len)
+{
+    return (VgStr){p, (uint32_t)len};
+}
+static inline VgStr vg_cstr(const char *s)
+{
+    return s ? (VgStr){s, (uint32_t)strlen(s)} : VG_STR_NULL;
+}
+static inline bool vg_str_present(VgStr s)
+{
+    return s.p != NULL;
+}
+static inline bool vg_str_eq(VgStr a, VgStr b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+static inline bool vg_str_eq_c(VgStr a, const char *c)
+{
+    return vg_str_eq(a, vg_cstr(c));
+}
+
+enum {
+    VG_OK = 0,
+    VG_EINVAL = -1,  /* bad argument or input */
+    VG_EIO = -2,     /* I/O error (errno tells more) */
+    VG_EFULL = -3,   /* a bounded resource is full: apply back-pressure */
+    VG_EAGAIN = -4,  /* nothing now, try later */
+    VG_ENOENT = -5,  /* no such thing */
+    VG_EOF = -6,     /* end of input */
+    VG_ECONFIG = -7, /* configuration or rule error (see the GError) */
+};
+
+#define VG_ERROR (vg_error_quark())
+GQuark vg_error_quark(void);
+
+/* 64-bit hash of bytes (wyhash-style mixing); stable across runs and machines, so it may
+ * be used for sharding and for deterministic ids. */
+uint64_t vg_hash64(const void *p, size_t len, uint64_t seed);
+
+#define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define VG_LIKELY(x) __builtin_expect(!!(x), 1)
+#define VG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#endif
