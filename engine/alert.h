@@ -47,6 +47,9 @@ typedef struct {
     const char *entity_type;
     VgStr token; /* raw credential; hashed to token_id before anything leaves the engine */
     VgStr client_ip, endpoint, user;
+    /* token_id (16 hex) already computed by a detector that keeps no raw token (models);
+     * used when token is absent. */
+    VgStr token_id;
 
     /* the request that triggered it (for single-event rules), optional */
     VgStr method, path, query, host;
@@ -66,3 +69,4 @@ typedef struct {
 void vg_token_id(const char *key, size_t key_len, VgStr token, char out[17]);
 
 #endif
+

@@ -657,3 +657,53 @@ void vg_conf_dump(const VgConfOption *opts, const void *base, GString *out, int 
         }
     }
 }
+
+VgConfNode *vg_conf_new_map(const char *origin)
+{
+    yaml_mark_t m = {0, 0, 0};
+    return node_new(VG_NODE_MAP, intern_file(origin), &m);
+}
+
+static VgConfNode *new_scalar(const char *origin, const char *v)
+{
+    yaml_mark_t m = {0, 0, 0};
+    VgConfNode *n = node_new(VG_NODE_SCALAR, intern_file(origin), &m);
+    n->value = g_strdup(v);
+    n->quoted = true;
+    return n;
+}
+
+void vg_conf_override_list(VgConfNode *root, const char *section, const char *key,
+                           const char *const *values)
+{
+    const char *origin = "command line";
+    g_return_if_fail(root && root->kind == VG_NODE_MAP);
+    VgConfNode *sec = (VgConfNode *)vg_conf_get(root, section);
+    if (!sec || sec->kind != VG_NODE_MAP) {
+        VgConfNode *m = vg_conf_new_map(origin);
+        if (sec) { /* a null or scalar section: replace it */
+            for (guint i = 0; i < root->items->len; i++)
+                if (root->items->pdata[i] == sec) {
+                    vg_conf_node_free(sec);
+                    root->items->pdata[i] = m;
+                }
+        } else {
+            g_ptr_array_add(root->keys, new_scalar(origin, section));
+            g_ptr_array_add(root->items, m);
+        }
+        sec = m;
+    }
+    yaml_mark_t mk = {0, 0, 0};
+    VgConfNode *list = node_new(VG_NODE_SEQ, intern_file(origin), &mk);
+    for (const char *const *v = values; v && *v; v++)
+        g_ptr_array_add(list->items, new_scalar(origin, *v));
+    for (guint i = 0; i < sec->keys->len; i++) {
+        if (!strcmp(((VgConfNode *)sec->keys->pdata[i])->value, key)) {
+            vg_conf_node_free(sec->items->pdata[i]);
+            sec->items->pdata[i] = list;
+            return;
+        }
+    }
+    g_ptr_array_add(sec->keys, new_scalar(origin, key));
+    g_ptr_array_add(sec->items, list);
+}

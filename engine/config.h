@@ -39,6 +39,14 @@ void vg_conf_node_free(VgConfNode *n);
  * a syntax error. An empty document is an empty map. */
 GPtrArray *vg_conf_load_documents(const char *text, size_t len, const char *name, GError **err);
 
+/* Sets root.section.key to a list of values (creating the section; replacing the key), as
+ * if the file had said so; used for command-line overrides. Nodes are marked as coming
+ * from "command line". root must be a map. */
+void vg_conf_override_list(VgConfNode *root, const char *section, const char *key,
+                           const char *const *values);
+/* Creates an empty map node (a root for configs built in code). */
+VgConfNode *vg_conf_new_map(const char *origin);
+
 /* Map look-up: the value node for key, or NULL. */
 const VgConfNode *vg_conf_get(const VgConfNode *map, const char *key);
 /* True for a scalar meaning null (~, null, empty, unquoted). */

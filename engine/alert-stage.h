@@ -1,0 +1,42 @@
+/* alert-stage.h — the stage between detectors and sinks (see alert.c for what it does:
+ * token ids, deterministic event ids, dedup and cooldown per incident, redaction, JSON). */
+#ifndef VG_ALERT_STAGE_H
+#define VG_ALERT_STAGE_H
+
+#include "engine/alert.h"
+#include "engine/output.h"
+
+typedef struct VgAlertStage VgAlertStage;
+
+typedef struct {
+    int64_t cooldown_ms;
+    int max_samples;
+    int64_t max_incidents;
+    const char *token_key; /* NULL: the public default key */
+    bool redact_pii;
+} VgAlertStageConf;
+
+typedef struct {
+    uint64_t raised;     /* alerts detectors raised */
+    uint64_t emitted;    /* new incidents sent to the output */
+    uint64_t updates;    /* periodic updates of ongoing incidents sent */
+    uint64_t suppressed; /* folded into an ongoing incident */
+    uint64_t forgotten;  /* incidents dropped from the dedup table to stay in budget */
+    uint64_t output_full; /* pushes refused by the output (spool full) */
+} VgAlertStats;
+
+/* Creates the stage. out is copied; conf strings are copied. */
+VgAlertStage *vg_alert_stage_new(const VgAlertStageConf *conf, VgAlertOutput out);
+void vg_alert_stage_free(VgAlertStage *st);
+/* Forgets incidents that ended a cooldown before watermark (bounded memory). */
+void vg_alert_stage_expire(VgAlertStage *st, int64_t watermark);
+const VgAlertStats *vg_alert_stage_stats(const VgAlertStage *st);
+/* The key the stage hashes tokens with (for detectors that print token ids). */
+const char *vg_alert_stage_token_key(const VgAlertStage *st, size_t *len);
+/* Renders a without dedup into out (for tests and explain); returns the event id in id. */
+void vg_alert_render(VgAlertStage *st, const VgAlert *a, GString *out, char id[33]);
+
+/* The public default token key, used when none is configured. */
+#define VG_DEFAULT_TOKEN_KEY "vigil-default-token-key-set-privacy.token_key"
+
+#endif

@@ -1,0 +1,182 @@
+/* cli-common.c — see cli.h. */
+#include "engine/cli.h"
+
+#include "collectors/collectors.h"
+#include "engine/log.h"
+#include "rules/rules.h"
+
+#include <glib/gstdio.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+void vg_cli_add_common(GOptionContext *ctx, VgCliCommon *c)
+{
+    GOptionEntry entries[] = {
+        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &c->config,
+         "Configuration file (default: built-in defaults)", "FILE"},
+        {"format", 'f', 0, G_OPTION_ARG_STRING, &c->format,
+         "Input format: vigil, nginx-combined, apache-combined, envoy, kong, aws-apigw, "
+         "traefik, ecs, auto",
+         "FORMAT"},
+        {"rules", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &c->rules,
+         "Sigma rule file or directory (repeatable; replaces rules.paths)", "PATH"},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &c->quiet, "No progress bar and no summary line",
+         NULL},
+        {NULL},
+    };
+    g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+int vg_cli_usage_error(GOptionContext *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vigil: %s\n(see vigil --help)\n", msg);
+    g_free(msg);
+    return VG_EXIT_USAGE;
+}
+
+VgSettings *vg_cli_settings(const VgCliCommon *c)
+{
+    GError *err = NULL;
+    VgSettings *s = vg_settings_load(c->config, &err);
+    if (!s) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    if (c->format) {
+        g_free(s->input.format);
+        s->input.format = g_strdup(c->format);
+    }
+    if (c->rules && *c->rules)
+        vg_settings_override_list(s, "rules", "paths", (const char *const *)c->rules);
+    return s;
+}
+
+typedef struct {
+    bool on;
+    gint64 start, last;
+    uint64_t done_before; /* bytes of files already finished */
+    uint64_t total;       /* all files' sizes (0 if unknown) */
+} Progress;
+
+static void progress_draw(Progress *pr, VgCollector *col, VgPipeline *p, bool final)
+{
+    if (!pr->on)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (!final && now - pr->last < 200000)
+        return;
+    pr->last = now;
+    uint64_t done = 0, total = 0;
+    if (col && col->ops->progress)
+        col->ops->progress(col, &done, &total);
+    done += pr->done_before;
+    double el = (double)(now - pr->start) / 1e6;
+    double eps = el > 0 ? (double)vg_pipeline_stats(p)->events / el : 0;
+    char eta[32] = "";
+    if (pr->total && done && done < pr->total && el > 0.5)
+        g_snprintf(eta, sizeof eta, " ETA %.0fs", el * (double)(pr->total - done) / (double)done);
+    if (pr->total) {
+        double frac = (double)done / (double)pr->total;
+        if (frac > 1)
+            frac = 1;
+        int w = 30, fill = (int)(frac * w);
+        fprintf(stderr, "\r[%.*s%*s] %5.1f%% %.1f/%.1f MB %.0f events/s%s   ", fill,
+                "##############################", w - fill, "", frac * 100, done / 1e6,
+                pr->total / 1e6, eps, eta);
+    } else {
+        fprintf(stderr, "\r%.1f MB %.0f events/s   ", done / 1e6, eps);
+    }
+    if (final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+int vg_cli_feed_files(VgPipeline *p, char **files, int64_t max_line_bytes, bool quiet,
+                      volatile int *stop, GError **err)
+{
+    VgLineBatch b;
+    vg_line_batch_init(&b, 1024, 1 << 20);
+    VgFileCollectorConf fc = {.max_line_bytes = (size_t)max_line_bytes, .follow = false};
+    Progress pr = {.on = !quiet && isatty(STDERR_FILENO), .start = g_get_monotonic_time()};
+    for (char **f = files; *f; f++) {
+        if (strcmp(*f, "-") != 0) {
+            GStatBuf st;
+            if (g_stat(*f, &st) == 0)
+                pr.total += (uint64_t)st.st_size;
+        }
+    }
+    int rc = VG_OK;
+    for (char **f = files; *f && !(stop && *stop); f++) {
+        GError *e = NULL;
+        VgCollector *col = vg_file_collector_open(*f, &fc, &e);
+        if (!col) {
+            vg_log_error("cannot read input", "error", e->message);
+            if (rc == VG_OK)
+                g_propagate_error(err, e);
+            else
+                g_error_free(e);
+            rc = VG_EIO;
+            continue;
+        }
+        for (;;) {
+            if (stop && *stop)
+                break;
+            vg_line_batch_clear(&b);
+            int r = col->ops->next(col, &b, &e);
+            if (b.n) {
+                while (vg_pipeline_process(p, &b) == VG_EFULL && !(stop && *stop))
+                    ; /* back-pressure: the delivery layer waits between retries */
+            }
+            progress_draw(&pr, col, p, false);
+            if (r == VG_EOF)
+                break;
+            if (r == VG_EIO) {
+                vg_log_error("read error", "error", e ? e->message : "unknown");
+                if (rc == VG_OK && e)
+                    g_propagate_error(err, e);
+                else
+                    g_clear_error(&e);
+                rc = VG_EIO;
+                break;
+            }
+        }
+        uint64_t done = 0, total = 0;
+        if (col->ops->progress)
+            col->ops->progress(col, &done, &total);
+        pr.done_before += total ? total : done;
+        col->ops->close(col);
+    }
+    progress_draw(&pr, NULL, p, true);
+    vg_line_batch_free(&b);
+    return rc;
+}
+
+void vg_cli_summary(const char *cmd, VgPipeline *p, double elapsed_s)
+{
+    const VgPipelineStats *st = vg_pipeline_stats(p);
+    const VgAlertStats *as = vg_alert_stage_stats(vg_pipeline_alerts(p));
+    GString *o = g_string_new(NULL);
+    g_string_append_printf(o,
+                           "vigil %s: events=%" G_GUINT64_FORMAT " lines=%" G_GUINT64_FORMAT
+                           " bad=%" G_GUINT64_FORMAT,
+                           cmd, st->events, st->lines, st->bad_total);
+    for (int r = 1; r < VG_BAD__COUNT; r++)
+        if (st->bad[r])
+            g_string_append_printf(o, " bad.%s=%" G_GUINT64_FORMAT, vg_bad_reason_name(r),
+                                   st->bad[r]);
+    g_string_append_printf(o,
+                           " late=%" G_GUINT64_FORMAT " alerts=%" G_GUINT64_FORMAT
+                           " updates=%" G_GUINT64_FORMAT " suppressed=%" G_GUINT64_FORMAT
+                           " elapsed_s=%.3f events_per_s=%.0f\n",
+                           st->late, as->emitted, as->updates, as->suppressed, elapsed_s,
+                           elapsed_s > 0 ? st->events / elapsed_s : 0.0);
+    fputs(o->str, stderr);
+    g_string_free(o, TRUE);
+}

@@ -1,0 +1,42 @@
+/* cli.h — the vigil commands and what they share: loading settings with command-line
+ * overrides, reading files through the pipeline, the progress bar and the summary line.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error. */
+#ifndef VG_CLI_H
+#define VG_CLI_H
+
+#include "engine/pipeline.h"
+
+enum { VG_EXIT_OK = 0, VG_EXIT_FAIL = 1, VG_EXIT_USAGE = 2 };
+
+int vg_cmd_replay(int argc, char **argv);
+int vg_cmd_check(int argc, char **argv);
+int vg_cmd_explain(int argc, char **argv);
+int vg_cmd_run(int argc, char **argv);
+int vg_cmd_test_rules(int argc, char **argv);
+int vg_cmd_config(int argc, char **argv);
+
+/* Options most commands take. */
+typedef struct {
+    char *config;   /* -c FILE */
+    char *format;   /* --format F */
+    char **rules;   /* --rules PATH (repeatable) */
+    gboolean quiet; /* --quiet: no progress bar, no summary */
+} VgCliCommon;
+
+/* Adds the common options to a GOptionContext's main group. */
+void vg_cli_add_common(GOptionContext *ctx, VgCliCommon *c);
+/* Loads settings (c->config or defaults) and applies the overrides. On error prints the
+ * message to stderr and returns NULL (exit code 2). */
+VgSettings *vg_cli_settings(const VgCliCommon *c);
+
+/* Feeds every file (or "-") through the pipeline in order. Shows a progress bar on a
+ * terminal unless quiet. Returns VG_OK, or VG_EIO when a file could not be read (the others
+ * are still read; err holds the first error). *stop set to nonzero ends the read early. */
+int vg_cli_feed_files(VgPipeline *p, char **files, int64_t max_line_bytes, bool quiet,
+                      volatile int *stop, GError **err);
+/* Prints the summary line on stderr. */
+void vg_cli_summary(const char *cmd, VgPipeline *p, double elapsed_s);
+/* Prints the usage error and returns VG_EXIT_USAGE. */
+int vg_cli_usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,278 @@
+/* pipeline.c — see pipeline.h.
+ *
+ * Lines are decoded and judged one at a time, in input order, with a per-worker arena that
+ * is reset after every batch: nothing on this path allocates once the arena is warm.
+ */
+#include "engine/pipeline.h"
+
+#include "engine/json-write.h"
+#include "engine/log.h"
+#include "engine/registry.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#define MAX_PARTITIONS 1024
+
+typedef struct {
+    int64_t max_time; /* INT64_MIN until the partition has an event */
+    bool idle;
+} PartClock;
+
+struct VgPipeline {
+    VgDecoder *decoder;
+    GPtrArray *detectors; /* VgDetector * */
+    VgAlertStage *alerts;
+    VgAlertOutput out;
+    VgDetectCtx ctx;
+    VgArena arena;
+    VgLineObserver obs;
+    int64_t lateness_ms;
+    PartClock parts[MAX_PARTITIONS + 1]; /* index 0: partition -1 (files) */
+    int n_parts;
+    FILE *dead_letter;
+    char *dead_letter_path;
+    VgPipelineStats stats;
+};
+
+static PartClock *part_clock(VgPipeline *p, int32_t partition)
+{
+    int i = partition < 0 ? 0 : (partition < MAX_PARTITIONS ? partition + 1 : MAX_PARTITIONS);
+    if (i >= p->n_parts) {
+        for (int j = p->n_parts; j <= i; j++)
+            p->parts[j] = (PartClock){INT64_MIN, true}; /* unseen partitions do not count */
+        p->n_parts = i + 1;
+    }
+    return &p->parts[i];
+}
+
+static void update_watermark(VgPipeline *p)
+{
+    int64_t lo = INT64_MAX;
+    for (int i = 0; i < p->n_parts; i++)
+        if (!p->parts[i].idle && p->parts[i].max_time != INT64_MIN && p->parts[i].max_time < lo)
+            lo = p->parts[i].max_time;
+    if (lo == INT64_MAX)
+        return;
+    int64_t wm = lo - p->lateness_ms;
+    if (wm > p->ctx.watermark)
+        p->ctx.watermark = wm; /* the clock never goes back */
+}
+
+VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrace *trace,
+                            const VgLineObserver *obs, GError **err)
+{
+    VgPipeline *p = g_new0(VgPipeline, 1);
+    VgInputConf ic;
+    p->detectors = g_ptr_array_new();
+    vg_arena_init(&p->arena, 256 * 1024);
+    p->lateness_ms = s->engine.allowed_lateness_ms;
+    p->ctx.watermark = INT64_MIN;
+    p->stats.min_time = INT64_MAX;
+    p->stats.max_time = INT64_MIN;
+    p->out = out;
+    if (obs)
+        p->obs = *obs;
+
+    if (!vg_settings_input_conf(s, &ic, err))
+        goto fail;
+    const VgDecoderOps *dops = vg_find_decoder(ic.format);
+    if (!dops) {
+        GString *names = g_string_new(NULL);
+        for (const VgDecoderOps *const *d = vg_decoders(); *d; d++)
+            g_string_append_printf(names, "%s%s", names->len ? ", " : "", (*d)->name);
+        g_set_error(err, VG_ERROR, VG_ECONFIG, "input.format: unknown format '%s' (known: %s)",
+                    ic.format, names->len ? names->str : "none registered");
+        g_string_free(names, TRUE);
+        vg_input_conf_clear(&ic);
+        goto fail;
+    }
+    p->decoder = dops->create(dops, &ic, err);
+    vg_input_conf_clear(&ic);
+    if (!p->decoder)
+        goto fail;
+
+    VgAlertStageConf ac = {
+        .cooldown_ms = s->alerts.cooldown_ms,
+        .max_samples = (int)s->alerts.max_samples,
+        .max_incidents = s->alerts.max_incidents,
+        .token_key = s->privacy.token_key,
+        .redact_pii = s->privacy.redact_pii,
+    };
+    p->alerts = vg_alert_stage_new(&ac, out);
+    p->ctx.alerts = p->alerts;
+    p->ctx.arena = &p->arena;
+    p->ctx.trace = trace;
+    p->ctx.token_key = vg_alert_stage_token_key(p->alerts, &p->ctx.token_key_len);
+
+    for (const VgDetectorOps *const *d = vg_detectors(); *d; d++) {
+        const VgConfNode *section = vg_conf_get(s->root, (*d)->name);
+        GError *e = NULL;
+        VgDetector *det = (*d)->create(*d, section, &e);
+        if (e) {
+            g_propagate_error(err, e);
+            goto fail;
+        }
+        if (det) /* NULL without an error: switched off in config */
+            g_ptr_array_add(p->detectors, det);
+    }
+
+    if (s->input.dead_letter) {
+        p->dead_letter_path = g_strdup(s->input.dead_letter);
+        p->dead_letter = fopen(s->input.dead_letter, "a");
+        if (!p->dead_letter) {
+            g_set_error(err, VG_ERROR, VG_ECONFIG, "input.dead_letter: cannot open %s: %s",
+                        s->input.dead_letter, g_strerror(errno));
+            goto fail;
+        }
+    }
+    return p;
+fail:
+    vg_pipeline_free(p);
+    return NULL;
+}
+
+void vg_pipeline_free(VgPipeline *p)
+{
+    if (!p)
+        return;
+    for (guint i = 0; i < p->detectors->len; i++) {
+        VgDetector *d = p->detectors->pdata[i];
+        d->ops->destroy(d);
+    }
+    g_ptr_array_free(p->detectors, TRUE);
+    if (p->decoder)
+        p->decoder->ops->destroy(p->decoder);
+    vg_alert_stage_free(p->alerts);
+    vg_arena_destroy(&p->arena);
+    if (p->dead_letter)
+        fclose(p->dead_letter);
+    g_free(p->dead_letter_path);
+    g_free(p);
+}
+
+static void dead_letter(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l, VgBadReason r)
+{
+    if (!p->dead_letter)
+        return;
+    GString *o = g_string_sized_new(l->len + 128);
+    g_string_append(o, "{\"source\":");
+    vg_json_cstr(o, b->source);
+    g_string_append_printf(o, ",\"line\":%" G_GUINT64_FORMAT ",\"reason\":\"%s\"", l->line_no,
+                           vg_bad_reason_name(r));
+    if (l->offset >= 0)
+        g_string_append_printf(o, ",\"partition\":%d,\"offset\":%" G_GINT64_FORMAT,
+                               b->partition, l->offset);
+    g_string_append(o, ",\"raw\":");
+    vg_json_str(o, b->buf + l->off, l->len);
+    g_string_append(o, "}\n");
+    if (fwrite(o->str, 1, o->len, p->dead_letter) != o->len)
+        vg_log_warn("dead-letter write failed", "path", p->dead_letter_path);
+    g_string_free(o, TRUE);
+}
+
+static void count_bad(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l, VgBadReason r)
+{
+    p->stats.bad[r]++;
+    p->stats.bad_total++;
+    dead_letter(p, b, l, r);
+    if (p->obs.line_done)
+        p->obs.line_done(p->obs.user, b, l, NULL, r);
+}
+
+int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
+{
+    VgEvent ev;
+    PartClock *clk = part_clock(p, b->partition);
+    clk->idle = false;
+    for (uint32_t i = 0; i < b->n; i++) {
+        const VgLineRef *l = &b->lines[i];
+        p->stats.lines++;
+        p->stats.bytes += l->len + 1;
+        if (l->bad != VG_BAD_NONE) {
+            count_bad(p, b, l, (VgBadReason)l->bad);
+            continue;
+        }
+        vg_event_reset(&ev);
+        ev.source = b->source;
+        ev.line_no = l->line_no;
+        ev.partition = b->partition;
+        ev.offset = l->offset;
+        VgBadReason r = p->decoder->ops->decode(p->decoder, b->buf + l->off, l->len, &ev,
+                                                &p->arena);
+        if (r != VG_BAD_NONE) {
+            count_bad(p, b, l, r);
+            continue;
+        }
+        p->stats.events++;
+        if (ev.time_ms < p->stats.min_time)
+            p->stats.min_time = ev.time_ms;
+        if (ev.time_ms > p->stats.max_time)
+            p->stats.max_time = ev.time_ms;
+        if (ev.time_ms > clk->max_time) {
+            clk->max_time = ev.time_ms;
+            update_watermark(p);
+        }
+        p->ctx.late = ev.time_ms < p->ctx.watermark;
+        if (p->ctx.late)
+            p->stats.late++;
+        for (guint d = 0; d < p->detectors->len; d++) {
+            VgDetector *det = p->detectors->pdata[d];
+            det->ops->on_event(det, &ev, &p->ctx);
+        }
+        if (p->obs.line_done)
+            p->obs.line_done(p->obs.user, b, l, &ev, VG_BAD_NONE);
+    }
+    p->ctx.late = false;
+    p->stats.watermark = p->ctx.watermark;
+    vg_arena_reset(&p->arena);
+    return vg_pipeline_flush(p);
+}
+
+int vg_pipeline_flush(VgPipeline *p)
+{
+    if (p->dead_letter)
+        fflush(p->dead_letter);
+    return p->out.flush ? p->out.flush(p->out.user) : VG_OK;
+}
+
+void vg_pipeline_partition_idle(VgPipeline *p, int32_t partition, bool idle)
+{
+    part_clock(p, partition)->idle = idle;
+    update_watermark(p);
+    for (guint d = 0; d < p->detectors->len; d++) {
+        VgDetector *det = p->detectors->pdata[d];
+        if (det->ops->on_watermark)
+            det->ops->on_watermark(det, &p->ctx);
+    }
+    vg_arena_reset(&p->arena);
+}
+
+void vg_pipeline_finish(VgPipeline *p)
+{
+    /* the end of a finite input closes everything: the clock jumps past the last event */
+    if (p->stats.max_time != INT64_MIN && p->stats.max_time > p->ctx.watermark)
+        p->ctx.watermark = p->stats.max_time;
+    for (guint d = 0; d < p->detectors->len; d++) {
+        VgDetector *det = p->detectors->pdata[d];
+        if (det->ops->finish)
+            det->ops->finish(det, &p->ctx);
+    }
+    vg_arena_reset(&p->arena);
+    vg_pipeline_flush(p);
+}
+
+const VgPipelineStats *vg_pipeline_stats(const VgPipeline *p)
+{
+    return &p->stats;
+}
+
+VgAlertStage *vg_pipeline_alerts(VgPipeline *p)
+{
+    return p->alerts;
+}
+
+VgDecoder *vg_pipeline_decoder(VgPipeline *p)
+{
+    return p->decoder;
+}
