@@ -151,9 +151,11 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
             c->len += (size_t)n;
             continue;
         }
+        /* zlib reports a truncated stream as Z_BUF_ERROR, possibly only after handing
+         * out the bytes it could decompress (n == 0 then), so ask in both cases. */
         int zerr = Z_OK;
-        const char *msg = n < 0 ? gzerror(c->gz, &zerr) : NULL;
-        if (n < 0 && zerr != Z_ERRNO) {
+        const char *msg = c->eof ? NULL : gzerror(c->gz, &zerr);
+        if (zerr != Z_OK && zerr != Z_ERRNO) {
             /* corrupt or truncated compressed data: flag it once, keep what was read */
             split(c, b, true);
             c->line_no++;
@@ -163,7 +165,7 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
             c->len = 0;
             if (!c->conf.follow)
                 return VG_OK;
-        } else if (n < 0) {
+        } else if (n < 0 || zerr == Z_ERRNO) {
             g_set_error(err, VG_ERROR, VG_EIO, "%s: %s", c->name, g_strerror(errno));
             return b->n ? VG_OK : VG_EIO;
         }

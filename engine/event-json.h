@@ -1,0 +1,18 @@
+/* event-json.h — a VgEvent as the JSON object `vigil explain` prints: exactly the
+ * canonical fields the line carried, in canonical units (time ISO 8601 UTC with ms, latency
+ * in ms), the token as its token_id. */
+#ifndef VG_EVENT_JSON_H
+#define VG_EVENT_JSON_H
+
+#include "engine/event.h"
+
+/* Appends the object to out. fields: bit (1u << VgFieldId) per field to include (~0u for
+ * all). token_key: the HMAC key for token ids (NULL: the default key). */
+void vg_event_to_json(const VgEvent *ev, uint32_t fields, const char *token_key,
+                      size_t token_key_len, GString *out);
+
+/* Parses "a,b,c" (canonical names or aliases) into a field mask. Returns false and sets
+ * err for an unknown name. */
+bool vg_field_mask_parse(const char *list, uint32_t *mask, GError **err);
+
+#endif

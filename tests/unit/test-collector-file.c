@@ -1,0 +1,174 @@
+/* Unit tests: the file collector (collectors/collector-file.c): plain, gzip, truncated
+ * gzip, over-long lines, CRLF, blank lines, follow across rotation. */
+#include "collectors/collectors.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char dir[] = "/tmp/vg-fc-XXXXXX";
+
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    g_free(cmd);
+}
+
+TestSuite(file_collector, .init = setup, .fini = teardown);
+
+static char *path_of(const char *name)
+{
+    return g_build_filename(dir, name, NULL);
+}
+
+/* Reads everything; returns lines as "bad:text" strings joined by '|'. */
+static char *read_all(const char *path, size_t max_line)
+{
+    VgFileCollectorConf c = {.max_line_bytes = max_line};
+    GError *e = NULL;
+    VgCollector *col = vg_file_collector_open(path, &c, &e);
+    cr_assert_not_null(col, "%s", e ? e->message : "");
+    VgLineBatch b;
+    vg_line_batch_init(&b, 3, 16); /* tiny batches exercise the carry-over */
+    GString *o = g_string_new(NULL);
+    int r;
+    do {
+        vg_line_batch_clear(&b);
+        r = col->ops->next(col, &b, &e);
+        for (uint32_t i = 0; i < b.n; i++)
+            g_string_append_printf(o, "%s%s@%lu:%.*s", o->len ? "|" : "",
+                                   vg_bad_reason_name((VgBadReason)b.lines[i].bad),
+                                   (unsigned long)b.lines[i].line_no, (int)b.lines[i].len,
+                                   b.buf + b.lines[i].off);
+    } while (r == VG_OK);
+    cr_assert_eq(r, VG_EOF);
+    vg_line_batch_free(&b);
+    col->ops->close(col);
+    return g_string_free(o, FALSE);
+}
+
+Test(file_collector, plain_lines_crlf_blank_and_no_final_newline)
+{
+    char *p = path_of("a.log");
+    const char *text = "one\r\ntwo\n\n  \nthree";
+    cr_assert(g_file_set_contents(p, text, -1, NULL));
+    char *got = read_all(p, 1024);
+    cr_assert_str_eq(got, "none@1:one|none@2:two|none@5:three");
+    g_free(got);
+    g_free(p);
+}
+
+Test(file_collector, overlong_lines_are_flagged_not_dropped)
+{
+    char *p = path_of("long.log");
+    GString *t = g_string_new("short\n");
+    for (int i = 0; i < 3000; i++)
+        g_string_append_c(t, 'x');
+    g_string_append(t, "\nafter\n");
+    cr_assert(g_file_set_contents(p, t->str, (gssize)t->len, NULL));
+    char *got = read_all(p, 1000);
+    char **parts = g_strsplit(got, "|", -1);
+    cr_assert_eq(g_strv_length(parts), 3);
+    cr_assert_str_eq(parts[0], "none@1:short");
+    cr_assert(g_str_has_prefix(parts[1], "too_long@2:xxxx"));
+    cr_assert_eq(strlen(parts[1]), strlen("too_long@2:") + 1000);
+    cr_assert_str_eq(parts[2], "none@3:after");
+    g_strfreev(parts);
+    g_string_free(t, TRUE);
+    g_free(got);
+    g_free(p);
+}
+
+static void write_gz(const char *path, const char *text, size_t cut)
+{
+    char *tmp = g_strconcat(path, ".full", NULL);
+    gzFile g = gzopen(tmp, "wb");
+    gzwrite(g, text, (unsigned)strlen(text));
+    gzclose(g);
+    gchar *data;
+    gsize len;
+    cr_assert(g_file_get_contents(tmp, &data, &len, NULL));
+    cr_assert(g_file_set_contents(path, data, (gssize)(cut && cut < len ? len - cut : len), NULL));
+    g_free(data);
+    unlink(tmp);
+    g_free(tmp);
+}
+
+Test(file_collector, gzip_is_read_transparently)
+{
+    char *p = path_of("a.log.gz");
+    write_gz(p, "alpha\nbeta\ngamma\n", 0);
+    char *got = read_all(p, 1024);
+    cr_assert_str_eq(got, "none@1:alpha|none@2:beta|none@3:gamma");
+    g_free(got);
+    g_free(p);
+}
+
+Test(file_collector, truncated_gzip_is_reported_once)
+{
+    char *p = path_of("t.log.gz");
+    GString *t = g_string_new(NULL);
+    for (int i = 0; i < 5000; i++)
+        g_string_append_printf(t, "line %d with some text to compress\n", i);
+    write_gz(p, t->str, 20);
+    char *got = read_all(p, 1024);
+    cr_assert(strstr(got, "none@1:line 0 "), "%s", got);
+    const char *bad = strstr(got, "|bad_gzip@");
+    cr_assert_not_null(bad, "no bad_gzip line");
+    cr_assert_null(strstr(bad + 1, "|bad_gzip@"), "reported twice");
+    g_string_free(t, TRUE);
+    g_free(got);
+    g_free(p);
+}
+
+Test(file_collector, follow_across_rename_rotation_and_truncation)
+{
+    char *p = path_of("live.log");
+    cr_assert(g_file_set_contents(p, "a1\na2\n", -1, NULL));
+    VgFileCollectorConf c = {.max_line_bytes = 1024, .follow = true};
+    VgCollector *col = vg_file_collector_open(p, &c, NULL);
+    cr_assert_not_null(col);
+    VgLineBatch b;
+    vg_line_batch_init(&b, 100, 64);
+    GString *seen = g_string_new(NULL);
+#define DRAIN()                                                                                \
+    do {                                                                                       \
+        int r;                                                                                 \
+        do {                                                                                   \
+            vg_line_batch_clear(&b);                                                           \
+            r = col->ops->next(col, &b, NULL);                                                 \
+            for (uint32_t i = 0; i < b.n; i++)                                                 \
+                g_string_append_printf(seen, "%.*s,", (int)b.lines[i].len,                      \
+                                       b.buf + b.lines[i].off);                                \
+        } while (r == VG_OK);                                                                  \
+        cr_assert_eq(r, VG_EAGAIN);                                                            \
+    } while (0)
+    DRAIN();
+    FILE *f = fopen(p, "a");
+    fputs("a3\n", f);
+    fclose(f);
+    DRAIN();
+    char *rotated = path_of("live.log.1");
+    cr_assert_eq(rename(p, rotated), 0);
+    cr_assert(g_file_set_contents(p, "b1\n", -1, NULL));
+    DRAIN();
+    cr_assert(g_file_set_contents(p, "", -1, NULL)); /* truncate in place... */
+    DRAIN();
+    f = fopen(p, "a");
+    fputs("c1\n", f); /* ...and write again */
+    fclose(f);
+    DRAIN();
+    cr_assert_str_eq(seen->str, "a1,a2,a3,b1,c1,");
+    g_string_free(seen, TRUE);
+    vg_line_batch_free(&b);
+    col->ops->close(col);
+    g_free(rotated);
+    g_free(p);
+}
