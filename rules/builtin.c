@@ -14,8 +14,8 @@ typedef struct {
 } BuiltinConf;
 
 static const VgConfOption builtin_options[] = {
-    {"plaintext_http", VG_CT_BOOL, offsetof(BuiltinConf, plaintext_http), "true", 0, 0, NULL,
-     VG_CO_RELOAD, NULL, "Alert on requests answered 2xx over plain HTTP."},
+    {"plaintext_http", VG_CT_BOOL, offsetof(BuiltinConf, plaintext_http), "false", 0, 0, NULL,
+     VG_CO_RELOAD, NULL, "Alert on requests answered 2xx over plain HTTP (off by default: the shipped Sigma pack has the same check with more context)."},
     {NULL},
 };
 

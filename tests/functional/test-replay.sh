@@ -9,12 +9,16 @@ TOKEN=tk_live_4f8a9b2c7d1e3f5a6b8c9d0e
 cat > "$WORK/vigil.yml" <<YML
 input:
   dead_letter: $WORK/dead.jsonl
+builtin:
+  plaintext_http: true
 YML
 "$VIGIL" replay -c "$WORK/vigil.yml" "$D/mixed.jsonl" >"$WORK/out.jsonl" 2>"$WORK/err.txt" \
   || fail "replay exited $?"
 
 # the built-in plaintext_http check fires for the http 2xx requests: token and IP incidents
 n=$(json_eval "$WORK/out.jsonl" "sum(1 for a in J if a['rule']['id']=='vigil.plaintext_http')")
+# (the shipped Sigma pack and the models may add alerts of their own; this test is about
+# the pipeline, so it looks at the built-in check's alerts)
 [ "$n" = 2 ] || fail "expected 2 plaintext_http incidents, got $n"
 pass "plaintext_http alerts"
 json_eval "$WORK/out.jsonl" "all(a['event']['kind']=='alert' and len(a['event']['id'])==32 and a['@timestamp'].endswith('Z') for a in J)" | grep -qx True \
@@ -31,7 +35,8 @@ pass "no raw token in output or log"
 
 grep -q "events=5 lines=7 bad=2 bad.invalid_json=1 bad.no_time=1" "$WORK/err.txt" \
   || fail "summary: $(cat "$WORK/err.txt")"
-grep -q "alerts=2" "$WORK/err.txt" || fail "summary alert count: $(cat "$WORK/err.txt")"
+grep -Eq "alerts=[0-9]+ updates=[0-9]+ suppressed=[0-9]+ elapsed_s=[0-9.]+ events_per_s=[0-9]+$" "$WORK/err.txt" \
+  || fail "summary alert counts: $(cat "$WORK/err.txt")"
 pass "summary line"
 [ "$(wc -l <"$WORK/dead.jsonl")" = 2 ] || fail "dead letters: $(cat "$WORK/dead.jsonl")"
 json_eval "$WORK/dead.jsonl" "[(d['line'],d['reason']) for d in J]" | grep -q "(4, 'invalid_json'), (6, 'no_time')" \
@@ -40,8 +45,8 @@ pass "dead-letter file"
 
 # same input from stdin and gzip: same alert ids
 gzip -c "$D/mixed.jsonl" >"$WORK/mixed.jsonl.gz"
-"$VIGIL" replay -q - <"$D/mixed.jsonl" >"$WORK/out2.jsonl"
-"$VIGIL" replay -q "$WORK/mixed.jsonl.gz" >"$WORK/out3.jsonl"
+"$VIGIL" replay -q -c "$WORK/vigil.yml" - <"$D/mixed.jsonl" >"$WORK/out2.jsonl"
+"$VIGIL" replay -q -c "$WORK/vigil.yml" "$WORK/mixed.jsonl.gz" >"$WORK/out3.jsonl"
 ids() { json_eval "$1" "sorted(a['event']['id'] for a in J)"; }
 [ "$(ids "$WORK/out.jsonl")" = "$(ids "$WORK/out2.jsonl")" ] || fail "stdin ids differ"
 [ "$(ids "$WORK/out.jsonl")" = "$(ids "$WORK/out3.jsonl")" ] || fail "gzip ids differ"
