@@ -133,6 +133,8 @@ static void entity_key(const VgAlert *a, const char *token_id, GString *k)
     } else {
         /* composite (token_endpoint, group, ...): every identifying field present */
         g_string_append_printf(k, "%s|", token_id);
+        g_string_append_len(k, a->group.p, a->group.len);
+        g_string_append_c(k, '|');
         g_string_append_len(k, a->client_ip.p, a->client_ip.len);
         g_string_append_c(k, '|');
         g_string_append_len(k, a->endpoint.p, a->endpoint.len);
@@ -248,6 +250,7 @@ static void render(VgAlertStage *st, const VgAlert *a, const char *id, const cha
     key_str(o, "client_ip", a->client_ip, &first);
     key_str(o, "endpoint", a->endpoint, &first);
     key_str(o, "user", a->user, &first);
+    key_str(o, "group", a->group, &first);
     g_string_append(o, "},\"severity_name\":");
     vg_json_cstr(o, vg_severity_name(a->severity));
     if (a->has_stats) {
@@ -391,12 +394,13 @@ void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a)
         vg_token_id(st->token_key, st->token_key_len, a->token, token_id);
     entity_key(a, token_id, st->scratch);
     char *ekey = g_strdup(st->scratch->str);
-    uint64_t key = vg_hash64(ekey, strlen(ekey), vg_hash64(a->rule_id ? a->rule_id : "",
-                                                           a->rule_id ? strlen(a->rule_id) : 0,
-                                                           0x9e3779b97f4a7c15ull));
-    /* sweep once per cooldown of event time */
-    if (ctx->watermark - st->last_expire >= (st->conf.cooldown_ms > 0 ? st->conf.cooldown_ms
-                                                                       : 60000))
+    uint64_t key = vg_hash64(ekey, strlen(ekey),
+                             vg_hash64(a->rule_id ? a->rule_id : "",
+                                       a->rule_id ? strlen(a->rule_id) : 0, 0x9e3779b97f4a7c15ull));
+    /* sweep once per cooldown of event time (the watermark starts at INT64_MIN) */
+    int64_t every = st->conf.cooldown_ms > 0 ? st->conf.cooldown_ms : 60000;
+    if (ctx->watermark != INT64_MIN &&
+        (st->last_expire == INT64_MIN || ctx->watermark - st->last_expire >= every))
         vg_alert_stage_expire(st, ctx->watermark);
 
     Incident *inc = g_hash_table_lookup(st->incidents, &key);

@@ -47,6 +47,7 @@ typedef struct {
     const char *entity_type;
     VgStr token; /* raw credential; hashed to token_id before anything leaves the engine */
     VgStr client_ip, endpoint, user;
+    VgStr group; /* other identifying values, "field=value, …" (correlation group-by) */
     /* token_id (16 hex) already computed by a detector that keeps no raw token (models);
      * used when token is absent. */
     VgStr token_id;
@@ -69,4 +70,3 @@ typedef struct {
 void vg_token_id(const char *key, size_t key_len, VgStr token, char out[17]);
 
 #endif
-

@@ -37,7 +37,9 @@ const char *const *vg_corr_rule_refs(const VgCorrRule *r);
 typedef int (*VgCorrResolve)(void *user, const char *ref);
 
 typedef struct {
-    int64_t max_groups; /* group states across all correlation rules; oldest evicted first */
+    int64_t max_groups; /* group states across all correlation rules; oldest evicted first
+                         * (<= 0: 100000) */
+    int64_t max_bytes;  /* memory of those states, same eviction (<= 0: 256 MiB) */
 } VgCorrLimits;
 
 /* Takes ownership of the VgCorrRule pointers in rules (the array itself stays the caller's).
@@ -53,5 +55,45 @@ void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx);
 /* End of input: evaluate what is still open. */
 void vg_corr_set_finish(VgCorrSet *s, VgDetectCtx *ctx);
 void vg_corr_set_free(VgCorrSet *s);
+
+/* ---- additions by the correlation engine (beyond the original contract) ---- */
+
+/* Counters for metrics; groups and bytes are current, the others cumulative. */
+typedef struct {
+    int64_t groups, bytes;
+    uint64_t groups_created;
+    uint64_t evicted;        /* dropped to stay within VgCorrLimits */
+    uint64_t expired;        /* dropped (or judged and dropped) as the watermark passed */
+    uint64_t windows_closed; /* closed windows judged (lt/lte/eq/neq/range conditions) */
+    uint64_t fired;          /* correlation matches, including quiet (chained) ones */
+    uint64_t alerts;         /* alerts raised */
+    uint64_t late;           /* matches of late events, ignored */
+    uint64_t ungrouped;      /* matches lacking a group-by field, ignored */
+} VgCorrStats;
+void vg_corr_set_stats(const VgCorrSet *s, VgCorrStats *out);
+
+/* Where alerts go: vg_alert_emit() unless set (tests, `vigil test-rules`). */
+typedef void (*VgCorrEmit)(void *user, VgDetectCtx *ctx, const VgAlert *a);
+void vg_corr_set_set_emit(VgCorrSet *s, VgCorrEmit emit, void *user);
+
+/* Like vg_corr_set_new(), but a rule that cannot be built (unknown reference, cycle, bad
+ * alias, duplicate id) is left out, with its error appended to errors (GError *), and so
+ * is every correlation that then refers to a missing rule: one broken rule does not take
+ * the others down. Never returns NULL (the set may be empty). */
+VgCorrSet *vg_corr_set_new_partial(GPtrArray *rules, int n_det, VgCorrResolve resolve, void *user,
+                                   const VgCorrLimits *lim, GPtrArray *errors);
+
+/* The pack or file the rule came from, for the alert's rule.ruleset (copied). */
+void vg_corr_rule_set_ruleset(VgCorrRule *r, const char *ruleset);
+
+/* Number of correlation rules in s, and the i-th one (owned by s). */
+int vg_corr_set_size(const VgCorrSet *s);
+const VgCorrRule *vg_corr_set_rule(const VgCorrSet *s, int i);
+
+/* Reload: moves the window state of every rule of old whose id and whole document are
+ * unchanged (so its references, group-by, timespan and condition are too) into s, which
+ * must be fresh (no events yet); old's groups of those rules are emptied. Returns the
+ * number of rules whose state was kept. old may be NULL. */
+int vg_corr_set_adopt(VgCorrSet *s, VgCorrSet *old);
 
 #endif

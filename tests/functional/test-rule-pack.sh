@@ -8,7 +8,8 @@
 #   - "window" rules (correlations) alert at least once,
 #   - no case's rule alerts on its nomatch file,
 #   - the "quiet" detection rules, which only feed correlations, never alert,
-#   - every rule id in the pack is in the manifest, and every rule loads (no warning).
+#   - every rule id in the pack is in the manifest, and every rule loads (no warning),
+#   - ordinary traffic (benign.jsonl) raises no alert of the pack at all.
 # Uses `vigil test-rules` too when the binary has it: each match file must show the rule.
 set -u
 
@@ -43,10 +44,25 @@ if grep -q "not loaded" "$TMP/err"; then
     cat "$TMP/err" >&2
 fi
 
+# `vigil check` accepts the pack with its configuration.
+if "$VIGIL" check --help 2>&1 | grep -q -- "--config"; then
+    "$VIGIL" check -c "$CONF" --rules "$PACK" >"$TMP/check" 2>&1 || {
+        bad "vigil check rejects the pack:"
+        cat "$TMP/check" >&2
+    }
+fi
+
 # Every rule id of the pack is in the manifest.
 for id in $(grep -h '^id:' "$PACK"/*.yml | awk '{print $2}'); do
     grep -q "$id" "$DATA/manifest.tsv" || bad "rule $id has no test case in manifest.tsv"
 done
+
+# Ordinary traffic: no rule of the pack alerts (built-in checks and models may).
+replay "$DATA/benign.jsonl" >"$TMP/out" || bad "replay of benign.jsonl failed"
+if grep -E '"category":"(sigma|correlation)"' "$TMP/out" >"$TMP/fp"; then
+    bad "the pack alerts on ordinary traffic:"
+    grep -o '"reason":"[^"]*"' "$TMP/fp" >&2
+fi
 
 quiet_ids=$(awk -F'\t' '$1 == "quiet" {print $2}' "$DATA/manifest.tsv")
 has_test_rules=0

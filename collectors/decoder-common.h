@@ -1,0 +1,52 @@
+/* decoder-common.h — what every format preset shares once a line is split into values.
+ *
+ * Presets differ in where a value sits; what a value means is the same everywhere, and it
+ * lives here so that `vigil explain` shows the same canonical event whatever the format:
+ *  - numbers from text ("200", "0.123", " 5120") without locale or NUL-terminated copies;
+ *  - a request target ("/v1/x?a=1" or "https://h/v1/x?a=1") split into path and query
+ *    (and scheme and host when it is an absolute URL);
+ *  - the credential identity (`token`) from an Authorization value: "Bearer <JWT>" gives
+ *    the JWT's `sub` claim when its payload decodes to JSON with one, any other bearer
+ *    value is the token itself, "Basic <b64>" gives the user name, another scheme gives
+ *    the credential after it; "-", "" and Kong's "REDACTED" mean no token;
+ *  - the endpoint template when the source gave none (endpoint-template.h).
+ * Tokens are never copied anywhere but the event, and never appear in messages.
+ */
+#ifndef VG_DECODER_COMMON_H
+#define VG_DECODER_COMMON_H
+
+#include "engine/decoder.h"
+
+/* An integer: optional spaces, optional '-', digits, optional spaces. */
+bool vg_dec_parse_int(const char *p, size_t n, int64_t *out);
+/* A decimal: [-]digits[.digits][e[+-]digits], spaces around allowed. */
+bool vg_dec_parse_double(const char *p, size_t n, double *out);
+
+/* "-", "" and NULL views carry no value in access logs. */
+static inline bool vg_dec_blank(VgStr s)
+{
+    return !s.p || s.len == 0 || (s.len == 1 && s.p[0] == '-');
+}
+
+/* Sets path (and query) from a request target; an absolute URL also gives scheme and host
+ * when those are still absent. A target without '/' at the start that is not a URL (e.g.
+ * "*" or garbage) becomes the path as is. */
+void vg_dec_set_target(VgEvent *ev, VgStr target);
+
+/* Splits a path that still holds a query ("/x?a=1") into path and query (query only when
+ * the event has none yet). */
+void vg_dec_split_query(VgEvent *ev);
+
+/* Sets `token` (and `user` for Basic when absent) from a credential value as described
+ * above. Strings that must be decoded go to arena. */
+void vg_dec_set_credential(VgEvent *ev, VgStr cred, VgArena *arena);
+
+/* The last step of every preset: query split, endpoint template when absent. */
+void vg_dec_finish(VgEvent *ev, VgArena *arena);
+
+/* Unescapes the \xHH, \", \\ and \t\n\r sequences that nginx and Apache write inside
+ * quoted fields. Returns s itself when there is nothing to unescape or when the result
+ * would not be valid UTF-8 (then the escaped ASCII form is kept). */
+VgStr vg_dec_unescape_text(VgStr s, VgArena *arena);
+
+#endif

@@ -1,0 +1,624 @@
+/* correlation-set.c — the running correlation rules: references, groups, windows, firing.
+ *
+ * A VgCorrSet is built once from the parsed rules. Building resolves every `rules:` entry
+ * to a detection rule index or to another correlation (chains), rejects cycles, orders the
+ * correlations children-first, and compiles for each (rule, referenced rule) pair the
+ * fields to read: group-by names go through `aliases`, then to a canonical field id
+ * (vg_field_resolve) or a dotted path for vg_event_lookup; for a chained reference, a
+ * group-by name the child also groups by is read from the child's group instead of the
+ * event. Nothing is resolved per event.
+ *
+ * Two ways to judge a window, chosen per rule from its condition:
+ *  - sliding: a condition with only lower bounds (gt, gte; temporal without condition) can
+ *    become true only when an event arrives, so it is checked on every event against the
+ *    window [t - timespan, t] ending at the group's newest event. After a group fires it
+ *    stays quiet until a window that does not overlap the one that fired (t > fire time
+ *    + timespan): one alert per window crossing, and a sustained attack gives one alert
+ *    per timespan rather than one per event.
+ *  - closed: anything with an upper bound (lt, lte, eq, neq, ranges) can only be judged
+ *    when the window is over. The window then starts at the group's first event, covers
+ *    [first, first + timespan], and is judged when the watermark passes its end (or at
+ *    finish()); the next event starts a new window.
+ *
+ * Groups (one per rule and group-by values) live in one hash table, and per rule in a list
+ * ordered by last use. Every group is bounded (correlation-window.c); their number is
+ * bounded by VgCorrLimits: a new group beyond the limit evicts the least recently used
+ * group of any rule (counted). Groups whose window can no longer hold anything (last event
+ * older than watermark - timespan) are dropped as the watermark advances. Released groups
+ * keep their buffers on a short free list, so a warm set allocates nothing per event.
+ *
+ * Time is event time only: events flagged late are ignored (counted), and nothing here
+ * reads a clock. A set is used by one thread.
+ */
+#include "rules/correlation-set.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#define FREE_LIST_MAX 1024
+
+/* ---- groups ---- */
+
+guint vg_corr_group_hash(gconstpointer p)
+{
+    return (guint)((const CorrGroup *)p)->hash;
+}
+
+gboolean vg_corr_group_equal(gconstpointer a, gconstpointer b)
+{
+    const CorrGroup *x = a, *y = b;
+    return x->rule == y->rule && x->key_len == y->key_len && x->hash == y->hash &&
+           memcmp(x->key, y->key, x->key_len) == 0;
+}
+
+static size_t group_bytes(const CorrGroup *g)
+{
+    return sizeof(*g) + g->a.cap + g->b.cap + g->key_cap;
+}
+
+static void list_unlink(CorrRuleState *rs, CorrGroup *g)
+{
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        rs->head = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    else
+        rs->tail = g->prev;
+    g->prev = g->next = NULL;
+}
+
+static void list_append(CorrRuleState *rs, CorrGroup *g)
+{
+    g->prev = rs->tail;
+    g->next = NULL;
+    if (rs->tail)
+        rs->tail->next = g;
+    else
+        rs->head = g;
+    rs->tail = g;
+}
+
+void vg_corr_group_release(VgCorrSet *s, CorrGroup *g)
+{
+    CorrRuleState *rs = &s->rules[g->rule];
+    g_hash_table_remove(s->groups, g);
+    list_unlink(rs, g);
+    rs->n_groups--;
+    s->n_groups--;
+    if (s->n_free < FREE_LIST_MAX) {
+        g->next = s->free_list;
+        s->free_list = g;
+        s->n_free++;
+        return;
+    }
+    s->bytes -= (int64_t)group_bytes(g);
+    vg_corr_buf_free(&g->a);
+    vg_corr_buf_free(&g->b);
+    g_free(g->key);
+    g_free(g);
+}
+
+/* Evicts the least recently used group that is not busy (pinned by a firing in
+ * progress). Returns false if there is none. */
+static bool evict_one(VgCorrSet *s)
+{
+    CorrGroup *victim = NULL;
+    for (int i = 0; i < s->n_rules; i++) {
+        CorrGroup *g = s->rules[i].head;
+        while (g && g->pinned)
+            g = g->next;
+        if (g && (!victim || g->touch < victim->touch))
+            victim = g;
+    }
+    if (!victim)
+        return false;
+    s->stats.evicted++;
+    vg_corr_group_release(s, victim);
+    return true;
+}
+
+/* (Re)starts the window state of g for its rule. */
+static void group_reset(VgCorrSet *s, CorrGroup *g, int64_t t)
+{
+    const CorrRuleState *rs = &s->rules[g->rule];
+    const VgCorrRule *r = rs->r;
+    size_t before = g->a.cap + g->b.cap;
+    g->first_ms = g->last_ms = t;
+    g->count = 0;
+    g->sum = 0;
+    memset(&g->u, 0, sizeof g->u);
+    switch (rs->state) {
+    case CORR_ST_TIMES:
+        g->u.times.t = vg_corr_buf_need(&g->a, (size_t)rs->k * sizeof(int64_t));
+        g->u.times.k = (uint32_t)rs->k;
+        break;
+    case CORR_ST_RECENT:
+        g->u.recent.e = vg_corr_buf_need(&g->a, (size_t)rs->k * sizeof(VgCorrSeen));
+        g->u.recent.k = (uint32_t)rs->k;
+        break;
+    case CORR_ST_BUCKETS: {
+        int64_t w;
+        uint32_t nb;
+        vg_corr_buckets_geometry(r->timespan_ms, &w, &nb);
+        g->u.buckets.b = vg_corr_buf_need(&g->a, nb * sizeof(VgCorrBucket));
+        vg_corr_buckets_init(&g->u.buckets, r->timespan_ms);
+        break;
+    }
+    case CORR_ST_SLIDE_HLL:
+        vg_corr_slide_init(&g->u.slide, vg_corr_buf_need(&g->a, VG_CORR_SLIDE_BYTES),
+                           r->timespan_ms);
+        break;
+    case CORR_ST_LAST:
+        g->u.last = vg_corr_buf_need(&g->a, (size_t)r->n_refs * sizeof(int64_t));
+        for (int i = 0; i < r->n_refs; i++)
+            g->u.last[i] = INT64_MIN;
+        break;
+    case CORR_ST_DISTINCT:
+    case CORR_ST_TOTALS:
+        break;
+    }
+    s->bytes += (int64_t)(g->a.cap + g->b.cap) - (int64_t)before;
+}
+
+/* Finds or creates the group for (rule, key); NULL when the budget is spent by busy
+ * groups only. *created tells a new group (its window starts at t). */
+CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,
+                             bool *created)
+{
+    CorrGroup probe = {.rule = (uint32_t)rule, .key = (char *)key, .key_len = key_len};
+    probe.hash = vg_hash64(key, key_len, 0xc0441e7a7e5ull + (uint64_t)rule);
+    CorrGroup *g = g_hash_table_lookup(s->groups, &probe);
+    *created = false;
+    if (g)
+        return g;
+    while (s->n_groups >= s->max_groups || s->bytes > s->max_bytes)
+        if (!evict_one(s))
+            break;
+    if (s->free_list) {
+        g = s->free_list;
+        s->free_list = g->next;
+        s->n_free--;
+        s->bytes -= (int64_t)g->key_cap;
+    } else {
+        g = g_new0(CorrGroup, 1);
+        s->bytes += (int64_t)sizeof(*g);
+    }
+    if (g->key_cap < key_len + 1) {
+        g_free(g->key);
+        g->key_cap = key_len + 1 < 32 ? 32 : key_len + 1;
+        g->key = g_malloc(g->key_cap);
+    }
+    s->bytes += (int64_t)g->key_cap;
+    memcpy(g->key, key, key_len);
+    g->key[key_len] = '\0';
+    g->key_len = key_len;
+    g->hash = probe.hash;
+    g->rule = (uint32_t)rule;
+    g->pinned = false;
+    g->quiet_until = INT64_MIN;
+    group_reset(s, g, t);
+    g_hash_table_add(s->groups, g);
+    list_append(&s->rules[rule], g);
+    s->rules[rule].n_groups++;
+    s->n_groups++;
+    s->stats.groups_created++;
+    *created = true;
+    return g;
+}
+
+/* The i-th group-by value of a group ('\0'-separated in key). */
+static VgStr group_value(const CorrGroup *g, int i)
+{
+    const char *p = g->key, *end = g->key + g->key_len;
+    for (; i > 0 && p < end; i--)
+        p += strlen(p) + 1;
+    return p < end ? vg_str(p, strlen(p)) : vg_str(p, 0);
+}
+
+/* ---- reading fields ---- */
+
+typedef struct {
+    const VgEvent *ev;      /* NULL when a child fired at a window's close */
+    const CorrGroup *child; /* the child's group, for chained references */
+    int64_t time;
+} CorrSource;
+
+static bool read_field(VgCorrSet *s, const CorrGetter *gt, const CorrSource *src, VgDetectCtx *ctx,
+                       VgValue *out)
+{
+    memset(out, 0, sizeof *out);
+    if (gt->child >= 0 && src->child) {
+        out->kind = VG_V_STR;
+        out->s = group_value(src->child, gt->child);
+        return true;
+    }
+    if (!src->ev)
+        return false;
+    if (gt->id != VG_F_EXTRA) {
+        vg_event_get(src->ev, gt->id, out);
+        return out->kind != VG_V_NONE && out->kind != VG_V_NULL;
+    }
+    VgArena *arena = ctx && ctx->arena ? ctx->arena : &s->arena;
+    return vg_event_lookup(src->ev, gt->name, gt->len, out, arena) && out->kind != VG_V_NULL;
+}
+
+static void append_value(GString *b, const VgValue *v)
+{
+    switch (v->kind) {
+    case VG_V_STR:
+        g_string_append_len(b, v->s.p ? v->s.p : "", v->s.len);
+        break;
+    case VG_V_INT:
+        g_string_append_printf(b, "%" G_GINT64_FORMAT, v->i);
+        break;
+    case VG_V_BOOL:
+        g_string_append(b, v->i ? "true" : "false");
+        break;
+    case VG_V_DOUBLE:
+        g_string_append_printf(b, "%.17g", v->d);
+        break;
+    default:
+        break;
+    }
+}
+
+static bool value_number(const VgValue *v, double *out)
+{
+    if (v->kind == VG_V_INT || v->kind == VG_V_BOOL) {
+        *out = (double)v->i;
+        return true;
+    }
+    if (v->kind == VG_V_DOUBLE) {
+        *out = v->d;
+        return isfinite(v->d);
+    }
+    if (v->kind != VG_V_STR || v->s.len == 0 || v->s.len > 63)
+        return false;
+    char tmp[64], *end;
+    memcpy(tmp, v->s.p, v->s.len);
+    tmp[v->s.len] = '\0';
+    *out = g_ascii_strtod(tmp, &end);
+    return *end == '\0' && isfinite(*out);
+}
+
+/* ---- judging and firing ---- */
+
+static void fire(VgCorrSet *s, CorrGroup *g, double observed, int64_t start, int64_t end,
+                 int64_t when, const VgEvent *ev, VgDetectCtx *ctx);
+static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, VgDetectCtx *ctx);
+
+/* What a closed window amounts to, in the unit of the rule's condition. */
+static double closed_observed(const CorrRuleState *rs, const CorrGroup *g)
+{
+    const VgCorrRule *r = rs->r;
+    switch (r->type) {
+    case VG_CORR_EVENT_COUNT:
+        return (double)g->count;
+    case VG_CORR_VALUE_COUNT:
+        return vg_corr_distinct_count(&g->u.distinct);
+    case VG_CORR_VALUE_SUM:
+        return g->sum;
+    case VG_CORR_VALUE_AVG:
+        return g->count ? g->sum / (double)g->count : 0;
+    case VG_CORR_TEMPORAL: {
+        int n = 0;
+        for (int i = 0; i < r->n_refs; i++)
+            n += g->u.last[i] != INT64_MIN;
+        return n;
+    }
+    case VG_CORR_TEMPORAL_ORDERED: {
+        int n = 0;
+        while (n < r->n_refs && g->u.last[n] != INT64_MIN)
+            n++;
+        return n;
+    }
+    }
+    return 0;
+}
+
+static void close_window(VgCorrSet *s, CorrGroup *g, VgDetectCtx *ctx)
+{
+    const CorrRuleState *rs = &s->rules[g->rule];
+    if (g->count == 0)
+        return;
+    double obs = closed_observed(rs, g);
+    s->stats.windows_closed++;
+    if (vg_corr_cond_holds(rs->r, obs)) {
+        int64_t end = g->first_ms + rs->r->timespan_ms;
+        fire(s, g, obs, g->first_ms, end, g->last_ms < end ? g->last_ms : end, NULL, ctx);
+    }
+}
+
+/* Sliding check after an update; now is the group's newest event time. */
+static void judge_sliding(VgCorrSet *s, CorrGroup *g, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    const CorrRuleState *rs = &s->rules[g->rule];
+    const VgCorrRule *r = rs->r;
+    int64_t now = g->last_ms, from = now - r->timespan_ms, oldest = now;
+    if (now < g->quiet_until)
+        return;
+    double obs = 0;
+    switch (rs->state) {
+    case CORR_ST_TIMES:
+        obs = vg_corr_times_since(&g->u.times, from);
+        if (obs > 0)
+            oldest = g->u.times.t[g->u.times.n - (uint32_t)obs];
+        break;
+    case CORR_ST_RECENT:
+        obs = vg_corr_recent_since(&g->u.recent, from, &oldest);
+        break;
+    case CORR_ST_SLIDE_HLL:
+        obs = vg_corr_slide_estimate(&g->u.slide, now, &oldest);
+        break;
+    case CORR_ST_BUCKETS: {
+        int64_t n;
+        double sum;
+        vg_corr_buckets_sum(&g->u.buckets, now, &n, &sum, &oldest);
+        obs = r->type == VG_CORR_EVENT_COUNT ? (double)n
+              : r->type == VG_CORR_VALUE_SUM ? sum
+              : n                            ? sum / (double)n
+                                             : 0;
+        if (n == 0)
+            return;
+        break;
+    }
+    case CORR_ST_LAST:
+        for (int i = 0; i < r->n_refs; i++) {
+            int64_t v = g->u.last[i];
+            if (v == INT64_MIN || v < from) {
+                if (r->type == VG_CORR_TEMPORAL_ORDERED)
+                    break; /* ordered: the prefix matched in order counts */
+                continue;
+            }
+            obs++;
+            if (v < oldest)
+                oldest = v;
+        }
+        break;
+    default:
+        return;
+    }
+    if (!vg_corr_cond_holds(r, obs))
+        return;
+    g->quiet_until = now + r->timespan_ms + 1;
+    fire(s, g, obs, oldest < now ? oldest : now, now, now, ev, ctx);
+}
+
+static void fire(VgCorrSet *s, CorrGroup *g, double observed, int64_t start, int64_t end,
+                 int64_t when, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    CorrRuleState *rs = &s->rules[g->rule];
+    s->stats.fired++;
+    bool was_pinned = g->pinned;
+    g->pinned = true;
+    if (!rs->quiet) {
+        VgCorrFiring f = {
+            .r = rs->r,
+            .entity_type = rs->entity_type,
+            .entity_field = rs->entity_field,
+            .key = g->key,
+            .key_len = g->key_len,
+            .observed = observed,
+            .start_ms = start,
+            .end_ms = end,
+            .ev = ev,
+        };
+        if (rs->r->type == VG_CORR_TEMPORAL || rs->r->type == VG_CORR_TEMPORAL_ORDERED)
+            f.matched = g->u.last;
+        vg_corr_alert(s, &f, ctx);
+    }
+    CorrSource src = {ev, g, when};
+    for (guint i = 0; i < rs->parents->len; i++) {
+        CorrListener *l = &g_array_index(rs->parents, CorrListener, i);
+        feed(s, l->rule, l->pos, &src, ctx);
+    }
+    g->pinned = was_pinned;
+}
+
+/* ---- the update of one group by one matching event ---- */
+
+static bool same_event(CorrRuleState *rs, const VgEvent *ev)
+{
+    bool same = rs->last_ev == ev && rs->last_raw == ev->raw.p && rs->last_line == ev->line_no &&
+                rs->last_time == ev->time_ms && rs->last_off == ev->offset;
+    rs->last_ev = ev;
+    rs->last_raw = ev->raw.p;
+    rs->last_line = ev->line_no;
+    rs->last_time = ev->time_ms;
+    rs->last_off = ev->offset;
+    return same;
+}
+
+static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, VgDetectCtx *ctx)
+{
+    CorrRuleState *rs = &s->rules[ri];
+    const VgCorrRule *r = rs->r;
+    bool temporal = r->type == VG_CORR_TEMPORAL || r->type == VG_CORR_TEMPORAL_ORDERED;
+    /* An event that matches two of the rules an event_count refers to is one event, as a
+     * query "(a or b) | count" would count it. */
+    if (!temporal && src->ev && !src->child && same_event(rs, src->ev))
+        return;
+    if (!ctx || !ctx->arena)
+        vg_arena_reset(&s->arena); /* scratch for dotted-path look-ups */
+
+    const CorrGetter *get = rs->get + (size_t)pos * (size_t)(r->n_group + r->n_fields);
+    GString *key = s->key;
+    g_string_truncate(key, 0);
+    VgValue v;
+    for (int i = 0; i < r->n_group; i++) {
+        if (!read_field(s, &get[i], src, ctx, &v)) {
+            s->stats.ungrouped++; /* no value to group by: the event belongs to no group */
+            return;
+        }
+        append_value(key, &v);
+        g_string_append_c(key, '\0');
+    }
+    uint64_t vh = 0;
+    double num = 0;
+    if (r->type == VG_CORR_VALUE_COUNT) {
+        GString *val = s->val;
+        g_string_truncate(val, 0);
+        for (int i = 0; i < r->n_fields; i++) {
+            if (!read_field(s, &get[r->n_group + i], src, ctx, &v))
+                return;
+            append_value(val, &v);
+            g_string_append_c(val, '\0');
+        }
+        vh = vg_hash64(val->str, val->len, 0x7a1e5ull);
+    } else if (r->type == VG_CORR_VALUE_SUM || r->type == VG_CORR_VALUE_AVG) {
+        if (!read_field(s, &get[r->n_group], src, ctx, &v) || !value_number(&v, &num))
+            return;
+    }
+
+    int64_t t = src->time;
+    bool created;
+    CorrGroup *g = vg_corr_group_get(s, ri, key->str, (uint32_t)key->len, t, &created);
+    if (!g)
+        return;
+    g->pinned = true;
+    g->touch = ++s->touch;
+    /* Sliding lists are in order of last use (= of expiry); closed ones in order of window
+     * start (= of closing), so a group moves to the tail only when its window restarts. */
+    if (rs->sliding) {
+        list_unlink(rs, g);
+        list_append(rs, g);
+    } else if (!created && t > g->first_ms + r->timespan_ms) {
+        /* The watermark has not closed the old window yet (lateness), but this event is
+         * past it: judge it now and start the next one here. */
+        close_window(s, g, ctx);
+        group_reset(s, g, t);
+        list_unlink(rs, g);
+        list_append(rs, g);
+    }
+    if (t > g->last_ms)
+        g->last_ms = t;
+    g->count++;
+
+    switch (rs->state) {
+    case CORR_ST_TIMES:
+        vg_corr_times_add(&g->u.times, t);
+        break;
+    case CORR_ST_RECENT:
+        vg_corr_recent_add(&g->u.recent, vh, t);
+        break;
+    case CORR_ST_SLIDE_HLL:
+        vg_corr_slide_add(&g->u.slide, t, vh);
+        break;
+    case CORR_ST_BUCKETS:
+        vg_corr_buckets_add(&g->u.buckets, t, num);
+        break;
+    case CORR_ST_DISTINCT: {
+        size_t before = g->a.cap + g->b.cap;
+        vg_corr_distinct_add(&g->u.distinct, &g->a, &g->b, vh);
+        s->bytes += (int64_t)(g->a.cap + g->b.cap) - (int64_t)before;
+        break;
+    }
+    case CORR_ST_TOTALS:
+        g->sum += num;
+        break;
+    case CORR_ST_LAST:
+        if (r->type == VG_CORR_TEMPORAL) {
+            if (t > g->u.last[pos])
+                g->u.last[pos] = t;
+        } else {
+            /* last[i] is the latest start time of a chain rules[0..i] matched in order:
+             * the latest start is the one most likely to fit in the window. */
+            int64_t start = pos == 0 ? t : g->u.last[pos - 1];
+            bool ok =
+                pos == 0 || (start != INT64_MIN && (!rs->sliding || start >= t - r->timespan_ms));
+            if (ok && start > g->u.last[pos])
+                g->u.last[pos] = start;
+        }
+        break;
+    }
+    if (rs->sliding)
+        judge_sliding(s, g, src->ev, ctx);
+    g->pinned = false;
+}
+
+void vg_corr_set_clear_groups(VgCorrSet *s)
+{
+    for (int i = 0; i < s->n_rules; i++)
+        while (s->rules[i].head)
+            vg_corr_group_release(s, s->rules[i].head);
+}
+
+/* ---- the public side ---- */
+
+void vg_corr_set_on_match(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    if (!s || det_idx < 0 || det_idx >= s->n_det || !s->det_listeners[det_idx])
+        return;
+    if (ctx && ctx->late) {
+        s->stats.late++;
+        return;
+    }
+    GArray *ls = s->det_listeners[det_idx];
+    CorrSource src = {ev, NULL, ev->time_ms};
+    for (guint i = 0; i < ls->len; i++) {
+        CorrListener *l = &g_array_index(ls, CorrListener, i);
+        feed(s, l->rule, l->pos, &src, ctx);
+    }
+}
+
+/* Drops (sliding) or judges and drops (closed) the groups of one rule that the watermark
+ * has passed. Lists are in order of last use, so the walk stops at the first live one. */
+static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDetectCtx *ctx)
+{
+    CorrRuleState *rs = &s->rules[ri];
+    int64_t span = rs->r->timespan_ms;
+    CorrGroup *g;
+    while ((g = rs->head) && !g->pinned) {
+        int64_t end = rs->sliding ? g->last_ms + span : g->first_ms + span;
+        if (!all && end >= watermark)
+            break;
+        if (!rs->sliding) {
+            g->pinned = true;
+            close_window(s, g, ctx);
+            g->pinned = false;
+        }
+        s->stats.expired++;
+        vg_corr_group_release(s, g);
+    }
+}
+
+void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_rules; i++)
+        expire_rule(s, s->order[i], ctx->watermark, false, ctx);
+}
+
+void vg_corr_set_finish(VgCorrSet *s, VgDetectCtx *ctx)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_rules; i++)
+        expire_rule(s, s->order[i], 0, true, ctx);
+}
+
+bool vg_corr_set_wants(const VgCorrSet *s, int det_idx)
+{
+    return s && det_idx >= 0 && det_idx < s->n_det && s->det_listeners[det_idx] != NULL;
+}
+
+bool vg_corr_set_suppresses(const VgCorrSet *s, int det_idx)
+{
+    return s && det_idx >= 0 && det_idx < s->n_det && s->det_suppressed[det_idx];
+}
+
+void vg_corr_set_stats(const VgCorrSet *s, VgCorrStats *out)
+{
+    *out = s->stats;
+    out->groups = s->n_groups;
+    out->bytes = s->bytes;
+}
+
+void vg_corr_set_set_emit(VgCorrSet *s, VgCorrEmit emit, void *user)
+{
+    s->emit = emit;
+    s->emit_user = user;
+}
