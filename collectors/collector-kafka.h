@@ -1,0 +1,149 @@
+/* collector-kafka.h — access-log lines from Kafka topics, with offsets vigil commits itself.
+ *
+ * A VgCollector over librdkafka's high-level consumer: one consumer group (`group`), a list
+ * of topics or regular expressions (a topic starting with ^ is a regex), and any librdkafka
+ * property passed through from the `kafka:` section of vigil.yml, so TLS, SASL and fetch
+ * tuning work as the operator's cluster requires:
+ *
+ *     kafka:
+ *       brokers: kafka-1:9093,kafka-2:9093
+ *       topics: [gateway-access]          # or "^gateway-.*"
+ *       group: vigil
+ *       commit_interval: 5s
+ *       properties:
+ *         security.protocol: SASL_SSL
+ *         sasl.mechanism: SCRAM-SHA-512
+ *         sasl.username: vigil
+ *         sasl.password: ${KAFKA_PASSWORD}    # from the environment
+ *         ssl.ca.location: /etc/vigil/ca.pem
+ *         ssl.key.password: "@/run/secrets/kafka-key-pass"   # from a file
+ *
+ * Property values may name environment variables (${NAME}, anywhere in the value) or be
+ * read from a file (a value "@/path"; "@@..." stands for a literal leading @). Nested maps
+ * are flattened with dots (ssl: {ca: {location: x}} is ssl.ca.location). Resolved values
+ * are never logged and are masked in dumps and error messages.
+ *
+ * Offsets: auto-commit and auto offset store are off. A message's offset is committed only
+ * after the run loop said, with vg_kafka_collector_mark(), that every line up to it has
+ * been processed and its alerts delivered or spooled. Marks are committed by
+ * vg_kafka_collector_commit(), which next() also calls every commit_interval, and
+ * synchronously on partition revocation and on close. So a crash replays, it never skips.
+ *
+ * Batches: each message payload is one or more lines (split on \n, a trailing \r dropped);
+ * every line carries its message's offset (VgLineRef.offset) and, as line_no, its 1-based
+ * index within the message. A batch holds lines of one partition only
+ * (VgLineBatch.partition, VgLineBatch.source "kafka:topic/3"), so per-partition event time
+ * is the pipeline's business. A message is not split across batches unless it alone has
+ * more lines than a batch holds; then the lines of all but its last part carry the
+ * previous offset (offset - 1), so marking them never commits a half-read message.
+ *
+ * Partition ids: with one topic VgLineBatch.partition is the Kafka partition number. With
+ * several topics the collector numbers (topic, partition) pairs as topic_slot << 20 |
+ * partition, topic slots in the order topics are first assigned; see
+ * vg_kafka_collector_partition_info(). Ids are per process, never stored.
+ *
+ * Threads: next(), commit(), close() and the rebalance callback run on the thread that
+ * reads (the callback is called from inside next()). mark(), pause() and resume() may be
+ * called from any thread.
+ */
+#ifndef VG_COLLECTOR_KAFKA_H
+#define VG_COLLECTOR_KAFKA_H
+
+#include "engine/collector.h"
+#include "engine/config.h"
+
+/* The `kafka:` section. */
+typedef struct {
+    char *brokers;                /* bootstrap.servers */
+    char **topics;                /* names, or ^regex */
+    char *group;                  /* group.id */
+    char *client_id;              /* client.id */
+    char *start;                  /* auto.offset.reset for a group without offsets */
+    const VgConfNode *properties; /* librdkafka properties (borrowed from the tree) */
+    int64_t commit_interval_ms;   /* periodic commit of marked offsets; 0: only explicit */
+    int64_t poll_timeout_ms;      /* how long next() waits for a first message */
+    int64_t batch_bytes;          /* a batch ends after this many payload bytes */
+    /* for the run loop: a partition without messages this long stops holding the
+     * event-time watermark back (0: never) */
+    int64_t idle_timeout_ms;
+} VgKafkaConf;
+
+extern const VgConfOption vg_kafka_options[];
+
+/* Fills conf from the `kafka:` section (NULL: defaults, which fail: brokers and topics are
+ * required) and checks the properties: scalars only, no property vigil sets itself
+ * (group.id, bootstrap.servers, enable.auto.commit, ...), environment variables and
+ * files resolvable. Errors are "file:line:col: reason" and never contain a value. On error
+ * conf may hold some values: call vg_kafka_conf_clear(). */
+int vg_kafka_conf_load(VgKafkaConf *conf, const VgConfNode *section, GError **err);
+void vg_kafka_conf_clear(VgKafkaConf *conf);
+/* Appends the section as YAML at indent, with secret-looking properties masked. */
+void vg_kafka_conf_dump(const VgKafkaConf *conf, GString *out, int indent);
+/* True when a librdkafka property name looks like it holds a secret (password, key,
+ * secret, token, credentials...). */
+bool vg_kafka_property_is_secret(const char *name);
+
+typedef enum {
+    VG_KAFKA_ASSIGNED, /* partitions now ours (before fetching starts) */
+    VG_KAFKA_REVOKED,  /* about to be taken away: drain and mark them now */
+    VG_KAFKA_LOST,     /* taken away without warning (session lost): do not commit */
+} VgKafkaRebalance;
+
+/* Called from inside next() (or close()) on a rebalance, with the partition ids concerned.
+ * On VG_KAFKA_REVOKED the run loop should finish the batches it holds of those
+ * partitions, flush alerts and mark their offsets before returning: the collector commits
+ * the marks of the revoked partitions synchronously right after the call. This is also
+ * the moment to checkpoint their state. */
+typedef void (*VgKafkaRebalanceFn)(void *user, VgKafkaRebalance what, const int32_t *partitions,
+                                   size_t n);
+
+typedef struct {
+    size_t max_line_bytes;        /* longer lines are truncated and flagged VG_BAD_TOO_LONG */
+    VgKafkaRebalanceFn rebalance; /* may be NULL */
+    void *user;
+} VgKafkaCollectorOpts;
+
+typedef struct VgKafkaCollector VgKafkaCollector;
+
+/* Creates the consumer and subscribes; the group join happens in the first next() calls.
+ * conf is copied where needed (properties are resolved now). Returns NULL and sets err on
+ * a configuration error (bad property, unreadable secret file). The caller owns the
+ * result: close it with ops->close (vg_kafka_collector_base(c)->ops->close), which
+ * commits the marks and leaves the group. */
+VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafkaCollectorOpts *o,
+                                          GError **err);
+VgCollector *vg_kafka_collector_base(VgKafkaCollector *c);
+/* The Kafka collector behind a VgCollector, or NULL if it is another kind. */
+VgKafkaCollector *vg_kafka_collector_from(VgCollector *c);
+
+/* Everything up to and including offset of partition is processed and its alerts are
+ * delivered or spooled; the next commit stores offset + 1. Marks only move forward;
+ * marks of partitions not assigned any more are ignored. Thread-safe. */
+void vg_kafka_collector_mark(VgKafkaCollector *c, int32_t partition, int64_t offset);
+/* Commits the marks not yet committed. sync waits for the broker's answer. Returns VG_OK
+ * (also when there is nothing to commit) or VG_EIO with err set. */
+int vg_kafka_collector_commit(VgKafkaCollector *c, bool sync, GError **err);
+
+/* Back-pressure: stop fetching every assigned partition (and those assigned later) /
+ * fetch again. Messages already handed out are unaffected. Thread-safe. */
+void vg_kafka_collector_pause(VgKafkaCollector *c);
+void vg_kafka_collector_resume(VgKafkaCollector *c);
+bool vg_kafka_collector_paused(const VgKafkaCollector *c);
+
+/* Topic and Kafka partition of a partition id; false if the id is unknown. *topic is
+ * owned by the collector and lives as long as it. */
+bool vg_kafka_collector_partition_info(const VgKafkaCollector *c, int32_t partition,
+                                       const char **topic, int32_t *kafka_partition);
+/* The partition ids assigned now, into out (up to cap); returns how many there are. */
+size_t vg_kafka_collector_assignment(const VgKafkaCollector *c, int32_t *out, size_t cap);
+
+typedef struct {
+    uint64_t messages, lines, bytes; /* handed out */
+    uint64_t commits, commit_failures;
+    uint64_t rebalances;
+    uint64_t errors; /* consumer errors reported (librdkafka retries them) */
+} VgKafkaStats;
+
+void vg_kafka_collector_stats(const VgKafkaCollector *c, VgKafkaStats *out);
+
+#endif

@@ -1,0 +1,358 @@
+/* cli-run.c — `vigil run -c vigil.yml`: the daemon, on Kafka or on followed files.
+ *
+ * One loop on one thread: read a batch from the collector, run it through the pipeline
+ * (which flushes the alert delivery at the end of the batch), and only then tell the
+ * Kafka collector that the batch's offsets are done. vg_pipeline_process() returning
+ * VG_OK means every alert the batch raised is delivered or durably spooled, so a commit
+ * never runs ahead of an alert: a crash replays events, it does not lose alerts. The
+ * collector commits the marks every kafka.commit_interval, on partition revocation and on
+ * shutdown.
+ *
+ * Back-pressure: when the delivery cannot take more (a sink down and its spool full), the
+ * batch stays unmarked, the Kafka partitions are paused, and the loop retries the flush
+ * while still polling the consumer (paused, it hands out nothing) so the group does not
+ * evict us. Memory stays bounded: librdkafka drops its prefetch of paused partitions.
+ *
+ * Event time: a partition that was revoked, or has been quiet for kafka.idle_timeout, is
+ * marked idle in the pipeline so it does not hold the watermark back; its next batch makes
+ * it count again.
+ *
+ * Shutdown (SIGTERM, SIGINT): stop reading, close every open window (their alerts go out
+ * now rather than never: without a checkpoint their state would not survive the restart),
+ * drain the delivery for up to --drain-timeout, commit, leave the group. A watchdog alarm
+ * bounds the whole shutdown even if a broker does not answer. A second signal exits at
+ * once. SIGHUP makes file sinks reopen (logrotate).
+ *
+ * Without a `kafka:` section, run reads input.files (following them when input.follow)
+ * or standard input, and ends when every file has ended (never, when following).
+ */
+#include "engine/cli.h"
+
+#include "collectors/collector-kafka.h"
+#include "collectors/collectors.h"
+#include "engine/log.h"
+#include "engine/sinks/delivery.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_signal, hup_signal;
+
+static void on_stop(int sig)
+{
+    if (stop_signal) {
+        signal(sig, SIG_DFL); /* second signal: leave now */
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_signal = 1;
+}
+
+typedef struct {
+    VgPipeline *p;
+    VgDelivery *dl;
+    VgKafkaCollector *kc;
+    GHashTable *active; /* partition id -> last batch time (µs, monotonic), non-idle only */
+    int64_t idle_timeout_ms;
+    gint64 last_idle_check;
+} Run;
+
+static void seen(Run *r, int32_t partition);
+
+static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, size_t n)
+{
+    Run *r = user;
+    /* the loop is synchronous: every batch handed out before this call has been processed
+     * and, if delivered, marked; there is nothing else to drain here */
+    for (size_t i = 0; i < n; i++) {
+        if (what == VG_KAFKA_ASSIGNED) {
+            /* an assigned partition holds the watermark back until its first event or
+             * until it has been quiet for kafka.idle_timeout, so that reading one
+             * partition first does not make the others' events late */
+            vg_pipeline_partition_idle(r->p, ids[i], false);
+            seen(r, ids[i]);
+            continue;
+        }
+        vg_pipeline_partition_idle(r->p, ids[i], true);
+        g_hash_table_remove(r->active, GINT_TO_POINTER(ids[i]));
+    }
+}
+
+static void check_idle(Run *r)
+{
+    gint64 now = g_get_monotonic_time();
+    if (r->idle_timeout_ms <= 0 || now - r->last_idle_check < G_USEC_PER_SEC)
+        return;
+    r->last_idle_check = now;
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, r->active);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        if (now - *(gint64 *)value >= r->idle_timeout_ms * 1000) {
+            vg_pipeline_partition_idle(r->p, GPOINTER_TO_INT(key), true);
+            g_hash_table_iter_remove(&it);
+        }
+    }
+}
+
+static void seen(Run *r, int32_t partition)
+{
+    gint64 *t = g_hash_table_lookup(r->active, GINT_TO_POINTER(partition));
+    if (!t) {
+        t = g_new(gint64, 1);
+        g_hash_table_insert(r->active, GINT_TO_POINTER(partition), t);
+    }
+    *t = g_get_monotonic_time();
+}
+
+/* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
+static int run_kafka(Run *r, int64_t batch_lines)
+{
+    VgCollector *col = vg_kafka_collector_base(r->kc);
+    VgLineBatch b;
+    vg_line_batch_init(&b, (uint32_t)batch_lines, 1 << 20);
+    bool full = false;
+    int32_t held_partition = -1; /* the processed batch waiting for its alerts' delivery */
+    int64_t held_offset = -1;
+    int rc = VG_OK;
+    while (!stop_signal) {
+        if (hup_signal) {
+            hup_signal = 0;
+            vg_delivery_reopen(r->dl);
+        }
+        if (full && vg_pipeline_flush(r->p) == VG_OK) {
+            full = false;
+            vg_kafka_collector_mark(r->kc, held_partition, held_offset);
+            vg_kafka_collector_resume(r->kc);
+            vg_log_info("alert delivery caught up: reading again");
+        }
+        vg_line_batch_clear(&b);
+        GError *err = NULL;
+        int n = col->ops->next(col, &b, &err);
+        if (n == VG_EIO) {
+            vg_log_error("kafka input failed", "error", err ? err->message : "unknown");
+            g_clear_error(&err);
+            rc = VG_EIO;
+            break;
+        }
+        if (n == VG_OK && b.n) {
+            /* lines are in offset order: the last one's offset covers the batch */
+            int64_t last = b.lines[b.n - 1].offset;
+            seen(r, b.partition);
+            if (vg_pipeline_process(r->p, &b) == VG_EFULL) {
+                full = true;
+                held_partition = b.partition;
+                held_offset = last;
+                vg_kafka_collector_pause(r->kc);
+                vg_log_warn("alert delivery full: pausing kafka input");
+            } else {
+                vg_kafka_collector_mark(r->kc, b.partition, last);
+            }
+        } else if (!full) {
+            vg_pipeline_flush(r->p); /* retries spooled records while the input is quiet */
+        }
+        check_idle(r);
+    }
+    vg_line_batch_free(&b);
+    return rc;
+}
+
+/* The file loop: round robin over the inputs until all ended (or a signal). */
+static int run_files(Run *r, const VgSettings *s)
+{
+    char *stdin_only[] = {(char *)"-", NULL};
+    char **files = s->input.files && s->input.files[0] ? s->input.files : stdin_only;
+    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes,
+                              .follow = s->input.follow};
+    GPtrArray *cols = g_ptr_array_new();
+    int rc = VG_OK;
+    for (char **f = files; *f; f++) {
+        GError *err = NULL;
+        bool follow = fc.follow && strcmp(*f, "-") != 0;
+        VgFileCollectorConf one = fc;
+        one.follow = follow;
+        VgCollector *c = vg_file_collector_open(*f, &one, &err);
+        if (!c) {
+            vg_log_error("cannot read input", "error", err->message);
+            g_error_free(err);
+            rc = VG_EIO;
+            continue;
+        }
+        g_ptr_array_add(cols, c);
+    }
+    VgLineBatch b;
+    vg_line_batch_init(&b, (uint32_t)s->engine.batch_lines, 1 << 20);
+    while (!stop_signal && cols->len) {
+        bool any = false;
+        if (hup_signal) {
+            hup_signal = 0;
+            vg_delivery_reopen(r->dl);
+        }
+        for (guint i = 0; i < cols->len && !stop_signal;) {
+            VgCollector *c = cols->pdata[i];
+            GError *err = NULL;
+            vg_line_batch_clear(&b);
+            int n = c->ops->next(c, &b, &err);
+            if (b.n) {
+                any = true;
+                if (vg_pipeline_process(r->p, &b) == VG_EFULL)
+                    while (vg_pipeline_flush(r->p) == VG_EFULL && !stop_signal)
+                        ; /* the delivery waits between retries */
+            }
+            if (n == VG_EOF || n == VG_EIO) {
+                if (n == VG_EIO) {
+                    vg_log_error("read error", "error", err ? err->message : "unknown");
+                    rc = VG_EIO;
+                }
+                g_clear_error(&err);
+                c->ops->close(c);
+                g_ptr_array_remove_index(cols, i);
+                continue;
+            }
+            i++;
+        }
+        if (!any) {
+            vg_pipeline_flush(r->p);
+            g_usleep(100000);
+        }
+    }
+    for (guint i = 0; i < cols->len; i++) {
+        VgCollector *c = cols->pdata[i];
+        c->ops->close(c);
+    }
+    g_ptr_array_free(cols, TRUE);
+    vg_line_batch_free(&b);
+    return rc;
+}
+
+int vg_cmd_run(int argc, char **argv)
+{
+    VgCliCommon c = {0};
+    gint drain_s = 10;
+    GOptionEntry extra[] = {
+        {"drain-timeout", 0, 0, G_OPTION_ARG_INT, &drain_s,
+         "Seconds to deliver pending alerts on shutdown (default 10)", "S"},
+        {NULL},
+    };
+    GOptionContext *ctx = g_option_context_new(NULL);
+    g_option_context_set_summary(
+        ctx, "Run as a daemon: read the Kafka topics of the kafka: section (or input.files,\n"
+             "or standard input), raise alerts to the configured sinks, commit Kafka offsets\n"
+             "behind delivered alerts. SIGTERM drains and exits; SIGHUP reopens file sinks.");
+    vg_cli_add_common(ctx, &c);
+    g_option_context_add_main_entries(ctx, extra, NULL);
+    GError *err = NULL;
+    int rc = VG_EXIT_USAGE;
+    VgSettings *s = NULL;
+    VgKafkaConf kconf = {0};
+    bool kconf_loaded = false;
+    Run r = {0};
+    r.active = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        rc = vg_cli_usage_error(ctx, "%s", err->message);
+        goto out;
+    }
+    if (argc > 1) {
+        rc = vg_cli_usage_error(ctx, "run takes no file arguments (use input.files)");
+        goto out;
+    }
+    if (!(s = vg_cli_settings(&c)))
+        goto out;
+    if (s->kafka) {
+        kconf_loaded = true;
+        if (vg_kafka_conf_load(&kconf, s->kafka, &err) != VG_OK) {
+            fprintf(stderr, "vigil: %s\n", err->message);
+            goto out;
+        }
+        r.idle_timeout_ms = kconf.idle_timeout_ms;
+    }
+    rc = VG_EXIT_FAIL;
+    r.dl = vg_delivery_new(s->sinks, s->spool, &err);
+    if (!r.dl) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        rc = VG_EXIT_USAGE;
+        goto out;
+    }
+    r.p = vg_pipeline_new(s, vg_delivery_output(r.dl), NULL, NULL, &err);
+    if (!r.p) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        rc = VG_EXIT_USAGE;
+        goto out;
+    }
+    if (s->kafka) {
+        VgKafkaCollectorOpts o = {.max_line_bytes = (size_t)s->input.max_line_bytes,
+                                  .rebalance = on_rebalance,
+                                  .user = &r};
+        r.kc = vg_kafka_collector_open(&kconf, &o, &err);
+        if (!r.kc) {
+            fprintf(stderr, "vigil: %s\n", err->message);
+            rc = VG_EXIT_USAGE;
+            goto out;
+        }
+    }
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    gint64 t0 = g_get_monotonic_time();
+    vg_log_info("vigil run started", "input", s->kafka ? "kafka" : "files");
+    int res = r.kc ? run_kafka(&r, s->engine.batch_lines) : run_files(&r, s);
+
+    /* shutdown: bounded by the watchdog whatever the brokers and sinks do */
+    if (drain_s < 0)
+        drain_s = 0;
+    alarm((unsigned)drain_s + 20);
+    vg_log_info("vigil run stopping", "reason", stop_signal ? "signal" : "input ended");
+    vg_pipeline_finish(r.p);
+    GError *cerr = NULL;
+    int dr = vg_delivery_close(r.dl, (int64_t)drain_s * 1000, &cerr);
+    if (dr == VG_EFULL)
+        vg_log_error("alerts lost at shutdown", "error", cerr ? cerr->message : "spool full");
+    else if (dr != VG_OK)
+        vg_log_warn("alerts left in the spool for the next start", "detail",
+                    cerr ? cerr->message : "");
+    g_clear_error(&cerr);
+    if (r.kc) {
+        VgKafkaStats ks;
+        vg_kafka_collector_stats(r.kc, &ks);
+        char m[24], l[24], cm[24];
+        g_snprintf(m, sizeof m, "%" G_GUINT64_FORMAT, ks.messages);
+        g_snprintf(l, sizeof l, "%" G_GUINT64_FORMAT, ks.lines);
+        g_snprintf(cm, sizeof cm, "%" G_GUINT64_FORMAT, ks.commits);
+        /* the close commits the last marks and leaves the group */
+        vg_kafka_collector_base(r.kc)->ops->close(vg_kafka_collector_base(r.kc));
+        r.kc = NULL;
+        vg_log_info("kafka consumer closed", "messages", m, "lines", l, "commits", cm);
+    }
+    double el = (double)(g_get_monotonic_time() - t0) / 1e6;
+    if (!c.quiet)
+        vg_cli_summary("run", r.p, el);
+    rc = res == VG_OK && dr != VG_EFULL ? VG_EXIT_OK : VG_EXIT_FAIL;
+out:
+    g_clear_error(&err);
+    if (r.kc)
+        vg_kafka_collector_base(r.kc)->ops->close(vg_kafka_collector_base(r.kc));
+    vg_pipeline_free(r.p);
+    vg_delivery_free(r.dl);
+    if (kconf_loaded)
+        vg_kafka_conf_clear(&kconf);
+    vg_settings_free(s);
+    g_hash_table_destroy(r.active);
+    g_option_context_free(ctx);
+    g_free(c.config);
+    g_free(c.format);
+    g_strfreev(c.rules);
+    return rc;
+}

@@ -1,0 +1,148 @@
+# Shared helpers for the Kafka integration tests (sourced). They run the real binaries
+# against vigil-kafka-mock (librdkafka's mock cluster on 127.0.0.1) and produce with kcat.
+#
+# Every test gets $VIGIL, $MOCK (the vigil-kafka-mock binary), a fresh $WORK directory,
+# and cleanup of every background process it started (by pid) and of $WORK on exit.
+set -euo pipefail
+: "${VIGIL:?VIGIL must point to the vigil binary}"
+: "${VG_SOURCE_DIR:?}"
+: "${VG_BINARY_DIR:?}"
+MOCK=${MOCK:-$VG_BINARY_DIR/collectors/kafka-mock/vigil-kafka-mock}
+GEN=$VG_SOURCE_DIR/tests/data/kafka/gen-keyed.py
+command -v kcat >/dev/null || { echo "FAIL: kcat not installed (scripts/install-deps)" >&2; exit 1; }
+[ -x "$MOCK" ] || { echo "FAIL: $MOCK not built (make vigil-kafka-mock)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/vigil-kafka-test.XXXXXX)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  exec 3>&- 2>/dev/null || true
+  if [ "${KEEP_WORK:-}" ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+export VIGIL_TOKEN_KEY=kafka-test-key
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$WORK"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+  exit 1
+}
+pass() { echo "ok - $*"; }
+
+# start_mock BROKERS TOPIC:PARTITIONS: starts the cluster with its command channel on fd 3;
+# sets BS (bootstrap list) and MOCK_PID.
+start_mock() {
+  mkfifo "$WORK/mock.ctl"
+  "$MOCK" -b "$1" -t "$2" ${MOCK_DEBUG:+-d "$MOCK_DEBUG"} <"$WORK/mock.ctl" >"$WORK/mock.out" 2>"$WORK/mock.err" &
+  MOCK_PID=$!
+  PIDS+=("$MOCK_PID")
+  exec 3>"$WORK/mock.ctl"
+  local i
+  for i in $(seq 1 50); do
+    [ -s "$WORK/mock.out" ] && break
+    sleep 0.1
+  done
+  BS=$(head -1 "$WORK/mock.out")
+  [[ "$BS" == 127.0.0.1:* ]] || fail "mock cluster did not start: $(cat "$WORK/mock.err")"
+}
+
+# mock_cmd "COMMAND": sends a command and waits for its reply line; fails on "error".
+mock_cmd() {
+  local before i
+  before=$(wc -l <"$WORK/mock.out")
+  echo "$1" >&3
+  for i in $(seq 1 100); do
+    [ "$(wc -l <"$WORK/mock.out")" -gt "$before" ] && break
+    sleep 0.05
+  done
+  local reply
+  reply=$(tail -1 "$WORK/mock.out")
+  [[ "$reply" == ok* ]] || fail "mock command '$1': $reply"
+}
+
+# Consumer settings the mock needs: its group coordinator waits max.poll.interval.ms for
+# a member that left before it admits a new one, and session.timeout.ms for a dead one.
+KAFKA_TEST_PROPS='    session.timeout.ms: 6000
+    max.poll.interval.ms: 6000
+    heartbeat.interval.ms: 500
+    topic.metadata.refresh.interval.ms: 1000'
+
+# write_config FILE GROUP: a vigil.yml reading topic "access" of the mock in GROUP. The
+# cooldown of 0 makes every alert its own incident, so alert ids do not depend on which
+# process saw an entity first: the sets compare exactly across restarts and rebalances.
+write_config() {
+  cat >"$1" <<YML
+alerts:
+  cooldown: 0
+kafka:
+  brokers: $BS
+  topics: [access]
+  group: $2
+  commit_interval: 1s
+  idle_timeout: 2s
+  properties:
+$KAFKA_TEST_PROPS
+YML
+}
+
+# produce FILE [CODEC]: keyed lines (KEY<TAB>JSON) to topic access, one message a line.
+produce() {
+  kcat -P -b "$BS" -t access -K $'\t' ${2:+-z "$2"} <"$1" || fail "kcat produce $1"
+}
+
+# ids FILE...: sorted unique alert ids; lines FILE...: alert lines.
+ids() { cat "$@" 2>/dev/null | python3 -c 'import json,sys; print("\n".join(sorted({json.loads(l)["event"]["id"] for l in sys.stdin if l.strip()})))'; }
+lines() { cat "$@" 2>/dev/null | grep -c . || true; }
+
+# wait_ids EXPECTED TIMEOUT FILE...: waits until every id of EXPECTED is in the files.
+wait_ids() {
+  local want=$1 t=$2 i
+  shift 2
+  for i in $(seq 1 $((t * 4))); do
+    [ -z "$(comm -23 "$want" <(ids "$@"))" ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+# wait_log FILE PATTERN TIMEOUT: waits for a line in a log.
+wait_log() {
+  local i
+  for i in $(seq 1 $(($3 * 4))); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+# start_vigil NAME CONFIG: `vigil run` in the background; stdout NAME.jsonl, log NAME.err;
+# sets VPID.
+start_vigil() {
+  "$VIGIL" run -q -c "$2" >"$WORK/$1.jsonl" 2>"$WORK/$1.err" &
+  VPID=$!
+  PIDS+=("$VPID")
+}
+
+# stop_vigil PID NAME MAX_SECONDS: SIGTERM, and checks it exits 0 within the bound.
+stop_vigil() {
+  local t0 rc=0 el
+  t0=$(date +%s%N)
+  kill -TERM "$1"
+  wait "$1" || rc=$?
+  el=$((($(date +%s%N) - t0) / 1000000))
+  [ "$rc" = 0 ] || fail "$2: exit code $rc after SIGTERM"
+  [ "$el" -le $(($3 * 1000)) ] || fail "$2: took ${el} ms to stop (bound $3 s)"
+  echo "   $2 stopped in ${el} ms"
+}
+
+# replay_ids FILE OUT: the reference: alert ids of `vigil replay` over the same events.
+replay_ids() {
+  cut -f2- "$1" >"$WORK/replay-input.jsonl"
+  printf 'alerts:\n  cooldown: 0\n' >"$WORK/replay.yml"
+  "$VIGIL" replay -q -c "$WORK/replay.yml" "$WORK/replay-input.jsonl" >"$WORK/replay.jsonl" \
+    2>"$WORK/replay.err" || fail "replay"
+  ids "$WORK/replay.jsonl" >"$2"
+  [ -s "$2" ] || fail "replay raised no alert"
+}
+
+# dup_count FILE...: alert lines beyond the first of each id (at-least-once repeats).
+dup_count() { echo $(($(lines "$@") - $(ids "$@" | grep -c .))); }

@@ -1,0 +1,396 @@
+/* Unit tests: the Kafka collector (collectors/collector-kafka*.c) — its config section
+ * (required keys, reserved properties, ${ENV} and @file secrets that never show in errors
+ * or dumps) and, against librdkafka's in-process mock cluster, what it hands out: payloads
+ * split into lines, one partition per batch, offsets on every line, compressed topics,
+ * marks that become commits a restarted consumer resumes from, pause and resume. */
+#include "collectors/collector-kafka-int.h"
+
+#include <criterion/criterion.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* --- config ---------------------------------------------------------------------------- */
+
+static VgConfNode *root;
+static VgKafkaConf conf;
+
+static int load(const char *yaml, GError **err)
+{
+    vg_conf_node_free(root);
+    vg_kafka_conf_clear(&conf);
+    root = vg_conf_load_string(yaml, strlen(yaml), "vigil.yml", err);
+    cr_assert_not_null(root, "%s", (*err)->message);
+    return vg_kafka_conf_load(&conf, vg_conf_get(root, "kafka"), err);
+}
+
+static void conf_teardown(void)
+{
+    vg_kafka_conf_clear(&conf);
+    vg_conf_node_free(root);
+    root = NULL;
+}
+
+TestSuite(kafka_conf, .fini = conf_teardown);
+
+Test(kafka_conf, defaults_and_required)
+{
+    GError *err = NULL;
+    cr_assert_eq(load("kafka:\n  brokers: b:9092\n  topics: access\n", &err), VG_OK);
+    cr_assert_str_eq(conf.group, "vigil");
+    cr_assert_str_eq(conf.topics[0], "access");
+    cr_assert_null(conf.topics[1]);
+    cr_assert_eq(conf.commit_interval_ms, 5000);
+    cr_assert_str_eq(conf.start, "earliest");
+
+    cr_assert_eq(load("kafka:\n  topics: [a]\n", &err), VG_ECONFIG);
+    cr_assert(strstr(err->message, "brokers"), "%s", err->message);
+    g_clear_error(&err);
+    cr_assert_eq(load("kafka:\n  brokers: b:1\n  topics: []\n", &err), VG_ECONFIG);
+    cr_assert(strstr(err->message, "vigil.yml:3:"), "%s", err->message);
+    g_clear_error(&err);
+}
+
+Test(kafka_conf, reserved_properties)
+{
+    GError *err = NULL;
+    cr_assert_eq(load("kafka:\n  brokers: b:1\n  topics: a\n  properties:\n"
+                      "    enable:\n      auto:\n        commit: true\n",
+                      &err),
+                 VG_ECONFIG);
+    /* nested maps flatten to the dotted name, located at the value */
+    cr_assert(strstr(err->message, "enable.auto.commit"), "%s", err->message);
+    cr_assert(strstr(err->message, "vigil.yml:7:"), "%s", err->message);
+    g_clear_error(&err);
+    cr_assert_eq(load("kafka:\n  brokers: b:1\n  topics: a\n  properties: {group.id: x}\n", &err),
+                 VG_ECONFIG);
+    cr_assert(strstr(err->message, "kafka.group"), "%s", err->message);
+    g_clear_error(&err);
+}
+
+Test(kafka_conf, secrets_from_env_and_files_never_shown)
+{
+    GError *err = NULL;
+    g_unsetenv("VG_TEST_NOPE");
+    cr_assert_eq(load("kafka:\n  brokers: b:1\n  topics: a\n  properties:\n"
+                      "    sasl.password: ${VG_TEST_NOPE}\n",
+                      &err),
+                 VG_ECONFIG);
+    cr_assert(strstr(err->message, "VG_TEST_NOPE is not set"), "%s", err->message);
+    g_clear_error(&err);
+
+    cr_assert_eq(load("kafka:\n  brokers: b:1\n  topics: a\n  properties:\n"
+                      "    sasl.password: \"@/nonexistent/pass\"\n",
+                      &err),
+                 VG_ECONFIG);
+    cr_assert(strstr(err->message, "secret file"), "%s", err->message);
+    g_clear_error(&err);
+
+    /* a refused value that came from the environment is not quoted back */
+    g_setenv("VG_TEST_PROTO", "s3cr3t-value", TRUE);
+    cr_assert_eq(load("kafka:\n  brokers: b:1\n  topics: a\n  properties:\n"
+                      "    security.protocol: ${VG_TEST_PROTO}\n",
+                      &err),
+                 VG_OK);
+    GPtrArray *secrets = g_ptr_array_new_with_free_func(g_free);
+    cr_assert_null(vg_kafka_conf_build(&conf, secrets, &err));
+    cr_assert(strstr(err->message, "security.protocol"), "%s", err->message);
+    cr_assert_null(strstr(err->message, "s3cr3t"), "%s", err->message);
+    g_clear_error(&err);
+    g_ptr_array_free(secrets, TRUE);
+
+    /* a file secret is read (trailing newline dropped) and collected for log scrubbing */
+    char path[] = "/tmp/vg-kafka-secretXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "hunter2\n", 8), 8);
+    close(fd);
+    char *yaml = g_strdup_printf("kafka:\n  brokers: b:1\n  topics: a\n  properties:\n"
+                                 "    sasl.username: vigil\n"
+                                 "    sasl.password: \"@%s\"\n"
+                                 "    ssl.key.password: literal-secret\n"
+                                 "    fetch.wait.max.ms: 50\n",
+                                 path);
+    cr_assert_eq(load(yaml, &err), VG_OK);
+    secrets = g_ptr_array_new_with_free_func(g_free);
+    rd_kafka_conf_t *rc = vg_kafka_conf_build(&conf, secrets, &err);
+    cr_assert_not_null(rc, "%s", err ? err->message : "");
+    char val[64];
+    size_t sz = sizeof val;
+    cr_assert_eq(rd_kafka_conf_get(rc, "fetch.wait.max.ms", val, &sz), RD_KAFKA_CONF_OK);
+    cr_assert_str_eq(val, "50");
+    sz = sizeof val;
+    cr_assert_eq(rd_kafka_conf_get(rc, "enable.auto.commit", val, &sz), RD_KAFKA_CONF_OK);
+    cr_assert_str_eq(val, "false");
+    bool found = false;
+    for (guint i = 0; i < secrets->len; i++)
+        found |= !strcmp(secrets->pdata[i], "hunter2");
+    cr_assert(found);
+    rd_kafka_conf_destroy(rc);
+    g_ptr_array_free(secrets, TRUE);
+
+    GString *dump = g_string_new(NULL);
+    vg_kafka_conf_dump(&conf, dump, 0);
+    cr_assert_null(strstr(dump->str, "hunter2"), "%s", dump->str);
+    cr_assert_null(strstr(dump->str, "literal-secret"), "%s", dump->str);
+    cr_assert(strstr(dump->str, "ssl.key.password: \"********\""), "%s", dump->str);
+    cr_assert(strstr(dump->str, path), "%s", dump->str); /* where it comes from is fine */
+    cr_assert(strstr(dump->str, "fetch.wait.max.ms: \"50\""), "%s", dump->str);
+    g_string_free(dump, TRUE);
+    unlink(path);
+    g_free(yaml);
+}
+
+/* --- against the mock cluster ---------------------------------------------------------- */
+
+static rd_kafka_t *mock_rk, *producer;
+static rd_kafka_mock_cluster_t *mc;
+static char *bootstraps;
+
+static void mock_setup(void)
+{
+    char errstr[256];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_set(c, "log_level", "0", errstr, sizeof errstr);
+    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof errstr);
+    cr_assert_not_null(mock_rk, "%s", errstr);
+    mc = rd_kafka_mock_cluster_new(mock_rk, 3);
+    cr_assert_not_null(mc);
+    bootstraps = g_strdup(rd_kafka_mock_cluster_bootstraps(mc));
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "access", 3, 3), 0);
+    c = rd_kafka_conf_new();
+    rd_kafka_conf_set(c, "bootstrap.servers", bootstraps, errstr, sizeof errstr);
+    rd_kafka_conf_set(c, "linger.ms", "0", errstr, sizeof errstr);
+    producer = rd_kafka_new(RD_KAFKA_PRODUCER, c, errstr, sizeof errstr);
+    cr_assert_not_null(producer, "%s", errstr);
+}
+
+static void mock_teardown(void)
+{
+    conf_teardown();
+    rd_kafka_destroy(producer);
+    rd_kafka_mock_cluster_destroy(mc);
+    rd_kafka_destroy(mock_rk);
+    g_free(bootstraps);
+}
+
+static void produce(int32_t partition, const char *payload)
+{
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("access"), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_VALUE((void *)payload, strlen(payload)),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    cr_assert_eq(e, 0, "%s", rd_kafka_err2str(e));
+}
+
+static void produce_flush(void)
+{
+    cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+}
+
+/* The mock's group coordinator waits max.poll.interval.ms for a member that left before
+ * it lets a new one in: keep that short. */
+static VgKafkaCollector *open_collector(const char *group, const char *extra)
+{
+    GError *err = NULL;
+    char *yaml = g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: %s\n"
+                                 "  commit_interval: 0\n  properties:\n"
+                                 "    session.timeout.ms: 6000\n"
+                                 "    max.poll.interval.ms: 6000\n%s",
+                                 bootstraps, group, extra ? extra : "");
+    cr_assert_eq(load(yaml, &err), VG_OK, "%s", err ? err->message : "");
+    g_free(yaml);
+    VgKafkaCollectorOpts o = {.max_line_bytes = 100};
+    VgKafkaCollector *c = vg_kafka_collector_open(&conf, &o, &err);
+    cr_assert_not_null(c, "%s", err ? err->message : "");
+    return c;
+}
+
+typedef struct {
+    int32_t partition;
+    int64_t offset;
+    uint64_t line_no;
+    uint8_t bad;
+    char *text;
+} Got;
+
+/* Reads until want lines arrived or 30 s passed; checks every batch's invariants. */
+static GArray *read_lines(VgKafkaCollector *c, guint want, uint32_t max_lines, GArray *batches)
+{
+    GArray *got = g_array_new(FALSE, TRUE, sizeof(Got));
+    VgLineBatch b;
+    vg_line_batch_init(&b, max_lines, 1024);
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (got->len < want && g_get_monotonic_time() < deadline) {
+        vg_line_batch_clear(&b);
+        GError *err = NULL;
+        int r = vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, &err);
+        cr_assert(r == VG_OK || r == VG_EAGAIN, "next: %d %s", r, err ? err->message : "");
+        if (r != VG_OK)
+            continue;
+        cr_assert(b.n > 0 && b.n <= max_lines);
+        cr_assert(b.partition >= 0 && b.partition < 3);
+        char want_src[32];
+        g_snprintf(want_src, sizeof want_src, "kafka:access/%d", b.partition);
+        cr_assert_str_eq(b.source, want_src);
+        if (batches)
+            g_array_append_val(batches, b.n);
+        for (uint32_t i = 0; i < b.n; i++) {
+            Got g = {b.partition, b.lines[i].offset, b.lines[i].line_no, b.lines[i].bad,
+                     g_strndup(b.buf + b.lines[i].off, b.lines[i].len)};
+            g_array_append_val(got, g);
+        }
+    }
+    vg_line_batch_free(&b);
+    return got;
+}
+
+static void got_free(GArray *a)
+{
+    for (guint i = 0; i < a->len; i++)
+        g_free(g_array_index(a, Got, i).text);
+    g_array_free(a, TRUE);
+}
+
+static const Got *find(GArray *a, const char *text)
+{
+    for (guint i = 0; i < a->len; i++)
+        if (!strcmp(g_array_index(a, Got, i).text, text))
+            return &g_array_index(a, Got, i);
+    return NULL;
+}
+
+TestSuite(kafka_mock, .init = mock_setup, .fini = mock_teardown, .timeout = 120);
+
+Test(kafka_mock, lines_offsets_partitions)
+{
+    produce(0, "a1\na2\n");
+    produce(0, "a3");
+    produce(1, "b1\r\n\nb2");
+    produce(1, "");
+    produce(2, "c1-this-line-is-longer-than-the-limit-of-one-hundred-bytes-"
+               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    produce_flush();
+    VgKafkaCollector *c = open_collector("g-lines", NULL);
+    GArray *got = read_lines(c, 6, 64, NULL);
+    cr_assert_eq(got->len, 6);
+    const Got *g = find(got, "a2");
+    cr_assert(g && g->partition == 0 && g->offset == 0 && g->line_no == 2);
+    g = find(got, "a3");
+    cr_assert(g && g->partition == 0 && g->offset == 1 && g->line_no == 1);
+    g = find(got, "b1"); /* \r dropped, the empty line skipped */
+    cr_assert(g && g->partition == 1 && g->offset == 0);
+    g = find(got, "b2");
+    cr_assert(g && g->partition == 1 && g->offset == 0 && g->line_no == 2);
+    bool long_seen = false;
+    for (guint i = 0; i < got->len; i++) {
+        const Got *x = &g_array_index(got, Got, i);
+        if (x->partition == 2) {
+            cr_assert_eq(strlen(x->text), 100);
+            cr_assert_eq(x->bad, VG_BAD_TOO_LONG);
+            long_seen = true;
+        }
+    }
+    cr_assert(long_seen);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.lines, 6);
+    cr_assert_eq(st.messages, 5);
+    got_free(got);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+Test(kafka_mock, compressed_and_split_messages)
+{
+    char errstr[256];
+    rd_kafka_destroy(producer);
+    rd_kafka_conf_t *pc = rd_kafka_conf_new();
+    rd_kafka_conf_set(pc, "bootstrap.servers", bootstraps, errstr, sizeof errstr);
+    rd_kafka_conf_set(pc, "compression.codec", "zstd", errstr, sizeof errstr);
+    producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof errstr);
+    cr_assert_not_null(producer);
+    GString *big = g_string_new(NULL);
+    for (int i = 1; i <= 10; i++)
+        g_string_append_printf(big, "big-%d\n", i);
+    produce(0, "first");
+    produce(0, big->str); /* offset 1: 10 lines, batches of 4 */
+    produce_flush();
+    VgKafkaCollector *c = open_collector("g-split", NULL);
+    GArray *sizes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    GArray *got = read_lines(c, 11, 4, sizes);
+    cr_assert_eq(got->len, 11);
+    /* "first" fits with nothing else; the big message is split 4/4/2 and only its last
+     * part carries offset 1 */
+    cr_assert_eq(find(got, "first")->offset, 0);
+    cr_assert_eq(find(got, "big-1")->offset, 0);
+    cr_assert_eq(find(got, "big-8")->offset, 0);
+    cr_assert_eq(find(got, "big-9")->offset, 1);
+    cr_assert_eq(find(got, "big-10")->offset, 1);
+    cr_assert_eq(find(got, "big-10")->line_no, 10);
+    cr_assert_eq(sizes->len, 4, "batches: %u", sizes->len);
+    g_array_free(sizes, TRUE);
+    got_free(got);
+    g_string_free(big, TRUE);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+Test(kafka_mock, marks_commit_and_resume)
+{
+    for (int i = 0; i < 10; i++) {
+        char line[32];
+        g_snprintf(line, sizeof line, "p0-%d", i);
+        produce(0, line);
+    }
+    produce_flush();
+    VgKafkaCollector *c = open_collector("g-commit", NULL);
+    GArray *got = read_lines(c, 10, 64, NULL);
+    cr_assert_eq(got->len, 10);
+    /* processed (and delivered) up to offset 5 only */
+    vg_kafka_collector_mark(c, 0, 5);
+    vg_kafka_collector_mark(c, 0, 3); /* marks never move back */
+    GError *err = NULL;
+    cr_assert_eq(vg_kafka_collector_commit(c, true, &err), VG_OK);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.commits, 1);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+    got_free(got);
+
+    /* a restart in the same group resumes after the mark: at-least-once, nothing skipped */
+    c = open_collector("g-commit", NULL);
+    got = read_lines(c, 4, 64, NULL);
+    cr_assert_eq(got->len, 4);
+    cr_assert_str_eq(g_array_index(got, Got, 0).text, "p0-6");
+    cr_assert_eq(g_array_index(got, Got, 0).offset, 6);
+    got_free(got);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+Test(kafka_mock, pause_and_resume)
+{
+    VgKafkaCollector *c = open_collector("g-pause", NULL);
+    produce(1, "before");
+    produce_flush();
+    GArray *got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    got_free(got);
+    vg_kafka_collector_pause(c);
+    cr_assert(vg_kafka_collector_paused(c));
+    produce(1, "while-paused");
+    produce_flush();
+    VgLineBatch b;
+    vg_line_batch_init(&b, 16, 256);
+    for (int i = 0; i < 15; i++) {
+        vg_line_batch_clear(&b);
+        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
+                     VG_EAGAIN);
+    }
+    vg_line_batch_free(&b);
+    vg_kafka_collector_resume(c);
+    got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    cr_assert_str_eq(g_array_index(got, Got, 0).text, "while-paused");
+    got_free(got);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
