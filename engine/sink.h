@@ -48,6 +48,7 @@ typedef struct VgSinkOps {
 struct VgSink {
     const VgSinkOps *ops;
     char *instance; /* name from config, for logs and metrics (owned by the engine) */
+    uint64_t reconnects; /* connections (re)established, counted by the sink for metrics */
 };
 
 #endif
