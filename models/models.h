@@ -1,9 +1,54 @@
-/* models.h — statistical baselines (per token, endpoint, token×endpoint, client IP). */
+/* models.h — statistical baselines (per token, endpoint, token×endpoint, client IP).
+ *
+ * The "models" detector (config section `models:`) keeps, for every key it tracks, a
+ * time-decayed baseline of per-bucket metrics (requests, error counts, bytes, latency,
+ * distinct counts) and raises an alert when a closed bucket is improbable under it. See
+ * models/README.md for the methods and the configuration.
+ */
 #ifndef VG_MODELS_H
 #define VG_MODELS_H
 
 #include "engine/detector.h"
 
 void vg_models_register(void);
+
+extern const VgDetectorOps vg_models_ops;
+
+typedef struct VgModels VgModels;
+
+typedef struct {
+    uint64_t events;         /* events looked at (not late) */
+    uint64_t late;           /* ignored as older than the models' clock */
+    uint64_t tracked;        /* keys tracked now, all kinds */
+    uint64_t admitted;       /* keys ever admitted */
+    uint64_t evicted;        /* keys evicted to admit others */
+    uint64_t expired;        /* keys dropped after ttl idle */
+    uint64_t rejected;       /* sightings of new keys the admission filter turned away */
+    uint64_t buckets_closed; /* (key, bucket) closes */
+    uint64_t tests;          /* statistical tests run */
+    uint64_t alerts;         /* alerts raised */
+    uint64_t hll_in_use, hll_exhausted, samples_exhausted, names_full;
+    size_t memory_bytes; /* allocated state (tables, pools, sketches) */
+} VgModelsStats;
+
+/* Counters of a detector created by vg_models_ops (d must be one). Owned by d. */
+const VgModelsStats *vg_models_stats(VgDetector *d);
+
+/* Makes this instance own only the keys whose hash falls in shard i of n (0 <= i < n):
+ * with N instances, one per worker, each key lives in exactly one. Call before events. */
+void vg_models_set_shard(VgDetector *d, int i, int n);
+
+/* The shard (0..n-1) owning a key of the given kind ("token", "endpoint", "token_endpoint",
+ * "client_ip") for the event, or -1 if the event has no such key: what a router uses to
+ * send each event to the workers owning its keys. */
+int vg_models_shard_of(const VgEvent *ev, const char *kind, int n);
+
+/* Appends the whole state of d (a models detector) to out: a walk of flat arrays, to be
+ * compressed and checksummed by the checkpoint writer. Returns VG_OK. */
+int vg_models_snapshot(VgDetector *d, GByteArray *out);
+/* Loads a snapshot into d, which must be freshly created from the same models config (and
+ * the same build). VG_EINVAL and err on a mismatch or corrupt data; d is then unusable
+ * (destroy it). */
+int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err);
 
 #endif

@@ -1,0 +1,446 @@
+/* model-event.c — what one event does to the models: find or admit each of its keys and
+ * count it into the key's open bucket.
+ *
+ * Per event, for every enabled kind (token, endpoint, token×endpoint, client IP) the key
+ * is hashed, found or admitted in the kind's table (model-table.c), and the event is added
+ * to the key's open bucket: request count, error counts, bytes, latency, and distinct
+ * counters (values are hashed to 32 bits first). Nothing is allocated here: entries, HLL
+ * registers and sample slots come from pools sized from the memory budget at creation.
+ *
+ * The work is memory-bound (a look-up in each of four tables much larger than the caches),
+ * so it is arranged to overlap the misses: the index slots of all the event's keys are
+ * prefetched first, then their entries, then the counters are updated; HLL register
+ * updates wait in a short queue (max is commutative) so their cache lines can arrive
+ * meanwhile. None of this changes a result, only when memory is touched.
+ */
+#include "models/model-int.h"
+
+#include <arpa/inet.h>
+
+/* ---- per event ----------------------------------------------------------------------------- */
+
+typedef struct {
+    VgDetectCtx *ctx;
+    const VgEvent *ev;
+    char token_id[17];
+    bool have_token_id;
+    uint64_t tok_hash, ep_hash;
+    uint32_t tok_fp, ep_fp;
+} EvCtx;
+
+typedef struct {
+    VgModels *m;
+    VgKindState *ks;
+} EvictCtx;
+
+/* An evicted entry gives its pooled HLLs and samples back (its open bucket is lost). */
+static void on_evict(void *user, uint32_t i)
+{
+    EvictCtx *c = user;
+    VgEntryHead *e = vg_table_entry(&c->ks->table, i);
+    if (e->slot_bucket != VG_NO_BUCKET)
+        vg_models_release_slot(c->m, c->ks, e);
+}
+
+static uint32_t ep_intern(VgModels *m, uint64_t hash, VgStr text)
+{
+    uint64_t tag = hash & ~(uint64_t)0xFFFFF;
+    for (uint32_t p = (uint32_t)(hash >> 40) & m->ep_mask;; p = (p + 1) & m->ep_mask) {
+        uint64_t s = m->ep_index[p];
+        if (!s) {
+            if (m->n_ep >= m->cap_ep) {
+                m->stats.names_full++;
+                return 0;
+            }
+            VgNameEndpoint *ne = &m->ep_names[m->n_ep++];
+            ne->len = (uint8_t)(text.len < VG_ENDPOINT_NAME_MAX ? text.len : VG_ENDPOINT_NAME_MAX);
+            memcpy(ne->text, text.p, ne->len);
+            m->ep_index[p] = tag | m->n_ep;
+            return m->n_ep;
+        }
+        if ((s & ~(uint64_t)0xFFFFF) == tag)
+            return (uint32_t)(s & 0xFFFFF);
+    }
+}
+
+static uint64_t parse_token_id(const char hex[17])
+{
+    return g_ascii_strtoull(hex, NULL, 16);
+}
+
+static void set_name(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x)
+{
+    uint8_t *name = (uint8_t *)e + m->kind[k].layout.name_off;
+    const VgEvent *ev = x->ev;
+    if (k == VG_MK_TOKEN || k == VG_MK_TOKEN_ENDPOINT) {
+        if (!x->have_token_id) {
+            vg_token_id(x->ctx->token_key, x->ctx->token_key_len, ev->token, x->token_id);
+            x->have_token_id = true;
+        }
+        uint64_t id = parse_token_id(x->token_id);
+        if (k == VG_MK_TOKEN) {
+            ((VgNameToken *)name)->token_id = id;
+        } else {
+            VgNameTokenEp *te = (VgNameTokenEp *)name;
+            te->token_id = id;
+            te->endpoint = ep_intern(m, x->ep_hash, ev->endpoint);
+        }
+    } else if (k == VG_MK_ENDPOINT) {
+        VgNameEndpoint *ne = (VgNameEndpoint *)name;
+        ne->len = (uint8_t)(ev->endpoint.len < VG_ENDPOINT_NAME_MAX ? ev->endpoint.len
+                                                                    : VG_ENDPOINT_NAME_MAX);
+        memcpy(ne->text, ev->endpoint.p, ne->len);
+    } else {
+        VgNameIp *ni = (VgNameIp *)name;
+        char buf[64];
+        size_t n = ev->client_ip.len < sizeof buf - 1 ? ev->client_ip.len : sizeof buf - 1;
+        memcpy(buf, ev->client_ip.p, n);
+        buf[n] = '\0';
+        if (inet_pton(AF_INET, buf, ni->addr) == 1) {
+            ni->family = 4;
+        } else if (inet_pton(AF_INET6, buf, ni->addr) == 1) {
+            ni->family = 6;
+        } else {
+            ni->family = 0;
+            ni->len = (uint8_t)(n < sizeof ni->addr ? n : sizeof ni->addr);
+            memcpy(ni->addr, buf, ni->len);
+        }
+    }
+}
+
+static void dist_add(VgModels *m, VgDistinct *d, uint32_t v)
+{
+    if (d->mode == VG_DIST_HLL) {
+        if (m->hq_n == VG_HLL_QUEUE)
+            vg_models_hll_flush(m);
+        __builtin_prefetch(&m->hll[d->v[0]].reg[v >> (32 - VG_HLL_P)], 1);
+        m->hq[m->hq_n].hll = d->v[0];
+        m->hq[m->hq_n].v = v;
+        m->hq_n++;
+        return;
+    }
+    if (d->mode == VG_DIST_LINEAR) {
+        vg_distinct_linear_add(d, v);
+        return;
+    }
+    for (int i = 0; i < d->n; i++)
+        if (d->v[i] == v)
+            return;
+    if (d->n < 3) {
+        d->v[d->n++] = v;
+        return;
+    }
+    if (m->n_hll_free) {
+        uint32_t h = m->hll_free[--m->n_hll_free];
+        VgHll *hll = &m->hll[h];
+        memset(hll, 0, sizeof *hll);
+        for (int i = 0; i < 3; i++)
+            vg_hll_add(hll, d->v[i]);
+        vg_hll_add(hll, v);
+        d->mode = VG_DIST_HLL;
+        d->v[0] = h;
+        m->stats.hll_in_use++;
+        return;
+    }
+    m->stats.hll_exhausted++;
+    vg_distinct_to_linear(d);
+    vg_distinct_linear_add(d, v);
+}
+
+/* The ids of an event: the path segments its endpoint template replaced by {…}, hashed
+ * together with the template. 0 when the endpoint has no templated segment. */
+static uint32_t object_ids(const VgEvent *ev, uint64_t ep_hash)
+{
+    VgStr ep = ev->endpoint, path = ev->path;
+    if (!ep.len || !path.len)
+        return 0;
+    const char *e = memchr(ep.p, '/', ep.len);
+    if (!e)
+        return 0;
+    const char *ee = ep.p + ep.len, *p = path.p, *pe = path.p + path.len;
+    uint64_t h = ep_hash;
+    bool any = false;
+    while (e < ee && p < pe) {
+        const char *es = ++e, *ps = ++p;
+        while (e < ee && *e != '/')
+            e++;
+        while (p < pe && *p != '/')
+            p++;
+        if (e > es && *es == '{') {
+            h = vg_hash64(ps, (size_t)(p - ps), h);
+            any = true;
+        }
+    }
+    if (!any)
+        return 0;
+    return (uint32_t)(h >> 32) | 1u;
+}
+
+static inline uint32_t value32(VgStr s)
+{
+    return (uint32_t)(vg_hash64(s.p, s.len, SEED_VALUE) >> 32);
+}
+
+static void capture_sample(VgModels *m, VgEntryHead *e, const VgEvent *ev)
+{
+    if (!e->sample) {
+        if (!m->n_sample_free) {
+            m->stats.samples_exhausted++;
+            return;
+        }
+        e->sample = m->sample_free[--m->n_sample_free] + 1;
+        m->samples[e->sample - 1].n = 0;
+    }
+    VgSampleRec *sr = &m->samples[e->sample - 1];
+    if (sr->n >= VG_ALERT_MAX_SAMPLES)
+        return;
+    size_t n =
+        ev->request_id.len < sizeof sr->id[0] - 1 ? ev->request_id.len : sizeof sr->id[0] - 1;
+    memcpy(sr->id[sr->n], ev->request_id.p, n);
+    sr->id[sr->n][n] = '\0';
+    sr->n++;
+}
+
+/* Is this bucket already far enough above the baseline that an alert is possible? Then the
+ * key starts keeping request ids as samples. */
+static bool worth_sampling(const VgModels *m, const VgKindState *ks, VgEntryHead *e,
+                           const VgEvent *ev)
+{
+    const VgEwma *ew = vg_entry_ewma(ks, e);
+    int ri = ks->layout.midx[VG_MM_REQUESTS];
+    const VgMetricConf *rc = &m->conf.metric[VG_MM_REQUESTS];
+    /* a new key is judged on its first buckets, whatever its volume: keep its first
+     * requests while the pool has room to spare (a flood of new keys must not starve it) */
+    if (ri >= 0 && (ew[ri].flags & VG_EW_NMASK) < m->conf.warmup_buckets &&
+        m->n_sample_free > m->n_samples / 2)
+        return true;
+    if (ri >= 0) {
+        double mu = ew[ri].mean;
+        double thr = rc->min_volume > rc->min_ratio * mu ? rc->min_volume : rc->min_ratio * mu;
+        if (e->req >= thr)
+            return true;
+    }
+    if (ev->status >= 400) {
+        for (int mi = VG_MM_4XX; mi <= VG_MM_5XX; mi++) {
+            int idx = ks->layout.midx[mi];
+            if (idx < 0)
+                continue;
+            const VgMetricConf *mc = &m->conf.metric[mi];
+            float c = *vg_entry_acc(ks, e, mi);
+            if (c >= mc->min_volume && c >= mc->min_ratio * ew[idx].mean)
+                return true;
+        }
+    }
+    return false;
+}
+
+static inline void prefetch_dist(const VgModels *m, const VgDistinct *d, uint32_t v)
+{
+    if (d->mode == VG_DIST_HLL)
+        __builtin_prefetch(&m->hll[d->v[0]].reg[v >> (32 - VG_HLL_P)], 1);
+}
+
+/* First pass over a key of the event: find or admit it, count. NULL when rejected. */
+static VgEntryHead *touch(VgModels *m, VgModelKind k, uint64_t hash, uint32_t fp, uint32_t b,
+                          EvCtx *x, uint32_t ip32, uint32_t tok32, uint32_t path32, uint32_t ids32)
+{
+    VgKindState *ks = &m->kind[k];
+    VgModelTable *t = &ks->table;
+    const VgEvent *ev = x->ev;
+    uint32_t ei = vg_table_find(t, hash, fp);
+    if (ei == UINT32_MAX) {
+        unsigned freq = vg_table_sighting(t, hash);
+        EvictCtx ec = {m, ks};
+        ei = vg_table_admit(t, hash, fp, freq, b, m->ttl_b, on_evict, &ec);
+        if (ei == UINT32_MAX)
+            return NULL;
+        set_name(m, k, vg_table_entry(t, ei), x);
+    }
+    VgEntryHead *e = vg_table_entry(t, ei);
+    if (e->slot_bucket == VG_NO_BUCKET) {
+        uint32_t ob = b > e->closed ? b : e->closed + 1;
+        e->slot_bucket = ob;
+        vg_table_dirty(t, ei, ob);
+    } else if (b > e->slot_bucket) {
+        vg_models_close_entry(m, ks, ei, e->slot_bucket, x->ctx);
+        e->slot_bucket = b;
+        vg_table_dirty(t, ei, b);
+    }
+    if (e->slot_bucket > e->last_active)
+        e->last_active = e->slot_bucket;
+
+    const VgLayout *L = &ks->layout;
+    e->req += 1.0f;
+    int32_t st = ev->status;
+    if (L->acc_off[VG_MM_4XX] && st >= 400 && st < 500)
+        *vg_entry_acc(ks, e, VG_MM_4XX) += 1.0f;
+    if (L->acc_off[VG_MM_AUTH] && (st == 401 || st == 403))
+        *vg_entry_acc(ks, e, VG_MM_AUTH) += 1.0f;
+    if (L->acc_off[VG_MM_5XX] && st >= 500)
+        *vg_entry_acc(ks, e, VG_MM_5XX) += 1.0f;
+    if (L->acc_off[VG_MM_BYTES] && ev->bytes_out > 0)
+        *vg_entry_acc(ks, e, VG_MM_BYTES) += (float)ev->bytes_out;
+    if (vg_event_has(ev, VG_F_LATENCY_MS)) {
+        if (L->acc_off[VG_MM_LAT_MEAN]) {
+            float *a = vg_entry_acc(ks, e, VG_MM_LAT_MEAN);
+            a[0] += (float)ev->latency_ms;
+            a[1] += 1.0f;
+        }
+        if (L->sketch_off)
+            ((VgLatSketch *)((uint8_t *)e + L->sketch_off))->n[vg_lsketch_bin(ev->latency_ms)]++;
+    }
+    /* the distinct adds come in a second pass: fetch their HLL registers meanwhile */
+    if (L->dist_off[VG_MM_D_IPS] && ip32)
+        prefetch_dist(m, vg_entry_dist(ks, e, VG_MM_D_IPS), ip32);
+    if (L->dist_off[VG_MM_D_TOKENS] && tok32)
+        prefetch_dist(m, vg_entry_dist(ks, e, VG_MM_D_TOKENS), tok32);
+    if (L->dist_off[VG_MM_D_PATHS] && path32)
+        prefetch_dist(m, vg_entry_dist(ks, e, VG_MM_D_PATHS), path32);
+    if (L->dist_off[VG_MM_D_IDS] && ids32)
+        prefetch_dist(m, vg_entry_dist(ks, e, VG_MM_D_IDS), ids32);
+    return e;
+}
+
+/* Second pass over a key of the event: distinct counters, samples, explain. */
+static void touch_rest(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x, uint32_t ip32,
+                       uint32_t tok32, uint32_t path32, uint32_t ids32)
+{
+    VgKindState *ks = &m->kind[k];
+    const VgLayout *L = &ks->layout;
+    const VgEvent *ev = x->ev;
+    if (L->dist_off[VG_MM_D_IPS] && ip32)
+        dist_add(m, vg_entry_dist(ks, e, VG_MM_D_IPS), ip32);
+    if (L->dist_off[VG_MM_D_TOKENS] && tok32)
+        dist_add(m, vg_entry_dist(ks, e, VG_MM_D_TOKENS), tok32);
+    if (L->dist_off[VG_MM_D_PATHS] && path32)
+        dist_add(m, vg_entry_dist(ks, e, VG_MM_D_PATHS), path32);
+    if (L->dist_off[VG_MM_D_IDS] && ids32)
+        dist_add(m, vg_entry_dist(ks, e, VG_MM_D_IDS), ids32);
+
+    if (ev->request_id.len && (!e->sample || m->samples[e->sample - 1].n < VG_ALERT_MAX_SAMPLES) &&
+        worth_sampling(m, ks, e, ev))
+        capture_sample(m, e, ev);
+
+    const VgTrace *tr = x->ctx->trace;
+    if (tr && tr->model_obs) {
+        char key[VG_ENDPOINT_NAME_MAX + 24], model[48];
+        vg_models_entity_name(m, k, e, key, sizeof key);
+        g_snprintf(model, sizeof model, "model.%s_rate", vg_kind_rule[k]);
+        int ri = L->midx[VG_MM_REQUESTS];
+        double mu = ri >= 0 ? vg_entry_ewma(ks, e)[ri].mean : 0;
+        double var = ri >= 0 ? vg_entry_ewma(ks, e)[ri].var : 0;
+        double sd = sqrt(var > mu ? var : (mu > 1 ? mu : 1));
+        tr->model_obs(tr->user, model, key, (int64_t)e->slot_bucket * m->conf.bucket_ms, e->req, mu,
+                      (e->req - mu) / sd);
+    }
+}
+
+typedef struct {
+    VgModelKind k;
+    uint64_t hash;
+    uint32_t fp;
+    uint32_t ip32, tok32, path32, ids32;
+} KeyRef;
+
+static inline bool owns(const VgModels *m, uint64_t hash)
+{
+    return m->n_shards <= 1 || (int)((hash >> 40) % (uint64_t)m->n_shards) == m->shard;
+}
+
+void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    VgModels *m = (VgModels *)d;
+    if (!m->conf.enabled || !vg_event_has(ev, VG_F_TIME) || ev->time_ms < 0)
+        return;
+    int64_t t = ev->time_ms, B = m->conf.bucket_ms;
+    if (ctx->late) {
+        m->stats.late++;
+        return;
+    }
+    if (!m->started) {
+        m->started = true;
+        m->first_bucket = (uint32_t)(t / B);
+        m->next_due = m->first_bucket;
+        m->last_sweep = m->first_bucket;
+        m->max_time = t;
+    }
+    if (t > m->max_time)
+        m->max_time = t;
+    int64_t wm = m->max_time - B;
+    if (ctx->watermark > wm)
+        wm = ctx->watermark;
+    if (t < wm || t / B < (int64_t)m->next_due) {
+        m->stats.late++;
+        return;
+    }
+    vg_models_advance(m, wm, ctx);
+    m->stats.events++;
+    uint32_t b = (uint32_t)(t / B);
+
+    EvCtx x = {.ctx = ctx, .ev = ev};
+    bool has_tok = ev->token.len > 0, has_ep = ev->endpoint.len > 0, has_ip = ev->client_ip.len > 0;
+    uint64_t ip_hash = 0;
+    uint32_t ip_fp = 0, ip32 = 0, tok32 = 0, path32 = 0, ids32 = 0;
+    if (has_tok) {
+        x.tok_hash = vg_hash64(ev->token.p, ev->token.len, SEED_TOKEN) | 1;
+        x.tok_fp = (uint32_t)vg_hash64(ev->token.p, ev->token.len, SEED_FP);
+        tok32 = (uint32_t)(x.tok_hash >> 32) ^ x.tok_fp;
+    }
+    if (has_ep) {
+        x.ep_hash = vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_ENDPOINT) | 1;
+        x.ep_fp = (uint32_t)vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_FP);
+    }
+    if (has_ip) {
+        ip_hash = vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_IP) | 1;
+        ip_fp = (uint32_t)vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_FP);
+        ip32 = (uint32_t)(ip_hash >> 32) ^ ip_fp;
+    }
+    const VgKindConf *kc = m->conf.kind;
+    if (ev->path.len && kc[VG_MK_CLIENT_IP].enabled &&
+        (kc[VG_MK_CLIENT_IP].metrics & (1u << VG_MM_D_PATHS)))
+        path32 = value32(ev->path);
+    if (has_ep && ((kc[VG_MK_TOKEN].enabled && (kc[VG_MK_TOKEN].metrics & (1u << VG_MM_D_IDS))) ||
+                   (kc[VG_MK_TOKEN_ENDPOINT].enabled &&
+                    (kc[VG_MK_TOKEN_ENDPOINT].metrics & (1u << VG_MM_D_IDS)))))
+        ids32 = object_ids(ev, x.ep_hash);
+
+    /* The keys of this event, then three passes so the cache misses of the four tables
+     * overlap instead of queueing: prefetch the index slots, then the entries, then work. */
+    KeyRef keys[VG_MK__COUNT];
+    int nk = 0;
+    if (has_tok && kc[VG_MK_TOKEN].enabled && owns(m, x.tok_hash))
+        keys[nk++] = (KeyRef){VG_MK_TOKEN, x.tok_hash, x.tok_fp, ip32, 0, 0, ids32};
+    if (has_ep && kc[VG_MK_ENDPOINT].enabled && owns(m, x.ep_hash))
+        keys[nk++] = (KeyRef){VG_MK_ENDPOINT, x.ep_hash, x.ep_fp, ip32, tok32, 0, 0};
+    if (has_tok && has_ep && kc[VG_MK_TOKEN_ENDPOINT].enabled && owns(m, x.tok_hash))
+        keys[nk++] = (KeyRef){VG_MK_TOKEN_ENDPOINT,
+                              (x.tok_hash ^ (x.ep_hash * 0x9e3779b97f4a7c15ull)) | 1,
+                              x.tok_fp ^ (x.ep_fp * 0x85ebca6bu),
+                              0,
+                              0,
+                              0,
+                              ids32};
+    if (has_ip && kc[VG_MK_CLIENT_IP].enabled && owns(m, ip_hash))
+        keys[nk++] = (KeyRef){VG_MK_CLIENT_IP, ip_hash, ip_fp, 0, tok32, path32, 0};
+    for (int i = 0; i < nk; i++) {
+        const VgModelTable *t = &m->kind[keys[i].k].table;
+        __builtin_prefetch(&t->index[(uint32_t)keys[i].hash & t->index_mask]);
+    }
+    for (int i = 0; i < nk; i++) {
+        const VgModelTable *t = &m->kind[keys[i].k].table;
+        uint32_t c = vg_table_candidate(t, keys[i].hash);
+        if (c != UINT32_MAX) {
+            const uint8_t *e = (const uint8_t *)vg_table_entry(t, c);
+            for (uint32_t off = 0; off < t->stride; off += 64)
+                __builtin_prefetch(e + off, 1);
+        }
+    }
+    VgEntryHead *ent[VG_MK__COUNT];
+    for (int i = 0; i < nk; i++)
+        ent[i] = touch(m, keys[i].k, keys[i].hash, keys[i].fp, b, &x, keys[i].ip32, keys[i].tok32,
+                       keys[i].path32, keys[i].ids32);
+    for (int i = 0; i < nk; i++)
+        if (ent[i])
+            touch_rest(m, keys[i].k, ent[i], &x, keys[i].ip32, keys[i].tok32, keys[i].path32,
+                       keys[i].ids32);
+}
