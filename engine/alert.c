@@ -303,11 +303,23 @@ static void render(VgAlertStage *st, const VgAlert *a, const char *id, const cha
     }
 }
 
+/* The alert's token id: hashed from the raw token, or as the detector gave it (models keep
+ * no raw tokens, only their ids). "" when the alert has no token. */
+static void alert_token_id(const VgAlertStage *st, const VgAlert *a, char out[17])
+{
+    out[0] = '\0';
+    if (vg_str_present(a->token) && a->token.len) {
+        vg_token_id(st->token_key, st->token_key_len, a->token, out);
+    } else if (a->token_id.len == 16) {
+        memcpy(out, a->token_id.p, 16);
+        out[16] = '\0';
+    }
+}
+
 void vg_alert_render(VgAlertStage *st, const VgAlert *a, GString *out, char id[33])
 {
-    char token_id[17] = "";
-    if (vg_str_present(a->token) && a->token.len)
-        vg_token_id(st->token_key, st->token_key_len, a->token, token_id);
+    char token_id[17];
+    alert_token_id(st, a, token_id);
     GString *k = g_string_new(NULL);
     entity_key(a, token_id, k);
     event_id(a, k->str, a->start_ms, id);
@@ -389,9 +401,8 @@ void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a)
         return;
     st->stats.raised++;
 
-    char token_id[17] = "";
-    if (vg_str_present(a->token) && a->token.len)
-        vg_token_id(st->token_key, st->token_key_len, a->token, token_id);
+    char token_id[17];
+    alert_token_id(st, a, token_id);
     entity_key(a, token_id, st->scratch);
     char *ekey = g_strdup(st->scratch->str);
     uint64_t key = vg_hash64(ekey, strlen(ekey),
@@ -405,7 +416,7 @@ void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a)
 
     Incident *inc = g_hash_table_lookup(st->incidents, &key);
     char id[33];
-    if (inc && a->start_ms < inc->last_seen + st->conf.cooldown_ms) {
+    if (inc && st->conf.cooldown_ms > 0 && a->start_ms < inc->last_seen + st->conf.cooldown_ms) {
         inc->count++;
         if (a->end_ms > inc->last_seen)
             inc->last_seen = a->end_ms;

@@ -98,12 +98,13 @@ static void progress_draw(Progress *pr, VgCollector *col, VgPipeline *p, bool fi
     fflush(stderr);
 }
 
-int vg_cli_feed_files(VgPipeline *p, char **files, int64_t max_line_bytes, bool quiet,
+int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool quiet,
                       volatile int *stop, GError **err)
 {
     VgLineBatch b;
-    vg_line_batch_init(&b, 1024, 1 << 20);
-    VgFileCollectorConf fc = {.max_line_bytes = (size_t)max_line_bytes, .follow = false};
+    vg_line_batch_init(&b, (uint32_t)s->engine.batch_lines, 1 << 20);
+    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes,
+                              .follow = false};
     Progress pr = {.on = !quiet && isatty(STDERR_FILENO), .start = g_get_monotonic_time()};
     for (char **f = files; *f; f++) {
         if (strcmp(*f, "-") != 0) {
@@ -130,9 +131,11 @@ int vg_cli_feed_files(VgPipeline *p, char **files, int64_t max_line_bytes, bool 
                 break;
             vg_line_batch_clear(&b);
             int r = col->ops->next(col, &b, &e);
-            if (b.n) {
-                while (vg_pipeline_process(p, &b) == VG_EFULL && !(stop && *stop))
-                    ; /* back-pressure: the delivery layer waits between retries */
+            if (b.n && vg_pipeline_process(p, &b) == VG_EFULL) {
+                /* back-pressure: the batch is judged; its alerts wait for the sinks (the
+                 * delivery layer sleeps between retries) before more input is read */
+                while (vg_pipeline_flush(p) == VG_EFULL && !(stop && *stop))
+                    ;
             }
             progress_draw(&pr, col, p, false);
             if (r == VG_EOF)

@@ -219,7 +219,7 @@ int vg_cmd_explain(int argc, char **argv)
         goto out;
     }
     x.token_key = vg_alert_stage_token_key(vg_pipeline_alerts(p), &x.token_key_len);
-    int r = vg_cli_feed_files(p, argv + 1, s->input.max_line_bytes, true, NULL, &err);
+    int r = vg_cli_feed_files(p, argv + 1, s, true, NULL, &err);
     vg_pipeline_finish(p);
     if (x.alerts->len) {
         g_string_truncate(x.line, 0);

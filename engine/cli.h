@@ -29,10 +29,11 @@ void vg_cli_add_common(GOptionContext *ctx, VgCliCommon *c);
  * message to stderr and returns NULL (exit code 2). */
 VgSettings *vg_cli_settings(const VgCliCommon *c);
 
-/* Feeds every file (or "-") through the pipeline in order. Shows a progress bar on a
+/* Feeds every file (or "-") through the pipeline in order, in batches of
+ * engine.batch_lines, lines cut at input.max_line_bytes. Shows a progress bar on a
  * terminal unless quiet. Returns VG_OK, or VG_EIO when a file could not be read (the others
  * are still read; err holds the first error). *stop set to nonzero ends the read early. */
-int vg_cli_feed_files(VgPipeline *p, char **files, int64_t max_line_bytes, bool quiet,
+int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool quiet,
                       volatile int *stop, GError **err);
 /* Prints the summary line on stderr. */
 void vg_cli_summary(const char *cmd, VgPipeline *p, double elapsed_s);

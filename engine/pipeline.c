@@ -12,9 +12,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#define MAX_PARTITIONS 1024
-
 typedef struct {
+    int32_t partition;
     int64_t max_time; /* INT64_MIN until the partition has an event */
     bool idle;
 } PartClock;
@@ -28,31 +27,38 @@ struct VgPipeline {
     VgArena arena;
     VgLineObserver obs;
     int64_t lateness_ms;
-    PartClock parts[MAX_PARTITIONS + 1]; /* index 0: partition -1 (files) */
-    int n_parts;
+    GArray *parts; /* PartClock, one per partition seen or assigned (few: a linear scan) */
     FILE *dead_letter;
     char *dead_letter_path;
     VgPipelineStats stats;
 };
 
+/* The clock of a partition. A partition the pipeline has not heard of starts idle, so it
+ * does not hold the watermark back; vg_pipeline_partition_idle(p, id, false) (a Kafka
+ * assignment) makes it count even before its first event. */
 static PartClock *part_clock(VgPipeline *p, int32_t partition)
 {
-    int i = partition < 0 ? 0 : (partition < MAX_PARTITIONS ? partition + 1 : MAX_PARTITIONS);
-    if (i >= p->n_parts) {
-        for (int j = p->n_parts; j <= i; j++)
-            p->parts[j] = (PartClock){INT64_MIN, true}; /* unseen partitions do not count */
-        p->n_parts = i + 1;
+    for (guint i = 0; i < p->parts->len; i++) {
+        PartClock *c = &g_array_index(p->parts, PartClock, i);
+        if (c->partition == partition)
+            return c;
     }
-    return &p->parts[i];
+    PartClock c = {partition, INT64_MIN, true};
+    g_array_append_val(p->parts, c);
+    return &g_array_index(p->parts, PartClock, p->parts->len - 1);
 }
 
+/* The watermark is the oldest newest-event-time among active partitions, less the allowed
+ * lateness. An active partition with no event yet holds it back (until it turns idle). */
 static void update_watermark(VgPipeline *p)
 {
     int64_t lo = INT64_MAX;
-    for (int i = 0; i < p->n_parts; i++)
-        if (!p->parts[i].idle && p->parts[i].max_time != INT64_MIN && p->parts[i].max_time < lo)
-            lo = p->parts[i].max_time;
-    if (lo == INT64_MAX)
+    for (guint i = 0; i < p->parts->len; i++) {
+        const PartClock *c = &g_array_index(p->parts, PartClock, i);
+        if (!c->idle && c->max_time < lo)
+            lo = c->max_time;
+    }
+    if (lo == INT64_MAX || lo == INT64_MIN)
         return;
     int64_t wm = lo - p->lateness_ms;
     if (wm > p->ctx.watermark)
@@ -65,6 +71,7 @@ VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrac
     VgPipeline *p = g_new0(VgPipeline, 1);
     VgInputConf ic;
     p->detectors = g_ptr_array_new();
+    p->parts = g_array_new(FALSE, FALSE, sizeof(PartClock));
     vg_arena_init(&p->arena, 256 * 1024);
     p->lateness_ms = s->engine.allowed_lateness_ms;
     p->ctx.watermark = INT64_MIN;
@@ -141,6 +148,7 @@ void vg_pipeline_free(VgPipeline *p)
         d->ops->destroy(d);
     }
     g_ptr_array_free(p->detectors, TRUE);
+    g_array_free(p->parts, TRUE);
     if (p->decoder)
         p->decoder->ops->destroy(p->decoder);
     vg_alert_stage_free(p->alerts);
@@ -211,7 +219,13 @@ int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
             p->stats.max_time = ev.time_ms;
         if (ev.time_ms > clk->max_time) {
             clk->max_time = ev.time_ms;
-            update_watermark(p);
+            if (p->parts->len == 1) { /* one source (files): no scan needed */
+                int64_t wm = ev.time_ms - p->lateness_ms;
+                if (wm > p->ctx.watermark)
+                    p->ctx.watermark = wm;
+            } else {
+                update_watermark(p);
+            }
         }
         p->ctx.late = ev.time_ms < p->ctx.watermark;
         if (p->ctx.late)

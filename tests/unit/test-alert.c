@@ -169,3 +169,16 @@ Test(alert, json_strings_are_escaped_and_utf8_safe)
     const char *j = cap.json->pdata[0];
     cr_assert(strstr(j, "\"path\":\"/a\\\"b\\\\c\\n\xef\xbf\xbd\""), "%s", j);
 }
+
+Test(alert, a_token_id_given_by_the_detector_names_the_entity)
+{
+    VgAlert a = sample(0), b = sample(0);
+    a.token = b.token = VG_STR_NULL;
+    a.token_id = VG_STR_LIT("0123456789abcdef");
+    b.token_id = VG_STR_LIT("fedcba9876543210");
+    vg_alert_emit(&ctx, &a);
+    vg_alert_emit(&ctx, &b);
+    cr_assert_eq(cap.json->len, 2, "two tokens are two incidents");
+    cr_assert(strstr(cap.json->pdata[0], "\"token_id\":\"0123456789abcdef\""));
+    cr_assert(strstr(cap.json->pdata[1], "\"token_id\":\"fedcba9876543210\""));
+}
