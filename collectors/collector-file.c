@@ -1,10 +1,12 @@
 /* collector-file.c — lines from a plain or gzip file, or standard input.
  *
- * zlib's gzread reads gzip and plain files alike (it passes plain bytes through), so one
- * code path serves both, and a truncated or corrupt gzip stream shows up as a zlib error
- * that we turn into one VG_BAD_GZIP line instead of a silent short read.
+ * Bytes come from read(2), which hands over whatever is there: a pipe or a followed file
+ * gives its lines as they arrive, not when a buffer has filled. The first bytes tell a
+ * gzip stream (magic 1f 8b) from plain text; gzip is inflated with zlib as it is read
+ * (concatenated members too), and a stream that ends early or is corrupt becomes one
+ * VG_BAD_GZIP line instead of a silent short read.
  *
- * Splitting: a 1 MiB read buffer; complete lines are copied once into the caller's batch;
+ * Splitting: a 1 MiB line buffer; complete lines are copied once into the caller's batch;
  * a partial line at the end of the buffer moves to its front. A line longer than the
  * limit is passed on truncated and flagged VG_BAD_TOO_LONG, and the rest of it skipped.
  *
@@ -21,6 +23,9 @@
 #include <zlib.h>
 
 #define READ_BUF (1u << 20)
+#define RAW_BUF  (256u * 1024)
+
+typedef enum { MODE_UNKNOWN, MODE_PLAIN, MODE_GZIP } Mode;
 
 typedef struct {
     VgCollector base;
@@ -28,13 +33,18 @@ typedef struct {
     char *path; /* NULL for stdin */
     char *name; /* source name in events and dead letters */
     int fd;
-    gzFile gz;
+    Mode mode;
+    z_stream zs;
+    bool zs_live;       /* zs initialised */
+    bool member_done;   /* the last gzip member ended cleanly */
+    unsigned char *raw; /* compressed bytes not yet inflated */
+    size_t raw_len;
     char *buf;
     size_t len;        /* bytes in buf */
     bool skipping;     /* inside the rest of an over-long line */
     bool eof;          /* the stream reported its end */
     uint64_t line_no;  /* lines handed out so far */
-    uint64_t raw_read; /* compressed bytes consumed, for progress */
+    uint64_t raw_read; /* bytes read from the file, for progress and truncation checks */
     uint64_t size;     /* file size at open (0 for stdin) */
     dev_t dev;
     ino_t ino;
@@ -53,23 +63,118 @@ static bool open_fd(FileCollector *c, GError **err)
         c->ino = st.st_ino;
         c->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     }
-    c->gz = gzdopen(c->fd, "rb");
-    if (!c->gz) {
-        close(c->fd);
-        g_set_error(err, VG_ERROR, VG_EIO, "%s: cannot set up decompression", c->name);
-        return false;
-    }
-    gzbuffer(c->gz, 256 * 1024);
+    c->mode = MODE_UNKNOWN;
+    c->raw_len = 0;
+    c->raw_read = 0;
+    c->member_done = false;
     c->eof = false;
     return true;
 }
 
 static void close_fd(FileCollector *c)
 {
-    if (c->gz)
-        gzclose(c->gz); /* closes fd */
-    c->gz = NULL;
+    if (c->fd >= 0)
+        close(c->fd);
     c->fd = -1;
+    if (c->zs_live)
+        inflateEnd(&c->zs);
+    c->zs_live = false;
+}
+
+/* read(2) into the raw buffer. Returns bytes read, 0 at the end of what is there, -1 on
+ * an error (errno set). */
+static ssize_t read_raw(FileCollector *c)
+{
+    ssize_t n;
+    do
+        n = read(c->fd, c->raw + c->raw_len, RAW_BUF - c->raw_len);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        c->raw_len += (size_t)n;
+        c->raw_read += (uint64_t)n;
+    }
+    return n;
+}
+
+/* Moves decoded bytes into buf. Returns the number of bytes added (0: nothing available
+ * now), -1 on a read error, -2 on corrupt or truncated gzip data (msg set). */
+static ssize_t fill(FileCollector *c, const char **msg)
+{
+    size_t space = READ_BUF - c->len;
+    if (c->mode == MODE_UNKNOWN) {
+        while (c->raw_len < 2) {
+            ssize_t n = read_raw(c);
+            if (n <= 0) {
+                if (n < 0)
+                    return -1;
+                break;
+            }
+        }
+        if (c->raw_len == 0)
+            return 0;
+        if (c->raw_len >= 2 && c->raw[0] == 0x1f && c->raw[1] == 0x8b) {
+            memset(&c->zs, 0, sizeof c->zs);
+            if (inflateInit2(&c->zs, 15 + 16) != Z_OK) {
+                *msg = "cannot initialise zlib";
+                return -2;
+            }
+            c->zs_live = true;
+            c->mode = MODE_GZIP;
+        } else {
+            c->mode = MODE_PLAIN;
+        }
+    }
+    if (c->mode == MODE_PLAIN) {
+        if (c->raw_len == 0 && read_raw(c) < 0)
+            return -1;
+        size_t n = c->raw_len < space ? c->raw_len : space;
+        memcpy(c->buf + c->len, c->raw, n);
+        memmove(c->raw, c->raw + n, c->raw_len - n);
+        c->raw_len -= n;
+        c->len += n;
+        return (ssize_t)n;
+    }
+    /* gzip */
+    for (;;) {
+        if (c->raw_len == 0) {
+            ssize_t n = read_raw(c);
+            if (n < 0)
+                return -1;
+            if (n == 0) {
+                if (!c->member_done && !c->conf.follow) {
+                    *msg = "unexpected end of gzip data (truncated file)";
+                    return -2;
+                }
+                return 0;
+            }
+        }
+        if (c->member_done) { /* another member follows: concatenated gzip */
+            inflateReset(&c->zs);
+            c->member_done = false;
+        }
+        c->zs.next_in = c->raw;
+        c->zs.avail_in = (uInt)c->raw_len;
+        c->zs.next_out = (Bytef *)c->buf + c->len;
+        c->zs.avail_out = (uInt)space;
+        int r = inflate(&c->zs, Z_NO_FLUSH);
+        size_t used = c->raw_len - c->zs.avail_in;
+        memmove(c->raw, c->raw + used, c->zs.avail_in);
+        c->raw_len = c->zs.avail_in;
+        size_t got = space - c->zs.avail_out;
+        c->len += got;
+        if (r == Z_STREAM_END)
+            c->member_done = true;
+        else if (r != Z_OK && r != Z_BUF_ERROR) {
+            *msg = c->zs.msg ? c->zs.msg : "corrupt gzip data";
+            return -2;
+        }
+        if (got)
+            return (ssize_t)got;
+        if (r == Z_BUF_ERROR && c->raw_len) { /* no progress with input left: stuck */
+            *msg = "corrupt gzip data";
+            return -2;
+        }
+    }
 }
 
 /* Emits complete lines from buf into b; keeps the partial tail. */
@@ -128,7 +233,7 @@ static bool rotated(FileCollector *c)
         return false;
     if (st.st_dev != c->dev || st.st_ino != c->ino)
         return true;
-    if (fstat(c->fd, &fst) == 0 && (uint64_t)fst.st_size < (uint64_t)gzoffset(c->gz))
+    if (fstat(c->fd, &fst) == 0 && (uint64_t)fst.st_size < c->raw_read)
         return true;
     return false;
 }
@@ -142,30 +247,22 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
         split(c, b, false);
         if (b->n >= b->max_lines)
             return VG_OK;
-        if (!c->gz) {
-            if (!open_fd(c, err))
-                return b->n ? VG_OK : VG_EIO;
-        }
-        int n = c->eof ? 0 : gzread(c->gz, c->buf + c->len, READ_BUF - (unsigned)c->len);
-        if (n > 0) {
-            c->len += (size_t)n;
+        if (c->fd < 0 && !open_fd(c, err))
+            return b->n ? VG_OK : VG_EIO;
+        const char *msg = NULL;
+        ssize_t n = c->eof ? 0 : fill(c, &msg);
+        if (n > 0)
             continue;
-        }
-        /* zlib reports a truncated stream as Z_BUF_ERROR, possibly only after handing
-         * out the bytes it could decompress (n == 0 then), so ask in both cases. */
-        int zerr = Z_OK;
-        const char *msg = c->eof ? NULL : gzerror(c->gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_ERRNO) {
-            /* corrupt or truncated compressed data: flag it once, keep what was read */
+        if (n == -2) {
+            /* corrupt or truncated compressed data: keep what was read, flag it once */
             split(c, b, true);
             c->line_no++;
-            const char *what = msg ? msg : "corrupt gzip data";
-            vg_line_batch_add(b, what, strlen(what), c->line_no, -1, VG_BAD_GZIP);
+            vg_line_batch_add(b, msg, strlen(msg), c->line_no, -1, VG_BAD_GZIP);
             c->eof = true;
             c->len = 0;
             if (!c->conf.follow)
                 return VG_OK;
-        } else if (n < 0 || zerr == Z_ERRNO) {
+        } else if (n == -1) {
             g_set_error(err, VG_ERROR, VG_EIO, "%s: %s", c->name, g_strerror(errno));
             return b->n ? VG_OK : VG_EIO;
         }
@@ -183,7 +280,6 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
                 return VG_OK;
             continue;
         }
-        gzclearerr(c->gz);
         return b->n ? VG_OK : VG_EAGAIN;
     }
 }
@@ -191,7 +287,7 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
 static void file_progress(VgCollector *base, uint64_t *done, uint64_t *total)
 {
     FileCollector *c = (FileCollector *)base;
-    *done = c->gz ? (uint64_t)gzoffset(c->gz) : c->size;
+    *done = c->raw_read;
     *total = c->size;
 }
 
@@ -201,6 +297,7 @@ static void file_close(VgCollector *base)
     if (!c)
         return;
     close_fd(c);
+    g_free(c->raw);
     g_free(c->buf);
     g_free(c->path);
     g_free(c->name);
@@ -214,8 +311,7 @@ static const VgCollectorOps file_ops = {
     .close = file_close,
 };
 
-VgCollector *vg_file_collector_open(const char *path, const VgFileCollectorConf *conf,
-                                    GError **err)
+VgCollector *vg_file_collector_open(const char *path, const VgFileCollectorConf *conf, GError **err)
 {
     FileCollector *c = g_new0(FileCollector, 1);
     c->base.ops = &file_ops;
@@ -229,6 +325,7 @@ VgCollector *vg_file_collector_open(const char *path, const VgFileCollectorConf 
     c->name = g_strdup(is_stdin ? "-" : path);
     c->fd = -1;
     c->buf = g_malloc(READ_BUF);
+    c->raw = g_malloc(RAW_BUF);
     if (!open_fd(c, err))
         goto fail;
     return &c->base;

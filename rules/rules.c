@@ -1,8 +1,348 @@
-/* rules.c — registers the rule detectors with the engine. */
+/* rules.c — the "rules" detector: Sigma rules on every event, and registration.
+ *
+ * Config section `rules:` (vigil.yml):
+ *     rules:
+ *       paths: [/etc/vigil/rules, ./local.yml]   # default: the shipped packs
+ *       expand: {Administrators: [admin, root]}  # values of %placeholders% (expand)
+ *       max_groups: 100000                       # correlation state bound
+ *
+ * The detector holds one immutable VgRuleSet and the scratch to evaluate it. A reload
+ * builds a new set off to the side (any thread) and parks it in `pending`; the detector's
+ * own thread picks it up at the next event or watermark, moves the correlation state of
+ * unchanged correlation rules over, and frees the old set. The pipeline thread therefore
+ * never sees a half-built set and never waits on a lock.
+ *
+ * For each match: the correlation engine gets it if a correlation references the rule;
+ * the trace (explain, test-rules) hears of it; and unless only non-generating
+ * correlations reference the rule, an alert goes out. Rules with `level: informational`
+ * feed correlations and traces but raise no alert, as the Sigma specification says of
+ * that level.
+ */
 #include "rules/rules.h"
 
+#include "engine/log.h"
 #include "engine/registry.h"
+#include "rules/correlation.h"
+#include "rules/sigma.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+typedef struct {
+    char **paths;
+    const VgConfNode *expand;
+    int64_t max_groups;
+    bool prefilter;
+    bool strict;
+} RulesConf;
+
+static const VgConfOption rules_options[] = {
+    {"paths", VG_CT_STRLIST, offsetof(RulesConf, paths), NULL, 0, 0, NULL, VG_CO_RELOAD, NULL,
+     "Sigma rule files or directories (*.yml, *.yaml, read recursively); default: the "
+     "shipped packs."},
+    {"expand", VG_CT_NODE, offsetof(RulesConf, expand), NULL, 0, 0, NULL, VG_CO_RELOAD, NULL,
+     "Values of the placeholders used with the expand modifier: name: [values]."},
+    {"max_groups", VG_CT_INT, offsetof(RulesConf, max_groups), "100000", 1, 1e9, NULL, 0, NULL,
+     "Correlation group states kept at most (the stalest are evicted)."},
+    {"prefilter", VG_CT_BOOL, offsetof(RulesConf, prefilter), "true", 0, 0, NULL, 0, NULL,
+     "Find all rules' literals in one pass per field and skip rules that cannot match."},
+    {"strict", VG_CT_BOOL, offsetof(RulesConf, strict), "false", 0, 0, NULL, 0, NULL,
+     "Refuse to start when a rule does not load (default: log it and run the others)."},
+    {NULL},
+};
+
+typedef struct {
+    VgDetector base;
+    char **paths;       /* effective paths */
+    VgConfNode *expand; /* our copy (reloads outlive the settings tree) */
+    int64_t max_groups;
+    bool prefilter;
+    VgRuleSet *set;
+    VgRuleScratch *scratch;
+    gpointer pending;       /* VgRuleSet * handed over by vg_rules_reload() */
+    int64_t last_watermark; /* correlation windows were advanced to this */
+} Rules;
+
+/* ---- default paths ---- */
+
+static char **default_paths;
+static GOnce default_once = G_ONCE_INIT;
+
+void vg_rules_set_default_paths(const char *const *paths)
+{
+    g_strfreev(default_paths);
+    default_paths = paths ? g_strdupv((char **)paths) : NULL;
+}
+
+static gpointer find_packs(gpointer unused)
+{
+    (void)unused;
+    char *exe = g_file_read_link("/proc/self/exe", NULL);
+    char **found = g_new0(char *, 2);
+    if (exe) {
+        char *dir = g_path_get_dirname(exe);
+        const char *cands[] = {"../share/vigil/rules", "../rules/packs", "../../rules/packs"};
+        for (size_t i = 0; i < G_N_ELEMENTS(cands); i++) {
+            char *p = g_build_filename(dir, cands[i], NULL);
+            if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
+                found[0] = p;
+                break;
+            }
+            g_free(p);
+        }
+        g_free(dir);
+        g_free(exe);
+    }
+    return found;
+}
+
+const char *const *vg_rules_default_paths(void)
+{
+    if (default_paths)
+        return (const char *const *)default_paths;
+    return g_once(&default_once, find_packs, NULL);
+}
+
+/* ---- loading ---- */
+
+static VgConfNode *node_clone(const VgConfNode *n)
+{
+    if (!n)
+        return NULL;
+    VgConfNode *c = g_new0(VgConfNode, 1);
+    *c = *n;
+    c->value = g_strdup(n->value);
+    c->keys = c->items = NULL;
+    if (n->kind != VG_NODE_SCALAR) {
+        c->items = g_ptr_array_new_with_free_func((GDestroyNotify)vg_conf_node_free);
+        for (guint i = 0; i < n->items->len; i++)
+            g_ptr_array_add(c->items, node_clone(n->items->pdata[i]));
+    }
+    if (n->kind == VG_NODE_MAP) {
+        c->keys = g_ptr_array_new_with_free_func((GDestroyNotify)vg_conf_node_free);
+        for (guint i = 0; i < n->keys->len; i++)
+            g_ptr_array_add(c->keys, node_clone(n->keys->pdata[i]));
+    }
+    return c;
+}
+
+/* Loads paths; on any error returns NULL with every message (one per line) in err. */
+static VgRuleSet *load_all(const Rules *r, const char *const *paths, GError **err)
+{
+    GPtrArray *errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+    VgRulesLoadOpts lo = {.expand = r->expand, .max_groups = r->max_groups};
+    VgRuleSet *set = vg_rule_set_load(paths, &lo, errors);
+    GString *msg = g_string_new(NULL);
+    for (guint i = 0; i < errors->len; i++) {
+        const GError *e = errors->pdata[i];
+        if (e->code != VG_ENOENT) /* inactive rules (no expand list yet) are not errors */
+            g_string_append_printf(msg, "%s%s", msg->len ? "\n" : "", e->message);
+    }
+    if (msg->len) {
+        g_set_error_literal(err, VG_ERROR, VG_ECONFIG, msg->str);
+        vg_rule_set_free(set);
+        set = NULL;
+    }
+    g_string_free(msg, TRUE);
+    g_ptr_array_free(errors, TRUE);
+    return set;
+}
+
+static void rules_destroy(VgDetector *d)
+{
+    Rules *r = (Rules *)d;
+    if (!r)
+        return;
+    vg_rule_set_free(g_atomic_pointer_exchange(&r->pending, NULL));
+    vg_rule_scratch_free(r->scratch);
+    vg_rule_set_free(r->set);
+    g_strfreev(r->paths);
+    vg_conf_node_free(r->expand);
+    g_free(r);
+}
+
+static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *section, GError **err)
+{
+    RulesConf conf = {0};
+    Rules *r = g_new0(Rules, 1);
+    r->base.ops = ops;
+    r->last_watermark = INT64_MIN;
+    if (vg_conf_apply(rules_options, &conf, section, err) != VG_OK)
+        goto fail;
+    r->paths = conf.paths ? g_strdupv(conf.paths) : g_strdupv((char **)vg_rules_default_paths());
+    r->expand = node_clone(conf.expand);
+    r->max_groups = conf.max_groups;
+    r->prefilter = conf.prefilter;
+
+    GPtrArray *errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+    VgRulesLoadOpts lo = {.expand = r->expand, .max_groups = r->max_groups};
+    r->set = vg_rule_set_load((const char *const *)r->paths, &lo, errors);
+    guint broken = 0;
+    const GError *first = NULL;
+    for (guint i = 0; i < errors->len; i++) {
+        const GError *e = errors->pdata[i];
+        if (e->code == VG_ENOENT) { /* waits for a rules.expand list: not broken */
+            vg_log_info("rule inactive", "reason", e->message);
+            continue;
+        }
+        vg_log_warn("rule not loaded", "error", e->message);
+        if (!broken++)
+            first = e;
+    }
+    if (broken && conf.strict) {
+        g_set_error(err, VG_ERROR, VG_ECONFIG, "%s (and %u more rule errors; rules.strict)",
+                    first->message, broken - 1);
+        g_ptr_array_free(errors, TRUE);
+        goto fail;
+    }
+    g_ptr_array_free(errors, TRUE);
+    r->scratch = vg_rule_scratch_new(r->set);
+    vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
+    vg_conf_clear(rules_options, &conf);
+    return &r->base;
+fail:
+    vg_conf_clear(rules_options, &conf);
+    rules_destroy(&r->base);
+    return NULL;
+}
+
+int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err)
+{
+    Rules *r = (Rules *)d;
+    VgRuleSet *set = load_all(r, paths ? paths : (const char *const *)r->paths, err);
+    if (!set)
+        return VG_ECONFIG;
+    if (paths) { /* remember them for the next reload (this thread owns r->paths' value) */
+        char **old = r->paths;
+        r->paths = g_strdupv((char **)paths);
+        g_strfreev(old);
+    }
+    vg_rule_set_free(g_atomic_pointer_exchange(&r->pending, set));
+    return VG_OK;
+}
+
+/* On the detector's thread: start using a set handed over by a reload. */
+static void take_pending(Rules *r)
+{
+    if (G_LIKELY(!g_atomic_pointer_get(&r->pending)))
+        return;
+    VgRuleSet *set = g_atomic_pointer_exchange(&r->pending, NULL);
+    if (!set)
+        return;
+    if (set->corr && r->set && r->set->corr) {
+        int kept = vg_corr_set_adopt(set->corr, r->set->corr);
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", kept);
+        vg_log_info("rules reloaded", "correlations_kept", buf);
+    }
+    vg_rule_scratch_free(r->scratch);
+    vg_rule_set_free(r->set);
+    r->set = set;
+    r->scratch = vg_rule_scratch_new(set);
+    vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
+}
+
+/* ---- per event ---- */
+
+typedef struct {
+    Rules *r;
+    const VgEvent *ev;
+    VgDetectCtx *ctx;
+} MatchCtx;
+
+static void on_match(void *user, const VgRuleMatch *m)
+{
+    MatchCtx *mc = user;
+    const VgEvent *ev = mc->ev;
+    VgDetectCtx *ctx = mc->ctx;
+    VgCorrSet *corr = mc->r->set->corr;
+    if (corr && vg_corr_set_wants(corr, m->rule))
+        vg_corr_set_on_match(corr, m->rule, ev, ctx);
+    if (ctx->trace && ctx->trace->rule_match)
+        ctx->trace->rule_match(ctx->trace->user, m->rule_id, m->title, m->selections,
+                               m->n_selections);
+    if ((corr && vg_corr_set_suppresses(corr, m->rule)) || m->severity == VG_SEV_INFO)
+        return;
+
+    char sel[160] = "";
+    size_t used = 0;
+    for (int i = 0; i < m->n_selections && used + 2 < sizeof sel; i++)
+        used += (size_t)snprintf(sel + used, sizeof sel - used, "%s%s", i ? ", " : "",
+                                 m->selections[i]);
+    VgStr method = ev->method.p ? ev->method : VG_STR_LIT("-");
+    VgStr path = ev->path.p ? ev->path : VG_STR_LIT("-");
+    VgStr ip = ev->client_ip.p ? ev->client_ip : VG_STR_LIT("unknown");
+    char reason[512];
+    snprintf(reason, sizeof reason, "Rule \"%.120s\" matched %.*s %.*s from %.*s (%s)", m->title,
+             (int)MIN(method.len, 16u), method.p, (int)MIN(path.len, 200u), path.p,
+             (int)MIN(ip.len, 64u), ip.p, sel);
+    VgAlert a = {
+        .rule_id = m->rule_id,
+        .rule_name = m->title,
+        .rule_category = "sigma",
+        .ruleset = m->ruleset,
+        .severity = (VgSeverity)m->severity,
+        .start_ms = ev->time_ms,
+        .end_ms = ev->time_ms,
+        .entity_type = vg_str_present(ev->token) ? "token" : "client_ip",
+        .token = ev->token,
+        .client_ip = ev->client_ip,
+        .endpoint = ev->endpoint,
+        .user = ev->user,
+        .method = ev->method,
+        .path = ev->path,
+        .query = ev->query,
+        .host = ev->host,
+        .reason = reason,
+    };
+    if (vg_str_present(ev->request_id)) {
+        a.samples[0] = ev->request_id;
+        a.n_samples = 1;
+    }
+    vg_alert_emit(ctx, &a);
+}
+
+static void rules_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    MatchCtx mc = {r, ev, ctx};
+    vg_rule_set_eval(r->set, r->scratch, ev, ctx->arena, true, on_match, &mc);
+    if (r->set->corr && ctx->watermark != r->last_watermark) {
+        r->last_watermark = ctx->watermark;
+        vg_corr_set_advance(r->set->corr, ctx);
+    }
+}
+
+static void rules_on_watermark(VgDetector *d, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    if (r->set->corr) {
+        r->last_watermark = ctx->watermark;
+        vg_corr_set_advance(r->set->corr, ctx);
+    }
+}
+
+static void rules_finish(VgDetector *d, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    if (r->set->corr)
+        vg_corr_set_finish(r->set->corr, ctx);
+}
+
+const VgDetectorOps vg_rules_detector_ops = {
+    .name = "rules",
+    .summary = "Sigma detection, correlation and filter rules (rules/packs by default)",
+    .create = rules_create,
+    .on_event = rules_on_event,
+    .on_watermark = rules_on_watermark,
+    .finish = rules_finish,
+    .destroy = rules_destroy,
+};
 
 void vg_rules_register(void)
 {
+    vg_register_detector(&vg_rules_detector_ops);
 }

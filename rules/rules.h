@@ -1,9 +1,91 @@
-/* rules.h — analysts' rules: Sigma detection and correlation rules, and built-in checks. */
+/* rules.h — analysts' rules: Sigma detection and correlation rules.
+ *
+ * A VgRuleSet is loaded from files and directories of Sigma YAML (detection rules,
+ * correlation rules, filters) and never changes afterwards; a broken rule is reported and
+ * left out, it never takes the others down. Evaluating an event needs a VgRuleScratch,
+ * which belongs to one thread. The "rules" detector (registered by vg_rules_register())
+ * wraps a set, raises alerts and swaps in a new set on reload.
+ *
+ * The functions below are what the CLI needs: `vigil check` loads and prints the errors,
+ * `vigil test-rules` evaluates events one by one and prints which rule and which
+ * selections matched.
+ */
 #ifndef VG_RULES_H
 #define VG_RULES_H
 
 #include "engine/detector.h"
 
+typedef struct VgRuleSet VgRuleSet;
+typedef struct VgRuleScratch VgRuleScratch;
+
 void vg_rules_register(void);
+
+/* The shipped packs the detector loads when the config names no `paths` (the engine sets
+ * this at start-up, e.g. to <prefix>/share/vigil/rules or the source tree's rules/packs).
+ * The array is copied. NULL clears it. */
+void vg_rules_set_default_paths(const char *const *paths);
+/* The paths used when the config names none: those set above, else the first of
+ * <exe>/../share/vigil/rules and <exe>/../rules/packs (a build directory inside the source
+ * tree) that exists. NULL-terminated, owned by the library; may be empty. */
+const char *const *vg_rules_default_paths(void);
+
+typedef struct {
+    /* `expand` placeholders: a map node name -> value or list of values (may be NULL). */
+    const VgConfNode *expand;
+    /* correlation state limit (0: the correlation engine's default) */
+    int64_t max_groups;
+} VgRulesLoadOpts;
+
+/* Loads every rule of paths (files, or directories read recursively: *.yml and *.yaml in
+ * sorted order). Every problem is appended to errors (GError *, message
+ * "file:line:col: reason"; create the array with g_error_free as its free function), and
+ * the rules that are fine are loaded anyway. Never returns NULL; free with
+ * vg_rule_set_free(). opts may be NULL. */
+VgRuleSet *vg_rule_set_load(const char *const *paths, const VgRulesLoadOpts *opts,
+                            GPtrArray *errors);
+void vg_rule_set_free(VgRuleSet *set);
+
+/* Number of detection rules, and what they are called. */
+int vg_rule_set_size(const VgRuleSet *set);
+int vg_rule_set_n_correlations(const VgRuleSet *set);
+const char *vg_rule_set_rule_id(const VgRuleSet *set, int i); /* Sigma id, else the title */
+const char *vg_rule_set_rule_title(const VgRuleSet *set, int i);
+
+typedef struct {
+    int rule;            /* index in the set */
+    const char *rule_id; /* Sigma id, else the title */
+    const char *title;
+    const char *ruleset; /* pack directory or file name */
+    int severity;        /* VgSeverity */
+    /* names of the search identifiers that were true (only when asked for); valid until
+     * the next evaluation with the same scratch */
+    const char *const *selections;
+    int n_selections;
+} VgRuleMatch;
+
+typedef void (*VgRuleMatchFn)(void *user, const VgRuleMatch *m);
+
+/* Scratch state for evaluating events against set, for one thread. */
+VgRuleScratch *vg_rule_scratch_new(const VgRuleSet *set);
+void vg_rule_scratch_free(VgRuleScratch *s);
+/* The literal prefilter is on by default; turning it off gives the same answers, slower
+ * (benchmarks and self-checks). */
+void vg_rule_scratch_set_prefilter(VgRuleScratch *s, bool on);
+
+/* Evaluates every detection rule on ev and calls fn for each match, in rule order.
+ * Temporary strings go to arena (may be NULL only if no rule needs one: pass one).
+ * Returns the number of matches. */
+int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
+                     bool want_selections, VgRuleMatchFn fn, void *user);
+
+/* The "rules" detector. */
+extern const VgDetectorOps vg_rules_detector_ops;
+
+/* Loads paths (NULL: the paths the detector was configured with) into a new set and, if it
+ * loaded without any error, hands it to the detector, which starts using it at the next
+ * event (the swap happens on the detector's own thread). On any error the old set stays,
+ * err says why (all messages, one per line) and VG_ECONFIG is returned. Safe to call from
+ * another thread than the one running the detector. */
+int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err);
 
 #endif

@@ -1,0 +1,267 @@
+/* sigma-eval.c — evaluating compiled Sigma rules on one event.
+ *
+ * The prefilter scans the event's fields first; then only the rules whose guard literal
+ * was seen, plus the few without a guard, are evaluated, in rule order. The condition is
+ * walked lazily with short-circuit; each search identifier is evaluated at most once per
+ * rule (a generation-stamped memo), so `sel and not 1 of sel*` costs one evaluation of sel.
+ * String tests on scanned fields are answered from the prefilter's stamps (literal found
+ * anywhere / at the start / at the end) without touching the bytes, and integers are read
+ * straight from the event; every other test goes to sigma-test.c. Per event this file
+ * only writes into the scratch: no allocation.
+ */
+#include "rules/sigma.h"
+
+/* Where string field f lives in the event (RAW: the line); NULL when absent. */
+static inline const VgStr *field_str(const VgEvent *ev, int f)
+{
+    if (f == SIG_FIELD_RAW)
+        return &ev->raw;
+    if (!vg_event_has(ev, (VgFieldId)f))
+        return NULL;
+    return (const VgStr *)((const char *)ev + sig_str_offset(f));
+}
+
+/* The common tests on a short path: a string test on a scanned field answered from the
+ * prefilter's stamps, a number on an integer field. Everything else: sig_test_slow(). */
+static inline bool test_eval(const SigTest *t, VgRuleScratch *s)
+{
+    if (t->fast == SIG_FAST_STR && s->scanned) {
+        const VgStr *v = field_str(s->ev, t->field.id);
+        if (!v || (t->field.id == SIG_FIELD_RAW && !v->p))
+            return false;
+        const char *h = v->p ? v->p : "";
+        for (int i = 0; i < t->n; i++) {
+            bool m = sig_pat_scanned(&t->pats[i], h, v->len, s);
+            if (t->all) {
+                if (!m)
+                    return false;
+            } else if (m) {
+                return !t->neg;
+            }
+        }
+        return t->all || t->neg;
+    }
+    if (t->fast == SIG_FAST_INT) {
+        const VgEvent *ev = s->ev;
+        if (!vg_event_has(ev, (VgFieldId)t->field.id))
+            return false;
+        int64_t x = t->field.id == VG_F_STATUS      ? ev->status
+                    : t->field.id == VG_F_BYTES_OUT ? ev->bytes_out
+                    : t->field.id == VG_F_BYTES_IN  ? ev->bytes_in
+                                                    : ev->time_ms;
+        for (int i = 0; i < t->n; i++) {
+            bool m = x == t->pats[i].num_i;
+            if (t->all) {
+                if (!m)
+                    return false;
+            } else if (m) {
+                return !t->neg;
+            }
+        }
+        return t->all || t->neg;
+    }
+    if (t->fast == SIG_FAST_RE && s->scanned) {
+        /* run pcre2 only if some pattern's literals (and digit run) are there */
+        const VgStr *v = field_str(s->ev, t->field.id);
+        if (!v || !v->p)
+            return false;
+        bool worth = false;
+        for (int i = 0; i < t->n && !worth; i++) {
+            bool lits = !t->re_lits[i];
+            for (int k = 0; !lits && k < t->re_n_lits[i]; k++)
+                lits = s->lit_found[t->re_lits[i][k]] == s->gen;
+            worth = lits;
+        }
+        if (!worth && !t->neg && !t->all)
+            return false;
+    } else if (t->fast == SIG_FAST_PRESENT) {
+        bool has = vg_event_has(s->ev, (VgFieldId)t->field.id);
+        return t->kind == SIG_T_NULL ? !has : has == t->exists;
+    }
+    return sig_test_slow(t, s);
+}
+
+static bool node_eval(const SigNode *n, VgRuleScratch *s)
+{
+    switch (n->kind) {
+    case SIG_N_TEST:
+        return test_eval(n->test, s);
+    case SIG_N_AND:
+        for (int i = 0; i < n->n; i++)
+            if (!node_eval(n->kids[i], s))
+                return false;
+        return true;
+    default:
+        for (int i = 0; i < n->n; i++)
+            if (node_eval(n->kids[i], s))
+                return true;
+        return false;
+    }
+}
+
+static bool ident_eval(const SigDetection *d, int i, VgRuleScratch *s)
+{
+    if (s->memo_gen[i] == s->eval_gen)
+        return s->memo_val[i];
+    bool r = node_eval(d->nodes[i], s);
+    s->memo_gen[i] = s->eval_gen;
+    s->memo_val[i] = r;
+    return r;
+}
+
+static bool cond_eval(const SigCond *c, const SigDetection *d, VgRuleScratch *s)
+{
+    switch (c->kind) {
+    case SIG_C_IDENT:
+        return ident_eval(d, c->ident, s);
+    case SIG_C_NOT:
+        return !cond_eval(c->kids[0], d, s);
+    case SIG_C_AND:
+        for (int i = 0; i < c->n; i++)
+            if (!cond_eval(c->kids[i], d, s))
+                return false;
+        return true;
+    case SIG_C_OR:
+        for (int i = 0; i < c->n; i++)
+            if (cond_eval(c->kids[i], d, s))
+                return true;
+        return false;
+    default:
+        return false;
+    }
+}
+
+static void next_eval_gen(VgRuleScratch *s)
+{
+    if (G_UNLIKELY(++s->eval_gen == 0)) {
+        memset(s->memo_gen, 0, sizeof(uint32_t) * (size_t)MAX(s->set->max_idents, 1));
+        s->eval_gen = 1;
+    }
+}
+
+bool sig_detection_eval(const SigDetection *d, VgRuleScratch *s)
+{
+    next_eval_gen(s);
+    return cond_eval(d->cond, d, s);
+}
+
+bool sig_rule_eval(const SigRule *r, VgRuleScratch *s)
+{
+    if (!sig_detection_eval(&r->det, s))
+        return false;
+    for (int i = 0; i < r->n_filters; i++)
+        if (sig_detection_eval(r->filters[i], s))
+            return false;
+    return true;
+}
+
+VgRuleScratch *vg_rule_scratch_new(const VgRuleSet *set)
+{
+    VgRuleScratch *s = g_new0(VgRuleScratch, 1);
+    s->set = set;
+    size_t nl = (size_t)MAX(set->n_lits, 1), nr = MAX(set->rules->len, 1u);
+    size_t ni = (size_t)MAX(set->max_idents, 1);
+    s->lit_found = g_new0(uint32_t, nl);
+    s->lit_start = g_new0(uint32_t, nl);
+    s->lit_end = g_new0(uint32_t, nl);
+    s->cand = g_new0(uint32_t, nr);
+    s->cand_list = g_new0(int32_t, nr + (size_t)set->n_unguarded);
+    s->memo_gen = g_new0(uint32_t, ni);
+    s->memo_val = g_new0(uint8_t, ni);
+    s->sel = g_new0(const char *, ni + 1);
+    s->md = pcre2_match_data_create(1, NULL);
+    s->prefilter = true;
+    return s;
+}
+
+void vg_rule_scratch_free(VgRuleScratch *s)
+{
+    if (!s)
+        return;
+    g_free(s->lit_found);
+    g_free(s->lit_start);
+    g_free(s->lit_end);
+    g_free(s->cand);
+    g_free(s->cand_list);
+    g_free(s->memo_gen);
+    g_free(s->memo_val);
+    g_free(s->sel);
+    pcre2_match_data_free(s->md);
+    g_free(s);
+}
+
+void vg_rule_scratch_set_prefilter(VgRuleScratch *s, bool on)
+{
+    s->prefilter = on;
+}
+
+static void next_gen(VgRuleScratch *s)
+{
+    if (G_UNLIKELY(++s->gen == 0)) {
+        size_t nl = (size_t)MAX(s->set->n_lits, 1), nr = MAX(s->set->rules->len, 1u);
+        memset(s->lit_found, 0, nl * sizeof(uint32_t));
+        memset(s->lit_start, 0, nl * sizeof(uint32_t));
+        memset(s->lit_end, 0, nl * sizeof(uint32_t));
+        memset(s->cand, 0, nr * sizeof(uint32_t));
+        memset(s->drun_gen, 0, sizeof s->drun_gen);
+        s->gen = 1;
+    }
+}
+
+int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
+                     bool want_selections, VgRuleMatchFn fn, void *user)
+{
+    g_return_val_if_fail(s->set == set, 0);
+    next_gen(s);
+    s->ev = ev;
+    s->arena = arena;
+    s->scanned = s->prefilter && set->pf;
+    if (s->scanned)
+        sig_prefilter_scan(set->pf, s, ev);
+    int matches = 0;
+    guint n_eval = set->rules->len;
+    const int32_t *order = NULL;
+    if (s->scanned) {
+        /* candidates (guard literal seen) plus the unguarded rules, in rule order */
+        if (set->n_unguarded)
+            memcpy(s->cand_list + s->n_cand, set->unguarded,
+                   sizeof(int32_t) * (size_t)set->n_unguarded);
+        n_eval = (guint)(s->n_cand + set->n_unguarded);
+        int32_t *c = s->cand_list;
+        for (guint i = 1; i < n_eval; i++) { /* insertion sort: a handful of rules */
+            int32_t x = c[i];
+            guint j = i;
+            while (j > 0 && c[j - 1] > x) {
+                c[j] = c[j - 1];
+                j--;
+            }
+            c[j] = x;
+        }
+        order = c;
+    }
+    for (guint k = 0; k < n_eval; k++) {
+        guint i = order ? (guint)order[k] : k;
+        const SigRule *r = set->rules->pdata[i];
+        if (!sig_rule_eval(r, s))
+            continue;
+        VgRuleMatch m = {
+            .rule = (int)i,
+            .rule_id = r->id ? r->id : r->title,
+            .title = r->title,
+            .ruleset = r->ruleset,
+            .severity = r->severity,
+            .selections = s->sel,
+        };
+        if (want_selections) {
+            next_eval_gen(s);
+            for (int k = 0; k < r->det.n_idents; k++)
+                if (ident_eval(&r->det, k, s))
+                    s->sel[m.n_selections++] = r->det.names[k];
+            s->sel[m.n_selections] = NULL;
+        }
+        matches++;
+        if (fn)
+            fn(user, &m);
+    }
+    return matches;
+}

@@ -1,0 +1,554 @@
+/* sigma-prefilter.c — every rule's literals, found in one pass per field.
+ *
+ * Most Sigma rules test literal substrings (`path|contains: '../'`, `user_agent|contains:
+ * sqlmap`). Testing them rule by rule costs one search per value per rule per event; with
+ * hundreds of rules that is the whole budget. Instead, all literals that string tests look
+ * for in a field go into one Aho-Corasick automaton for that field (the raw line counts
+ * as a field, for keywords), built over ASCII-folded bytes so it serves case-insensitive
+ * and cased tests alike (a cased test re-checks the bytes). Scanning a field once stamps,
+ * for every literal, whether it occurs anywhere, at the start and at the end — which is
+ * exactly contains, startswith, endswith and (with the length) equality.
+ *
+ * Each rule also gets a guard, worked out from its condition: a set of literals such that
+ * the rule cannot match unless one of them occurs. OR unions the sets of its branches,
+ * AND keeps the most selective branch, NOT and anything that is not a literal test (a
+ * regex, a number, a CIDR, a dotted field) gives up. A rule with a guard whose literals
+ * are all absent is skipped without being evaluated; a rule without one is always
+ * evaluated.
+ *
+ * The automaton is a full DFA over byte classes (the folded bytes that occur in some
+ * literal, plus "anything else"), one row per state; a transition entry holds the next
+ * row's offset shifted left by one, and the low bit says the state ends a literal, so the
+ * inner loop is one load, one shift and one test per byte. Written here rather than
+ * taken from Vectorscan to keep the dependency list as it is; at the sizes of rule packs
+ * (thousands of literals, fields of a few hundred bytes) a DFA is as fast.
+ */
+#include "rules/sigma.h"
+
+typedef struct {
+    int nclasses;
+    uint8_t cls[256]; /* input byte -> class (folding included) */
+    uint32_t *delta;  /* [state * nclasses + class] = (row << 1) | ends_a_literal */
+    uint32_t n_states;
+    uint32_t *out_off; /* per state: literals ending here, in out_ids */
+    uint32_t *out_len;
+    int32_t *out_ids;
+} Dfa;
+
+struct SigPrefilter {
+    Dfa *dfa[SIG_N_SCAN_FIELDS]; /* NULL: no literals on that field */
+    int n_fields;                /* the fields that have an automaton, in order */
+    int fields[SIG_N_SCAN_FIELDS];
+    size_t offsets[SIG_N_SCAN_FIELDS]; /* of their VgStr in VgEvent */
+    uint32_t *lit_len;
+    uint32_t *rule_off; /* per literal: rules it guards, in rule_ids */
+    uint32_t *rule_len;
+    int32_t *rule_ids;
+};
+
+/* ---- literal table ---- */
+
+typedef struct {
+    GHashTable *ids[SIG_N_SCAN_FIELDS]; /* folded literal (GBytes) -> id + 1 */
+    GPtrArray *text;                    /* id -> folded literal (char *, owned) */
+    GArray *len;                        /* id -> length */
+    GArray *field;                      /* id -> field */
+} Lits;
+
+static int32_t lit_add(Lits *L, int field, const char *p, size_t n)
+{
+    char *f = g_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        f[i] = (char)sig_fold[(uint8_t)p[i]];
+    f[n] = '\0';
+    if (!L->ids[field])
+        L->ids[field] =
+            g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref, NULL);
+    GBytes *key = g_bytes_new(f, n); /* literals may hold NUL bytes (utf16) */
+    gpointer v = g_hash_table_lookup(L->ids[field], key);
+    if (v) {
+        g_bytes_unref(key);
+        g_free(f);
+        return GPOINTER_TO_INT(v) - 1;
+    }
+    int32_t id = (int32_t)L->text->len;
+    g_hash_table_insert(L->ids[field], key, GINT_TO_POINTER(id + 1));
+    g_ptr_array_add(L->text, f);
+    uint32_t len32 = (uint32_t)n;
+    g_array_append_val(L->len, len32);
+    g_array_append_val(L->field, field);
+    return id;
+}
+
+static void assign_re(Lits *L, SigTest *t)
+{
+    t->re_lits = g_new0(int32_t *, t->n);
+    t->re_n_lits = g_new0(int, t->n);
+    t->re_min_digits = g_new0(int, t->n);
+    for (int i = 0; i < t->n; i++) {
+        GPtrArray *req = sig_re_required(t->re_src[i], t->re_caseless, &t->re_min_digits[i]);
+        if (!req)
+            continue;
+        /* a set with a character found in almost every URL (a digit, `/`, `-`) would pass
+         * nearly always and make the scan report at every such byte: not worth it */
+        bool weak = false;
+        for (guint k = 0; k < req->len; k++) {
+            GString *g = req->pdata[k];
+            weak = weak || sig_lit_weight(g->str, g->len) < 1;
+        }
+        if (weak) { /* checked directly on the value instead (sigma-test.c) */
+            if (!t->re_need)
+                t->re_need = g_new0(GPtrArray *, t->n);
+            t->re_need[i] = req;
+            continue;
+        }
+        if (!sig_field_is_scannable(t->field.id)) { /* only the digit run is usable */
+            sig_re_required_free(req);
+            continue;
+        }
+        t->re_lits[i] = g_new0(int32_t, req->len);
+        t->re_n_lits[i] = (int)req->len;
+        for (guint k = 0; k < req->len; k++) {
+            GString *g = req->pdata[k];
+            t->re_lits[i][k] = lit_add(L, t->field.id, g->str, g->len);
+        }
+        sig_re_required_free(req);
+    }
+    if (sig_field_is_scannable(t->field.id))
+        t->fast = SIG_FAST_RE;
+}
+
+static void assign_test(Lits *L, SigTest *t)
+{
+    if (t->kind == SIG_T_RE)
+        assign_re(L, t);
+    if (t->kind != SIG_T_STR || !sig_field_is_scannable(t->field.id))
+        return;
+    for (int i = 0; i < t->n; i++) {
+        SigPattern *p = &t->pats[i];
+        if (p->kind == SIG_PAT_GLOB) {
+            const SigTok *best = NULL;
+            for (int k = 0; k < p->n_toks; k++)
+                if (p->toks[k].kind == SIG_TOK_LIT && (!best || p->toks[k].len > best->len))
+                    best = &p->toks[k];
+            if (best && best->len && sig_lit_weight(p->lit + best->off, best->len) >= 1)
+                p->guard_id = lit_add(L, t->field.id, p->lit + best->off, best->len);
+        } else if (p->kind != SIG_PAT_ANY && p->lit_len > 0 &&
+                   sig_lit_weight(p->lit, p->lit_len) >= 1) {
+            p->lit_id = lit_add(L, t->field.id, p->lit, p->lit_len);
+        }
+    }
+}
+
+static void assign_node(Lits *L, SigNode *n)
+{
+    if (n->test)
+        assign_test(L, n->test);
+    for (int i = 0; i < n->n; i++)
+        assign_node(L, n->kids[i]);
+}
+
+static void assign_detection(Lits *L, SigDetection *d)
+{
+    for (int i = 0; i < d->n_idents; i++)
+        assign_node(L, d->nodes[i]);
+}
+
+/* ---- guards: NULL means "no guard" (the rule must always be evaluated) ---- */
+
+static GArray *guard_union(GArray *a, GArray *b)
+{
+    if (!a || !b) {
+        if (a)
+            g_array_free(a, TRUE);
+        if (b)
+            g_array_free(b, TRUE);
+        return NULL;
+    }
+    g_array_append_vals(a, b->data, b->len);
+    g_array_free(b, TRUE);
+    return a;
+}
+
+/* The more selective of two guards: the higher weight of its weakest literal, then fewer
+ * literals. */
+static double guard_weight(const GArray *g, const Lits *L)
+{
+    double w = 1e9;
+    for (guint i = 0; i < g->len; i++) {
+        int32_t id = g_array_index(g, int32_t, i);
+        w = MIN(w, sig_lit_weight(L->text->pdata[id], g_array_index(L->len, uint32_t, id)));
+    }
+    return w;
+}
+
+static GArray *guard_best(GArray *a, GArray *b, const Lits *L)
+{
+    if (!a || !b)
+        return a ? a : b;
+    double wa = guard_weight(a, L), wb = guard_weight(b, L);
+    bool keep_a = wa != wb ? wa > wb : a->len <= b->len;
+    g_array_free(keep_a ? b : a, TRUE);
+    return keep_a ? a : b;
+}
+
+static GArray *guard_one(int32_t id)
+{
+    GArray *g = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    g_array_append_val(g, id);
+    return g;
+}
+
+static GArray *guard_test(const SigTest *t, const Lits *L)
+{
+    if ((t->kind != SIG_T_STR && t->kind != SIG_T_RE) || t->neg ||
+        !sig_field_is_scannable(t->field.id))
+        return NULL;
+    GArray *g = NULL;
+    for (int i = 0; i < t->n; i++) {
+        GArray *one = NULL;
+        if (t->kind == SIG_T_RE) {
+            if (t->re_lits && t->re_lits[i]) {
+                one = g_array_new(FALSE, FALSE, sizeof(int32_t));
+                g_array_append_vals(one, t->re_lits[i], (guint)t->re_n_lits[i]);
+            }
+        } else {
+            const SigPattern *p = &t->pats[i];
+            int32_t id = p->lit_id >= 0 ? p->lit_id : p->guard_id;
+            one = id >= 0 ? guard_one(id) : NULL;
+        }
+        if (t->all) {
+            g = i == 0 ? one : guard_best(g, one, L);
+        } else {
+            g = i == 0 ? one : guard_union(g, one);
+            if (!g)
+                return NULL;
+        }
+    }
+    return g;
+}
+
+static GArray *guard_node(const SigNode *n, const Lits *L)
+{
+    if (n->kind == SIG_N_TEST)
+        return guard_test(n->test, L);
+    GArray *g = NULL;
+    for (int i = 0; i < n->n; i++) {
+        GArray *k = guard_node(n->kids[i], L);
+        if (n->kind == SIG_N_AND) {
+            g = i == 0 ? k : guard_best(g, k, L);
+        } else {
+            g = i == 0 ? k : guard_union(g, k);
+            if (!g)
+                return NULL;
+        }
+    }
+    return g;
+}
+
+static GArray *guard_cond(const SigCond *c, const SigDetection *d, const Lits *L)
+{
+    switch (c->kind) {
+    case SIG_C_IDENT:
+        return guard_node(d->nodes[c->ident], L);
+    case SIG_C_AND:
+    case SIG_C_OR: {
+        GArray *g = NULL;
+        for (int i = 0; i < c->n; i++) {
+            GArray *k = guard_cond(c->kids[i], d, L);
+            if (c->kind == SIG_C_AND) {
+                g = i == 0 ? k : guard_best(g, k, L);
+            } else {
+                g = i == 0 ? k : guard_union(g, k);
+                if (!g)
+                    return NULL;
+            }
+        }
+        return g;
+    }
+    default:
+        return NULL;
+    }
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- automaton ---- */
+
+static Dfa *dfa_build(const Lits *L, int field)
+{
+    Dfa *a = g_new0(Dfa, 1);
+    /* byte classes: 0 for bytes no literal uses */
+    bool used[256] = {false};
+    for (guint id = 0; id < L->text->len; id++) {
+        if (g_array_index(L->field, int, id) != field)
+            continue;
+        const uint8_t *t = L->text->pdata[id];
+        for (uint32_t i = 0; i < g_array_index(L->len, uint32_t, id); i++)
+            used[t[i]] = true;
+    }
+    uint8_t cls_of_folded[256] = {0};
+    int nc = 1;
+    for (int b = 0; b < 256; b++)
+        if (used[b])
+            cls_of_folded[b] = (uint8_t)nc++;
+    a->nclasses = nc;
+    for (int b = 0; b < 256; b++)
+        a->cls[b] = cls_of_folded[sig_fold[b]];
+
+    /* trie: goto[state * nc + class], -1 for no edge */
+    GArray *go = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    GArray *direct = g_array_new(FALSE, FALSE, sizeof(int32_t)); /* literal ending here */
+    int32_t none = -1;
+    for (int c = 0; c < nc; c++)
+        g_array_append_val(go, none);
+    g_array_append_val(direct, none);
+    /* several literals may end in one state only if equal, which the table prevents */
+    uint32_t n_states = 1;
+    for (guint id = 0; id < L->text->len; id++) {
+        if (g_array_index(L->field, int, id) != field)
+            continue;
+        const uint8_t *t = L->text->pdata[id];
+        uint32_t st = 0;
+        for (uint32_t i = 0; i < g_array_index(L->len, uint32_t, id); i++) {
+            int c = cls_of_folded[t[i]];
+            int32_t nx = g_array_index(go, int32_t, st * (uint32_t)nc + (uint32_t)c);
+            if (nx < 0) {
+                nx = (int32_t)n_states++;
+                g_array_index(go, int32_t, st * (uint32_t)nc + (uint32_t)c) = nx;
+                for (int k = 0; k < nc; k++)
+                    g_array_append_val(go, none);
+                g_array_append_val(direct, none);
+            }
+            st = (uint32_t)nx;
+        }
+        g_array_index(direct, int32_t, st) = (int32_t)id;
+    }
+    a->n_states = n_states;
+    int32_t *g = (int32_t *)go->data;
+    uint32_t *fail = g_new0(uint32_t, n_states);
+    uint32_t *order = g_new0(uint32_t, n_states);
+    uint32_t head = 0, tail = 0;
+    a->delta = g_new0(uint32_t, (size_t)n_states * (size_t)nc);
+    /* breadth first: a state's failure link is final before its children need it */
+    for (int c = 0; c < nc; c++) {
+        int32_t nx = g[c];
+        if (nx > 0) {
+            fail[nx] = 0;
+            order[tail++] = (uint32_t)nx;
+        }
+        a->delta[c] = nx > 0 ? (uint32_t)nx : 0;
+    }
+    while (head < tail) {
+        uint32_t st = order[head++];
+        for (int c = 0; c < nc; c++) {
+            int32_t nx = g[st * (uint32_t)nc + (uint32_t)c];
+            if (nx > 0) {
+                fail[nx] = a->delta[fail[st] * (uint32_t)nc + (uint32_t)c];
+                order[tail++] = (uint32_t)nx;
+                a->delta[st * (uint32_t)nc + (uint32_t)c] = (uint32_t)nx;
+            } else {
+                a->delta[st * (uint32_t)nc + (uint32_t)c] =
+                    a->delta[fail[st] * (uint32_t)nc + (uint32_t)c];
+            }
+        }
+    }
+    /* outputs: the literal ending here, then those of the failure state (already done,
+     * since it is shallower) */
+    a->out_off = g_new0(uint32_t, n_states);
+    a->out_len = g_new0(uint32_t, n_states);
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    for (uint32_t k = 0; k < tail; k++) {
+        uint32_t st = order[k];
+        a->out_off[st] = ids->len;
+        int32_t d = g_array_index(direct, int32_t, st);
+        if (d >= 0)
+            g_array_append_val(ids, d);
+        uint32_t f = fail[st];
+        for (uint32_t j = 0; j < a->out_len[f]; j++) {
+            int32_t x = g_array_index(ids, int32_t, a->out_off[f] + j);
+            g_array_append_val(ids, x);
+        }
+        a->out_len[st] = ids->len - a->out_off[st];
+    }
+    a->out_ids = (int32_t *)g_array_free(ids, FALSE);
+    /* encode rows: (row offset << 1) | has outputs */
+    for (size_t i = 0; i < (size_t)n_states * (size_t)nc; i++) {
+        uint32_t nx = a->delta[i];
+        a->delta[i] = ((nx * (uint32_t)nc) << 1) | (a->out_len[nx] ? 1u : 0u);
+    }
+    g_free(fail);
+    g_free(order);
+    g_array_free(go, TRUE);
+    g_array_free(direct, TRUE);
+    return a;
+}
+
+static void dfa_free(Dfa *a)
+{
+    if (!a)
+        return;
+    g_free(a->delta);
+    g_free(a->out_off);
+    g_free(a->out_len);
+    g_free(a->out_ids);
+    g_free(a);
+}
+
+void sig_prefilter_free(SigPrefilter *pf)
+{
+    if (!pf)
+        return;
+    for (int f = 0; f < SIG_N_SCAN_FIELDS; f++)
+        dfa_free(pf->dfa[f]);
+    g_free(pf->lit_len);
+    g_free(pf->rule_off);
+    g_free(pf->rule_len);
+    g_free(pf->rule_ids);
+    g_free(pf);
+}
+
+size_t sig_prefilter_states(const SigPrefilter *pf)
+{
+    size_t n = 0;
+    for (int f = 0; pf && f < SIG_N_SCAN_FIELDS; f++)
+        n += pf->dfa[f] ? pf->dfa[f]->n_states : 0;
+    return n;
+}
+
+void sig_prefilter_build(VgRuleSet *set)
+{
+    Lits L = {.text = g_ptr_array_new_with_free_func(g_free),
+              .len = g_array_new(FALSE, FALSE, sizeof(uint32_t)),
+              .field = g_array_new(FALSE, FALSE, sizeof(int))};
+    for (guint i = 0; i < set->rules->len; i++)
+        assign_detection(&L, &((SigRule *)set->rules->pdata[i])->det);
+    for (guint i = 0; i < set->filters->len; i++)
+        assign_detection(&L, set->filters->pdata[i]);
+    int32_t n_lits = (int32_t)L.text->len;
+    set->n_lits = n_lits;
+
+    SigPrefilter *pf = g_new0(SigPrefilter, 1);
+    pf->lit_len = g_new0(uint32_t, MAX(n_lits, 1));
+    if (n_lits)
+        memcpy(pf->lit_len, L.len->data, sizeof(uint32_t) * (size_t)n_lits);
+    /* guards, and the inverse map literal -> rules it guards */
+    GArray **by_lit = g_new0(GArray *, MAX(n_lits, 1));
+    for (guint i = 0; i < set->rules->len; i++) {
+        SigRule *r = set->rules->pdata[i];
+        GArray *g = guard_cond(r->det.cond, &r->det, &L);
+        r->guarded = g != NULL && g->len > 0;
+        if (!r->guarded) {
+            if (g)
+                g_array_free(g, TRUE);
+            set->unguarded = g_renew(int32_t, set->unguarded, set->n_unguarded + 1);
+            set->unguarded[set->n_unguarded++] = (int32_t)i;
+            continue;
+        }
+        g_array_sort(g, cmp_i32);
+        guint w = 0;
+        for (guint k = 0; k < g->len; k++)
+            if (k == 0 || g_array_index(g, int32_t, k) != g_array_index(g, int32_t, w - 1))
+                g_array_index(g, int32_t, w++) = g_array_index(g, int32_t, k);
+        g_array_set_size(g, w);
+        r->n_guard = (int)g->len;
+        r->guard = (int32_t *)g_array_free(g, FALSE);
+        for (int k = 0; k < r->n_guard; k++) {
+            int32_t id = r->guard[k];
+            if (!by_lit[id])
+                by_lit[id] = g_array_new(FALSE, FALSE, sizeof(int32_t));
+            int32_t ri = (int32_t)i;
+            g_array_append_val(by_lit[id], ri);
+        }
+    }
+    pf->rule_off = g_new0(uint32_t, MAX(n_lits, 1));
+    pf->rule_len = g_new0(uint32_t, MAX(n_lits, 1));
+    GArray *rids = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    for (int32_t id = 0; id < n_lits; id++) {
+        pf->rule_off[id] = rids->len;
+        if (by_lit[id]) {
+            g_array_append_vals(rids, by_lit[id]->data, by_lit[id]->len);
+            g_array_free(by_lit[id], TRUE);
+        }
+        pf->rule_len[id] = rids->len - pf->rule_off[id];
+    }
+    g_free(by_lit);
+    pf->rule_ids = (int32_t *)g_array_free(rids, FALSE);
+
+    for (int f = 0; f < SIG_N_SCAN_FIELDS; f++) {
+        if (!L.ids[f])
+            continue;
+        pf->dfa[f] = dfa_build(&L, f);
+        pf->offsets[pf->n_fields] = f == SIG_FIELD_RAW ? 0 : sig_str_offset(f);
+        pf->fields[pf->n_fields++] = f;
+    }
+    for (int f = 0; f < SIG_N_SCAN_FIELDS; f++)
+        if (L.ids[f])
+            g_hash_table_destroy(L.ids[f]);
+    g_ptr_array_free(L.text, TRUE);
+    g_array_free(L.len, TRUE);
+    g_array_free(L.field, TRUE);
+    set->pf = pf;
+}
+
+/* Called for each position where at least one literal ends; out of line, so the scan
+ * loop keeps its few variables in registers. */
+__attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *a, uint32_t row,
+                                             size_t i, size_t n, VgRuleScratch *s)
+{
+    uint32_t st = row / (uint32_t)a->nclasses;
+    uint32_t g = s->gen;
+    const int32_t *ids = a->out_ids + a->out_off[st];
+    for (uint32_t k = 0; k < a->out_len[st]; k++) {
+        int32_t id = ids[k];
+        if (s->lit_found[id] != g) {
+            s->lit_found[id] = g;
+            uint32_t nr = pf->rule_len[id];
+            const int32_t *r = nr ? pf->rule_ids + pf->rule_off[id] : NULL;
+            for (uint32_t j = 0; j < nr; j++) {
+                if (s->cand[r[j]] != g) {
+                    s->cand[r[j]] = g;
+                    s->cand_list[s->n_cand++] = r[j];
+                }
+            }
+        }
+        if (i + 1 == pf->lit_len[id])
+            s->lit_start[id] = g;
+        if (i + 1 == n)
+            s->lit_end[id] = g;
+    }
+}
+
+static void scan(const SigPrefilter *pf, const Dfa *a, const char *p, size_t n, VgRuleScratch *s)
+{
+    const uint32_t *delta = a->delta;
+    const uint8_t *cls = a->cls;
+    uint32_t row = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t e = delta[row + cls[(uint8_t)p[i]]];
+        row = e >> 1;
+        if (G_UNLIKELY(e & 1))
+            report(pf, a, row, i, n, s);
+    }
+}
+
+void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
+{
+    s->n_cand = 0;
+    for (int k = 0; k < pf->n_fields; k++) {
+        int f = pf->fields[k];
+        const VgStr *v;
+        if (f == SIG_FIELD_RAW)
+            v = &ev->raw;
+        else if (vg_event_has(ev, (VgFieldId)f))
+            v = (const VgStr *)((const char *)ev + pf->offsets[k]);
+        else
+            continue;
+        if (v->p)
+            scan(pf, pf->dfa[f], v->p, v->len, s);
+    }
+}
