@@ -30,6 +30,7 @@
 
 #include "collectors/collector-kafka.h"
 #include "collectors/collectors.h"
+#include "engine/cli-metrics.h"
 #include "engine/log.h"
 #include "engine/sinks/delivery.h"
 
@@ -254,6 +255,9 @@ int vg_cmd_run(int argc, char **argv)
     VgKafkaConf kconf = {0};
     bool kconf_loaded = false;
     Run r = {0};
+    VgMetricsConf mconf = {0};
+    VgRunMetrics *rm = NULL;
+    VgMetricsServer *msrv = NULL;
     r.active = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -266,6 +270,10 @@ int vg_cmd_run(int argc, char **argv)
     }
     if (!(s = vg_cli_settings(&c)))
         goto out;
+    if (vg_metrics_conf_load(&mconf, s->metrics, &err) != VG_OK) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        goto out;
+    }
     if (s->kafka) {
         kconf_loaded = true;
         if (vg_kafka_conf_load(&kconf, s->kafka, &err) != VG_OK) {
@@ -281,7 +289,8 @@ int vg_cmd_run(int argc, char **argv)
         rc = VG_EXIT_USAGE;
         goto out;
     }
-    r.p = vg_pipeline_new(s, vg_delivery_output(r.dl), NULL, NULL, &err);
+    rm = vg_run_metrics_new(s->kafka ? "kafka" : "files");
+    r.p = vg_pipeline_new(s, vg_run_metrics_output(rm, vg_delivery_output(r.dl)), NULL, NULL, &err);
     if (!r.p) {
         fprintf(stderr, "vigil: %s\n", err->message);
         rc = VG_EXIT_USAGE;
@@ -298,6 +307,14 @@ int vg_cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    vg_run_metrics_watch_pipeline(rm, r.p);
+    vg_run_metrics_watch_delivery(rm, r.dl);
+    if (r.kc)
+        vg_run_metrics_watch_kafka(rm, r.kc);
+    if (mconf.enabled && !(msrv = vg_metrics_server_start(&mconf, &err))) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        goto out;
+    }
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -308,7 +325,9 @@ int vg_cmd_run(int argc, char **argv)
 
     gint64 t0 = g_get_monotonic_time();
     vg_log_info("vigil run started", "input", s->kafka ? "kafka" : "files");
+    vg_run_metrics_set_ready(rm, true, NULL);
     int res = r.kc ? run_kafka(&r, s->engine.batch_lines) : run_files(&r, s);
+    vg_run_metrics_set_ready(rm, false, "shutting down");
 
     /* shutdown: bounded by the watchdog whatever the brokers and sinks do */
     if (drain_s < 0)
@@ -324,6 +343,11 @@ int vg_cmd_run(int argc, char **argv)
         vg_log_warn("alerts left in the spool for the next start", "detail",
                     cerr ? cerr->message : "");
     g_clear_error(&cerr);
+    /* the collectors read r.kc, r.p and r.dl: stop scrapes before any of them goes */
+    vg_metrics_server_stop(msrv);
+    msrv = NULL;
+    vg_run_metrics_free(rm);
+    rm = NULL;
     if (r.kc) {
         VgKafkaStats ks;
         vg_kafka_collector_stats(r.kc, &ks);
@@ -342,6 +366,9 @@ int vg_cmd_run(int argc, char **argv)
     rc = res == VG_OK && dr != VG_EFULL ? VG_EXIT_OK : VG_EXIT_FAIL;
 out:
     g_clear_error(&err);
+    vg_metrics_server_stop(msrv);
+    vg_run_metrics_free(rm);
+    vg_metrics_conf_clear(&mconf);
     if (r.kc)
         vg_kafka_collector_base(r.kc)->ops->close(vg_kafka_collector_base(r.kc));
     vg_pipeline_free(r.p);

@@ -6,6 +6,7 @@
 static const VgDecoderOps *decoders[MAX_OPS + 1];
 static const VgDetectorOps *detectors[MAX_OPS + 1];
 static const VgSinkOps *sinks[MAX_OPS + 1];
+static const VgConfSection *sections[MAX_OPS + 1];
 
 static void add(const void **arr, const void *ops)
 {
@@ -27,6 +28,26 @@ void vg_register_detector(const VgDetectorOps *ops)
 void vg_register_sink(const VgSinkOps *ops)
 {
     add((const void **)sinks, ops);
+}
+
+void vg_register_conf_section(const VgConfSection *sec)
+{
+    if (vg_find_conf_section(sec->name))
+        return;
+    add((const void **)sections, sec);
+}
+
+const VgConfSection *vg_find_conf_section(const char *name)
+{
+    for (int i = 0; sections[i]; i++)
+        if (!strcmp(sections[i]->name, name))
+            return sections[i];
+    return NULL;
+}
+
+const VgConfSection *const *vg_conf_sections(void)
+{
+    return sections;
 }
 
 const VgDecoderOps *vg_find_decoder(const char *name)
