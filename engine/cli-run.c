@@ -21,7 +21,7 @@
  * now rather than never: without a checkpoint their state would not survive the restart),
  * drain the delivery for up to --drain-timeout, commit, leave the group. A watchdog alarm
  * bounds the whole shutdown even if a broker does not answer. A second signal exits at
- * once. SIGHUP makes file sinks reopen (logrotate).
+ * once. SIGHUP reloads the rules and makes file sinks reopen (logrotate).
  *
  * Without a `kafka:` section, run reads input.files (following them when input.follow)
  * or standard input, and ends when every file has ended (never, when following).
@@ -33,6 +33,7 @@
 #include "engine/cli-metrics.h"
 #include "engine/log.h"
 #include "engine/sinks/delivery.h"
+#include "rules/rules.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -113,6 +114,25 @@ static void seen(Run *r, int32_t partition)
     *t = g_get_monotonic_time();
 }
 
+/* SIGHUP, on the loop's thread: file sinks reopen (logrotate) and the rules are read
+ * again. A rule set with errors is refused and the running one stays; model and
+ * correlation state are kept. */
+static void reload(Run *r)
+{
+    vg_delivery_reopen(r->dl);
+    VgDetector *rules = vg_pipeline_detector(r->p, "rules");
+    if (!rules)
+        return;
+    GError *err = NULL;
+    if (vg_rules_reload(rules, NULL, &err) == VG_OK) {
+        vg_log_info("rules reloaded");
+    } else {
+        vg_log_error("rules not reloaded: the running rule set stays", "error",
+                     err ? err->message : "unknown");
+        g_clear_error(&err);
+    }
+}
+
 /* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
 static int run_kafka(Run *r, int64_t batch_lines)
 {
@@ -126,7 +146,7 @@ static int run_kafka(Run *r, int64_t batch_lines)
     while (!stop_signal) {
         if (hup_signal) {
             hup_signal = 0;
-            vg_delivery_reopen(r->dl);
+            reload(r);
         }
         if (full && vg_pipeline_flush(r->p) == VG_OK) {
             full = false;
@@ -194,7 +214,7 @@ static int run_files(Run *r, const VgSettings *s)
         bool any = false;
         if (hup_signal) {
             hup_signal = 0;
-            vg_delivery_reopen(r->dl);
+            reload(r);
         }
         for (guint i = 0; i < cols->len && !stop_signal;) {
             VgCollector *c = cols->pdata[i];
@@ -246,7 +266,8 @@ int vg_cmd_run(int argc, char **argv)
     g_option_context_set_summary(
         ctx, "Run as a daemon: read the Kafka topics of the kafka: section (or input.files,\n"
              "or standard input), raise alerts to the configured sinks, commit Kafka offsets\n"
-             "behind delivered alerts. SIGTERM drains and exits; SIGHUP reopens file sinks.");
+             "behind delivered alerts. SIGTERM drains and exits; SIGHUP reloads the rules and "
+             "reopens file sinks.");
     vg_cli_add_common(ctx, &c);
     g_option_context_add_main_entries(ctx, extra, NULL);
     GError *err = NULL;

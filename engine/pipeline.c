@@ -169,8 +169,8 @@ static void dead_letter(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l,
     g_string_append_printf(o, ",\"line\":%" G_GUINT64_FORMAT ",\"reason\":\"%s\"", l->line_no,
                            vg_bad_reason_name(r));
     if (l->offset >= 0)
-        g_string_append_printf(o, ",\"partition\":%d,\"offset\":%" G_GINT64_FORMAT,
-                               b->partition, l->offset);
+        g_string_append_printf(o, ",\"partition\":%d,\"offset\":%" G_GINT64_FORMAT, b->partition,
+                               l->offset);
     g_string_append(o, ",\"raw\":");
     vg_json_str(o, b->buf + l->off, l->len);
     g_string_append(o, "}\n");
@@ -206,8 +206,8 @@ int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
         ev.line_no = l->line_no;
         ev.partition = b->partition;
         ev.offset = l->offset;
-        VgBadReason r = p->decoder->ops->decode(p->decoder, b->buf + l->off, l->len, &ev,
-                                                &p->arena);
+        VgBadReason r =
+            p->decoder->ops->decode(p->decoder, b->buf + l->off, l->len, &ev, &p->arena);
         if (r != VG_BAD_NONE) {
             count_bad(p, b, l, r);
             continue;
@@ -289,4 +289,14 @@ VgAlertStage *vg_pipeline_alerts(VgPipeline *p)
 VgDecoder *vg_pipeline_decoder(VgPipeline *p)
 {
     return p->decoder;
+}
+
+VgDetector *vg_pipeline_detector(VgPipeline *p, const char *name)
+{
+    for (guint i = 0; i < p->detectors->len; i++) {
+        VgDetector *d = p->detectors->pdata[i];
+        if (!strcmp(d->ops->name, name))
+            return d;
+    }
+    return NULL;
 }

@@ -55,6 +55,9 @@ const VgPipelineStats *vg_pipeline_stats(const VgPipeline *p);
 VgAlertStage *vg_pipeline_alerts(VgPipeline *p);
 void vg_pipeline_free(VgPipeline *p);
 
+/* The detector registered as name ("rules", "models"), or NULL when it is not running. */
+VgDetector *vg_pipeline_detector(VgPipeline *p, const char *name);
+
 /* The settings' decoder preset, for callers that decode outside a pipeline. */
 VgDecoder *vg_pipeline_decoder(VgPipeline *p);
 
