@@ -17,11 +17,11 @@ typedef struct {
 } VgAlertStageConf;
 
 typedef struct {
-    uint64_t raised;     /* alerts detectors raised */
-    uint64_t emitted;    /* new incidents sent to the output */
-    uint64_t updates;    /* periodic updates of ongoing incidents sent */
-    uint64_t suppressed; /* folded into an ongoing incident */
-    uint64_t forgotten;  /* incidents dropped from the dedup table to stay in budget */
+    uint64_t raised;      /* alerts detectors raised */
+    uint64_t emitted;     /* new incidents sent to the output */
+    uint64_t updates;     /* periodic updates of ongoing incidents sent */
+    uint64_t suppressed;  /* folded into an ongoing incident */
+    uint64_t forgotten;   /* incidents dropped from the dedup table to stay in budget */
     uint64_t output_full; /* pushes refused by the output (spool full) */
 } VgAlertStats;
 

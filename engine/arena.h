@@ -13,10 +13,10 @@
 typedef struct VgArenaChunk VgArenaChunk;
 
 typedef struct {
-    VgArenaChunk *head;    /* chunk being filled */
-    VgArenaChunk *first;   /* all chunks, in order */
+    VgArenaChunk *head;  /* chunk being filled */
+    VgArenaChunk *first; /* all chunks, in order */
     size_t chunk_size;
-    size_t used_total;     /* bytes handed out since the last reset */
+    size_t used_total; /* bytes handed out since the last reset */
 } VgArena;
 
 void vg_arena_init(VgArena *a, size_t chunk_size);

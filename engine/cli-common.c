@@ -103,8 +103,7 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
 {
     VgLineBatch b;
     vg_line_batch_init(&b, (uint32_t)s->engine.batch_lines, 1 << 20);
-    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes,
-                              .follow = false};
+    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
     Progress pr = {.on = !quiet && isatty(STDERR_FILENO), .start = g_get_monotonic_time()};
     for (char **f = files; *f; f++) {
         if (strcmp(*f, "-") != 0) {

@@ -42,8 +42,8 @@ static void on_rule(void *u, const char *id, const char *title, const char *cons
     x->n_rules++;
 }
 
-static void on_model(void *u, const char *model, const char *key, int64_t bucket,
-                     double observed, double expected, double score)
+static void on_model(void *u, const char *model, const char *key, int64_t bucket, double observed,
+                     double expected, double score)
 {
     Explain *x = u;
     GString *o = x->models;
@@ -180,8 +180,7 @@ int vg_cmd_explain(int argc, char **argv)
              "be decoded gives {\"line\":N,\"source\":…,\"bad\":\"reason\"}.");
     vg_cli_add_common(ctx, &c);
     GOptionEntry entries[] = {
-        {"fields", 0, 0, G_OPTION_ARG_STRING, &fields, "Only these event fields (a,b,c)",
-         "LIST"},
+        {"fields", 0, 0, G_OPTION_ARG_STRING, &fields, "Only these event fields (a,b,c)", "LIST"},
         {"only-matches", 0, 0, G_OPTION_ARG_NONE, &x.only_matches,
          "Only lines that matched a rule or raised an alert", NULL},
         {"pretty", 0, 0, G_OPTION_ARG_NONE, &x.pretty, "Indented output for a terminal", NULL},

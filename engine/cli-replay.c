@@ -58,8 +58,7 @@ int vg_cmd_replay(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     gint64 t0 = g_get_monotonic_time();
-    int r = vg_cli_feed_files(p, argv + 1, s, c.quiet, &stop_requested,
-                              &err);
+    int r = vg_cli_feed_files(p, argv + 1, s, c.quiet, &stop_requested, &err);
     vg_pipeline_finish(p);
     double el = (double)(g_get_monotonic_time() - t0) / 1e6;
     GError *cerr = NULL;

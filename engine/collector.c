@@ -2,11 +2,9 @@
 #include "engine/collector.h"
 
 static const char *bad_names[VG_BAD__COUNT] = {
-    [VG_BAD_NONE] = "none",         [VG_BAD_JSON] = "invalid_json",
-    [VG_BAD_UTF8] = "invalid_utf8", [VG_BAD_FORMAT] = "bad_format",
-    [VG_BAD_NO_TIME] = "no_time",   [VG_BAD_TIME] = "bad_time",
-    [VG_BAD_TOO_LONG] = "too_long", [VG_BAD_GZIP] = "bad_gzip",
-    [VG_BAD_FIELD] = "bad_field",
+    [VG_BAD_NONE] = "none",         [VG_BAD_JSON] = "invalid_json", [VG_BAD_UTF8] = "invalid_utf8",
+    [VG_BAD_FORMAT] = "bad_format", [VG_BAD_NO_TIME] = "no_time",   [VG_BAD_TIME] = "bad_time",
+    [VG_BAD_TOO_LONG] = "too_long", [VG_BAD_GZIP] = "bad_gzip",     [VG_BAD_FIELD] = "bad_field",
 };
 
 const char *vg_bad_reason_name(VgBadReason r)
@@ -30,8 +28,8 @@ void vg_line_batch_clear(VgLineBatch *b)
     b->n = 0;
 }
 
-void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no,
-                       int64_t offset, VgBadReason bad)
+void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no, int64_t offset,
+                       VgBadReason bad)
 {
     g_assert(b->n < b->max_lines);
     if (b->len + len + 1 + VG_LINE_PADDING > b->cap) {
@@ -43,8 +41,7 @@ void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_
     }
     memcpy(b->buf + b->len, p, len);
     b->buf[b->len + len] = '\n'; /* lines stay newline-separated, like the input */
-    b->lines[b->n++] = (VgLineRef){(uint32_t)b->len, (uint32_t)len, (uint8_t)bad, line_no,
-                                   offset};
+    b->lines[b->n++] = (VgLineRef){(uint32_t)b->len, (uint32_t)len, (uint8_t)bad, line_no, offset};
     b->len += len + 1;
 }
 

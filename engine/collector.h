@@ -30,8 +30,8 @@ typedef struct {
 void vg_line_batch_init(VgLineBatch *b, uint32_t max_lines, size_t buf_bytes);
 void vg_line_batch_clear(VgLineBatch *b);
 /* Appends a line (copying it); grows the buffer if needed. */
-void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no,
-                       int64_t offset, VgBadReason bad);
+void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no, int64_t offset,
+                       VgBadReason bad);
 void vg_line_batch_free(VgLineBatch *b);
 
 typedef struct VgCollector VgCollector;

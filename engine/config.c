@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <yaml.h>
 
-
 #define MAX_DEPTH 64
 
 static VgConfNode *node_new(VgConfNodeKind kind, const char *file, const yaml_mark_t *m)
@@ -86,8 +85,8 @@ static VgConfNode *parse_tree(yaml_parser_t *p, const char *file, bool *eos, GEr
         switch (ev.type) {
         case YAML_ALIAS_EVENT:
             g_set_error(err, VG_ERROR, VG_ECONFIG,
-                        "%s:%zu:%zu: YAML aliases (*name) are not supported; write the value",
-                        file, ev.start_mark.line + 1, ev.start_mark.column + 1);
+                        "%s:%zu:%zu: YAML aliases (*name) are not supported; write the value", file,
+                        ev.start_mark.line + 1, ev.start_mark.column + 1);
             yaml_event_delete(&ev);
             goto fail;
         case YAML_SCALAR_EVENT:
@@ -138,8 +137,8 @@ static VgConfNode *parse_tree(yaml_parser_t *p, const char *file, bool *eos, GEr
                 for (guint i = 0; i < parent->keys->len; i++) {
                     VgConfNode *k = parent->keys->pdata[i];
                     if (strcmp(k->value, n->value) == 0) {
-                        vg_conf_error(err, n, "duplicate key '%s' (first at line %d)",
-                                      n->value, k->line);
+                        vg_conf_error(err, n, "duplicate key '%s' (first at line %d)", n->value,
+                                      k->line);
                         vg_conf_node_free(n);
                         goto fail;
                     }
@@ -253,8 +252,7 @@ bool vg_conf_is_null(const VgConfNode *n)
     if (n->kind != VG_NODE_SCALAR || n->quoted)
         return false;
     const char *v = n->value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 static bool need_scalar(const VgConfNode *n, GError **err)
@@ -354,22 +352,21 @@ bad:
 
 bool vg_conf_parse_duration(const VgConfNode *n, int64_t *ms, GError **err)
 {
-    static const Unit u[] = {{"", 1000},      {"ms", 1},         {"s", 1000},
-                             {"m", 60000},    {"min", 60000},    {"h", 3600000},
-                             {"d", 86400000}, {"w", 604800000.0}};
+    static const Unit u[] = {{"", 1000},     {"ms", 1},      {"s", 1000},     {"m", 60000},
+                             {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000.0}};
     return parse_with_units(n, u, G_N_ELEMENTS(u),
-                            "duration (like 250ms, 60s, 5m, 1h, 1d; a bare number is seconds)",
-                            ms, err);
+                            "duration (like 250ms, 60s, 5m, 1h, 1d; a bare number is seconds)", ms,
+                            err);
 }
 
 bool vg_conf_parse_size(const VgConfNode *n, int64_t *bytes, GError **err)
 {
-    static const Unit u[] = {{"", 1},           {"B", 1},           {"KB", 1e3},
-                             {"MB", 1e6},       {"GB", 1e9},        {"KiB", 1024.0},
-                             {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"k", 1e3},
-                             {"K", 1024.0},     {"M", 1048576.0},    {"G", 1073741824.0}};
-    return parse_with_units(n, u, G_N_ELEMENTS(u), "size (like 4096, 64KiB, 512MB, 2GiB)",
-                            bytes, err);
+    static const Unit u[] = {
+        {"", 1},     {"B", 1},        {"KB", 1e3},        {"MB", 1e6},
+        {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+        {"k", 1e3},  {"K", 1024.0},   {"M", 1048576.0},   {"G", 1073741824.0}};
+    return parse_with_units(n, u, G_N_ELEMENTS(u), "size (like 4096, 64KiB, 512MB, 2GiB)", bytes,
+                            err);
 }
 
 static bool check_bounds(const VgConfOption *o, const VgConfNode *n, double v, GError **err)
@@ -502,8 +499,7 @@ int vg_conf_apply(const VgConfOption *opts, void *base, const VgConfNode *map, G
                 GString *known = g_string_new(NULL);
                 for (o = opts; o->key; o++)
                     g_string_append_printf(known, "%s%s", known->len ? ", " : "", o->key);
-                vg_conf_error(err, k, "unknown option '%s' (known here: %s)", k->value,
-                              known->str);
+                vg_conf_error(err, k, "unknown option '%s' (known here: %s)", k->value, known->str);
                 g_string_free(known, TRUE);
                 return VG_ECONFIG;
             }
@@ -518,8 +514,7 @@ int vg_conf_apply(const VgConfOption *opts, void *base, const VgConfNode *map, G
             g_free(what);
             if (!ok)
                 return VG_ECONFIG;
-        } else if (n && !(o->type != VG_CT_STRING && o->type != VG_CT_NODE &&
-                          vg_conf_is_null(n))) {
+        } else if (n && !(o->type != VG_CT_STRING && o->type != VG_CT_NODE && vg_conf_is_null(n))) {
             if (!set_one(o, base, n, err))
                 return VG_ECONFIG;
         } else if (o->def) {

@@ -21,14 +21,14 @@
  * summary, dead-letter file). */
 typedef enum {
     VG_BAD_NONE = 0,
-    VG_BAD_JSON,      /* not valid JSON, or not a JSON object */
-    VG_BAD_UTF8,      /* invalid UTF-8 */
-    VG_BAD_FORMAT,    /* a text line that does not have the format's layout */
-    VG_BAD_NO_TIME,   /* no timestamp field */
-    VG_BAD_TIME,      /* a timestamp that does not parse */
-    VG_BAD_TOO_LONG,  /* longer than input.max_line_bytes */
-    VG_BAD_GZIP,      /* truncated or corrupt compressed input */
-    VG_BAD_FIELD,     /* a field of the wrong type (e.g. status "abc") */
+    VG_BAD_JSON,     /* not valid JSON, or not a JSON object */
+    VG_BAD_UTF8,     /* invalid UTF-8 */
+    VG_BAD_FORMAT,   /* a text line that does not have the format's layout */
+    VG_BAD_NO_TIME,  /* no timestamp field */
+    VG_BAD_TIME,     /* a timestamp that does not parse */
+    VG_BAD_TOO_LONG, /* longer than input.max_line_bytes */
+    VG_BAD_GZIP,     /* truncated or corrupt compressed input */
+    VG_BAD_FIELD,    /* a field of the wrong type (e.g. status "abc") */
     VG_BAD__COUNT,
 } VgBadReason;
 
@@ -54,8 +54,7 @@ typedef struct VgDecoderOps {
     const char *description; /* one line for --help */
     /* Creates an instance for one worker. On error NULL is returned and err is set. */
     VgDecoder *(*create)(const struct VgDecoderOps *ops, const VgInputConf *conf, GError **err);
-    VgBadReason (*decode)(VgDecoder *d, const char *line, size_t len, VgEvent *ev,
-                          VgArena *arena);
+    VgBadReason (*decode)(VgDecoder *d, const char *line, size_t len, VgEvent *ev, VgArena *arena);
     /* Looks up a source field by dotted path ("request.headers.x-forwarded-for") in an event
      * this instance decoded (same batch). Returns true and fills out when present. May be
      * NULL (the format has no other fields). */

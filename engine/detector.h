@@ -35,11 +35,11 @@ typedef struct {
 } VgTrace;
 
 typedef struct {
-    VgAlertStage *alerts; /* where vg_alert_emit() sends alerts */
-    VgArena *arena;       /* scratch, reset after each batch */
-    int64_t watermark;    /* event-time clock, ms */
-    bool late;            /* the current event is older than the watermark */
-    const VgTrace *trace; /* NULL unless explaining */
+    VgAlertStage *alerts;  /* where vg_alert_emit() sends alerts */
+    VgArena *arena;        /* scratch, reset after each batch */
+    int64_t watermark;     /* event-time clock, ms */
+    bool late;             /* the current event is older than the watermark */
+    const VgTrace *trace;  /* NULL unless explaining */
     const char *token_key; /* HMAC key for token ids (to print keys in traces) */
     size_t token_key_len;
 } VgDetectCtx;
@@ -51,8 +51,7 @@ typedef struct VgDetectorOps {
     const char *summary; /* one line for docs */
     /* Creates the detector from its config section (NULL: defaults). Returns NULL and sets
      * err on a configuration error. */
-    VgDetector *(*create)(const struct VgDetectorOps *ops, const VgConfNode *section,
-                          GError **err);
+    VgDetector *(*create)(const struct VgDetectorOps *ops, const VgConfNode *section, GError **err);
     void (*on_event)(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx);
     /* The clock moved without events (idle input); close what is due. May be NULL. */
     void (*on_watermark)(VgDetector *d, VgDetectCtx *ctx);

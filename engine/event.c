@@ -32,13 +32,20 @@ static const struct {
     const char *alias;
     VgFieldId id;
 } aliases[] = {
-    {"cs-uri-query", VG_F_QUERY},     {"cs-method", VG_F_METHOD},
-    {"sc-status", VG_F_STATUS},       {"c-ip", VG_F_CLIENT_IP},
-    {"cs-uri-stem", VG_F_PATH},       {"c-uri", VG_F_PATH},
-    {"cs-user-agent", VG_F_USER_AGENT}, {"c-useragent", VG_F_USER_AGENT},
-    {"cs-host", VG_F_HOST},           {"cs-referer", VG_F_REFERER},
-    {"cs-bytes", VG_F_BYTES_IN},      {"sc-bytes", VG_F_BYTES_OUT},
-    {"time-taken", VG_F_LATENCY_MS},  {"cs-username", VG_F_USER},
+    {"cs-uri-query", VG_F_QUERY},
+    {"cs-method", VG_F_METHOD},
+    {"sc-status", VG_F_STATUS},
+    {"c-ip", VG_F_CLIENT_IP},
+    {"cs-uri-stem", VG_F_PATH},
+    {"c-uri", VG_F_PATH},
+    {"cs-user-agent", VG_F_USER_AGENT},
+    {"c-useragent", VG_F_USER_AGENT},
+    {"cs-host", VG_F_HOST},
+    {"cs-referer", VG_F_REFERER},
+    {"cs-bytes", VG_F_BYTES_IN},
+    {"sc-bytes", VG_F_BYTES_OUT},
+    {"time-taken", VG_F_LATENCY_MS},
+    {"cs-username", VG_F_USER},
 };
 
 /* Offsets of the string fields; -1 for the numeric ones. */
@@ -132,8 +139,7 @@ void vg_event_get(const VgEvent *ev, VgFieldId f, VgValue *out)
     }
 }
 
-bool vg_event_lookup(const VgEvent *ev, const char *name, size_t len, VgValue *out,
-                     VgArena *arena)
+bool vg_event_lookup(const VgEvent *ev, const char *name, size_t len, VgValue *out, VgArena *arena)
 {
     char tmp[64];
     if (len < sizeof tmp) {

@@ -123,8 +123,7 @@ void vg_event_get(const VgEvent *ev, VgFieldId f, VgValue *out);
 /* Reads a field by name: a canonical name or alias first, else the dotted source path asked
  * of the decoder. Strings it has to build go in arena. Returns true when the field is
  * present (out->kind != VG_V_NONE). */
-bool vg_event_lookup(const VgEvent *ev, const char *name, size_t len, VgValue *out,
-                     VgArena *arena);
+bool vg_event_lookup(const VgEvent *ev, const char *name, size_t len, VgValue *out, VgArena *arena);
 
 /* Formats a time as ISO 8601 UTC with milliseconds ("2026-03-02T02:05:00.000Z").
  * buf must hold 25 bytes; returns buf. */

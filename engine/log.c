@@ -8,9 +8,9 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define RL_SLOTS 64
+#define RL_SLOTS     64
 #define RL_WINDOW_US (10 * G_USEC_PER_SEC)
-#define RL_MAX 10
+#define RL_MAX       10
 
 static VgLogLevel min_level = VG_LOG_INFO;
 static FILE *stream;
@@ -85,8 +85,7 @@ void vg_log(VgLogLevel level, const char *msg, ...)
 
     char ts[25];
     GString *o = g_string_sized_new(160);
-    g_string_append_printf(o, "ts=%s level=%s msg=", vg_time_format(now / 1000, ts),
-                           names[level]);
+    g_string_append_printf(o, "ts=%s level=%s msg=", vg_time_format(now / 1000, ts), names[level]);
     append_value(o, msg);
     va_list ap;
     va_start(ap, msg);

@@ -20,8 +20,8 @@ void vg_log_set_stream(FILE *f);
 int vg_log_level_from_name(const char *name);
 
 #define vg_log_debug(...) vg_log(VG_LOG_DEBUG, __VA_ARGS__, (const char *)NULL)
-#define vg_log_info(...) vg_log(VG_LOG_INFO, __VA_ARGS__, (const char *)NULL)
-#define vg_log_warn(...) vg_log(VG_LOG_WARN, __VA_ARGS__, (const char *)NULL)
+#define vg_log_info(...)  vg_log(VG_LOG_INFO, __VA_ARGS__, (const char *)NULL)
+#define vg_log_warn(...)  vg_log(VG_LOG_WARN, __VA_ARGS__, (const char *)NULL)
 #define vg_log_error(...) vg_log(VG_LOG_ERROR, __VA_ARGS__, (const char *)NULL)
 
 #endif

@@ -13,8 +13,8 @@ const VgConfOption vg_input_options[] = {
      "traefik, ecs) or auto (JSON or combined, per line)."},
     {"fields", VG_CT_NODE, OPT(VgInputSettings, fields), NULL, 0, 0, NULL, 0, NULL,
      "Field mapping on top of a JSON preset: {canonical_field: dotted.source.path}."},
-    {"max_line_bytes", VG_CT_SIZE, OPT(VgInputSettings, max_line_bytes), "64KiB", 256,
-     16777216, NULL, 0, NULL, "Longer lines are counted as bad (too_long) and skipped."},
+    {"max_line_bytes", VG_CT_SIZE, OPT(VgInputSettings, max_line_bytes), "64KiB", 256, 16777216,
+     NULL, 0, NULL, "Longer lines are counted as bad (too_long) and skipped."},
     {"dead_letter", VG_CT_STRING, OPT(VgInputSettings, dead_letter), NULL, 0, 0, NULL, 0, NULL,
      "File to which bad lines are appended with their source, line number and reason."},
     {"follow", VG_CT_BOOL, OPT(VgInputSettings, follow), "true", 0, 0, NULL, 0, NULL,
@@ -25,10 +25,10 @@ const VgConfOption vg_input_options[] = {
 };
 
 const VgConfOption vg_engine_options[] = {
-    {"batch_lines", VG_CT_INT, OPT(VgEngineSettings, batch_lines), "1024", 1, 65536, NULL, 0,
-     NULL, "Lines per batch handed between stages."},
-    {"allowed_lateness", VG_CT_DURATION, OPT(VgEngineSettings, allowed_lateness_ms), "5s", 0,
-     86400, NULL, 0, NULL,
+    {"batch_lines", VG_CT_INT, OPT(VgEngineSettings, batch_lines), "1024", 1, 65536, NULL, 0, NULL,
+     "Lines per batch handed between stages."},
+    {"allowed_lateness", VG_CT_DURATION, OPT(VgEngineSettings, allowed_lateness_ms), "5s", 0, 86400,
+     NULL, 0, NULL,
      "How far behind the newest event time an event may arrive and still count in windows "
      "and baselines; the watermark is the newest event time less this."},
     {"workers", VG_CT_INT, OPT(VgEngineSettings, workers), "1", 1, 256, NULL, 0, NULL,
@@ -43,16 +43,16 @@ const VgConfOption vg_alert_options[] = {
      "the running count per cooldown."},
     {"max_samples", VG_CT_INT, OPT(VgAlertSettings, max_samples), "5", 0, 5, NULL, VG_CO_RELOAD,
      NULL, "Sample request ids per alert."},
-    {"max_incidents", VG_CT_INT, OPT(VgAlertSettings, max_incidents), "100000", 16, 100000000,
-     NULL, 0, NULL,
+    {"max_incidents", VG_CT_INT, OPT(VgAlertSettings, max_incidents), "100000", 16, 100000000, NULL,
+     0, NULL,
      "Open incidents tracked for dedup; beyond it the oldest are forgotten (a later alert for "
      "them is a new incident, never a lost one)."},
     {NULL},
 };
 
 const VgConfOption vg_privacy_options[] = {
-    {"token_key", VG_CT_STRING, OPT(VgPrivacySettings, token_key), NULL, 0, 0, NULL,
-     VG_CO_SECRET, "VIGIL_TOKEN_KEY",
+    {"token_key", VG_CT_STRING, OPT(VgPrivacySettings, token_key), NULL, 0, 0, NULL, VG_CO_SECRET,
+     "VIGIL_TOKEN_KEY",
      "HMAC key for token ids (token_id = first 16 hex digits of HMAC-SHA256(key, token)). "
      "Set it in production; without it a fixed public key is used and token ids can be "
      "reversed by guessing tokens."},
@@ -66,10 +66,10 @@ static const struct {
     const char *name;
     size_t offset;
 } module_sections[] = {
-    {"sinks", offsetof(VgSettings, sinks)},     {"spool", offsetof(VgSettings, spool)},
-    {"rules", offsetof(VgSettings, rules)},     {"models", offsetof(VgSettings, models)},
-    {"kafka", offsetof(VgSettings, kafka)},     {"metrics", offsetof(VgSettings, metrics)},
-    {"log", offsetof(VgSettings, log)},         {"checkpoint", offsetof(VgSettings, checkpoint)},
+    {"sinks", offsetof(VgSettings, sinks)}, {"spool", offsetof(VgSettings, spool)},
+    {"rules", offsetof(VgSettings, rules)}, {"models", offsetof(VgSettings, models)},
+    {"kafka", offsetof(VgSettings, kafka)}, {"metrics", offsetof(VgSettings, metrics)},
+    {"log", offsetof(VgSettings, log)},     {"checkpoint", offsetof(VgSettings, checkpoint)},
 };
 
 static const struct {
@@ -167,8 +167,7 @@ void vg_settings_dump(const VgSettings *s, GString *out)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(engine_sections); i++) {
         g_string_append_printf(out, "%s:\n", engine_sections[i].name);
-        vg_conf_dump(engine_sections[i].opts, (const char *)s + engine_sections[i].offset, out,
-                     2);
+        vg_conf_dump(engine_sections[i].opts, (const char *)s + engine_sections[i].offset, out, 2);
     }
 }
 
@@ -193,8 +192,7 @@ bool vg_settings_input_conf(const VgSettings *s, VgInputConf *out, GError **err)
             return false;
         }
         if (vg_field_resolve(k->value) == VG_F_EXTRA) {
-            vg_conf_error(err, k, "input.fields: '%s' is not a canonical field name",
-                          k->value);
+            vg_conf_error(err, k, "input.fields: '%s' is not a canonical field name", k->value);
             vg_input_conf_clear(out);
             return false;
         }

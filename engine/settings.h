@@ -13,7 +13,7 @@
 #include "engine/decoder.h"
 
 typedef struct {
-    char *format;            /* decoder preset or "auto" */
+    char *format;             /* decoder preset or "auto" */
     const VgConfNode *fields; /* user field mapping: {canonical: "dotted.source.path"} */
     int64_t max_line_bytes;
     char *dead_letter; /* file to append bad lines to (NULL: none) */

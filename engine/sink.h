@@ -32,7 +32,7 @@ typedef struct {
 typedef struct VgSink VgSink;
 
 typedef struct VgSinkOps {
-    const char *name; /* "stdout", "file", "redis", "syslog": the key under sinks: */
+    const char *name;            /* "stdout", "file", "redis", "syslog": the key under sinks: */
     const VgConfOption *options; /* the sink's config table (NULL-key terminated) */
     /* Creates the sink from its section. NULL and err on error. A sink that cannot reach
      * its server yet still starts (it will retry); only bad config fails here. */
@@ -47,7 +47,7 @@ typedef struct VgSinkOps {
 
 struct VgSink {
     const VgSinkOps *ops;
-    char *instance; /* name from config, for logs and metrics (owned by the engine) */
+    char *instance;      /* name from config, for logs and metrics (owned by the engine) */
     uint64_t reconnects; /* connections (re)established, counted by the sink for metrics */
 };
 

@@ -23,7 +23,7 @@ typedef struct {
     uint32_t len;
 } VgStr;
 
-#define VG_STR_NULL ((VgStr){NULL, 0})
+#define VG_STR_NULL   ((VgStr){NULL, 0})
 #define VG_STR_LIT(s) ((VgStr){(s), (uint32_t)(sizeof(s) - 1)})
 
 static inline VgStr vg_str(const char *p, size_t len)
@@ -66,7 +66,7 @@ GQuark vg_error_quark(void);
 uint64_t vg_hash64(const void *p, size_t len, uint64_t seed);
 
 #define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define VG_LIKELY(x) __builtin_expect(!!(x), 1)
-#define VG_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VG_LIKELY(x)    __builtin_expect(!!(x), 1)
+#define VG_UNLIKELY(x)  __builtin_expect(!!(x), 0)
 
 #endif

@@ -15,7 +15,9 @@ typedef struct {
 
 static const VgConfOption builtin_options[] = {
     {"plaintext_http", VG_CT_BOOL, offsetof(BuiltinConf, plaintext_http), "false", 0, 0, NULL,
-     VG_CO_RELOAD, NULL, "Alert on requests answered 2xx over plain HTTP (off by default: the shipped Sigma pack has the same check with more context)."},
+     VG_CO_RELOAD, NULL,
+     "Alert on requests answered 2xx over plain HTTP (off by default: the shipped Sigma pack has "
+     "the same check with more context)."},
     {NULL},
 };
 
@@ -24,8 +26,7 @@ typedef struct {
     BuiltinConf conf;
 } Builtin;
 
-static VgDetector *builtin_create(const VgDetectorOps *ops, const VgConfNode *section,
-                                  GError **err)
+static VgDetector *builtin_create(const VgDetectorOps *ops, const VgConfNode *section, GError **err)
 {
     Builtin *b = g_new0(Builtin, 1);
     b->base.ops = ops;

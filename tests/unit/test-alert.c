@@ -27,8 +27,11 @@ static void setup(void)
 {
     cap.json = g_ptr_array_new_with_free_func(g_free);
     cap.ids = g_ptr_array_new_with_free_func(g_free);
-    VgAlertStageConf c = {.cooldown_ms = 600000, .max_samples = 5, .max_incidents = 4,
-                          .token_key = "k", .redact_pii = true};
+    VgAlertStageConf c = {.cooldown_ms = 600000,
+                          .max_samples = 5,
+                          .max_incidents = 4,
+                          .token_key = "k",
+                          .redact_pii = true};
     st = vg_alert_stage_new(&c, (VgAlertOutput){.user = &cap, .push = cap_push});
     memset(&ctx, 0, sizeof ctx);
     ctx.alerts = st;

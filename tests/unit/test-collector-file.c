@@ -138,17 +138,17 @@ Test(file_collector, follow_across_rename_rotation_and_truncation)
     VgLineBatch b;
     vg_line_batch_init(&b, 100, 64);
     GString *seen = g_string_new(NULL);
-#define DRAIN()                                                                                \
-    do {                                                                                       \
-        int r;                                                                                 \
-        do {                                                                                   \
-            vg_line_batch_clear(&b);                                                           \
-            r = col->ops->next(col, &b, NULL);                                                 \
-            for (uint32_t i = 0; i < b.n; i++)                                                 \
-                g_string_append_printf(seen, "%.*s,", (int)b.lines[i].len,                      \
-                                       b.buf + b.lines[i].off);                                \
-        } while (r == VG_OK);                                                                  \
-        cr_assert_eq(r, VG_EAGAIN);                                                            \
+#define DRAIN()                                                                                    \
+    do {                                                                                           \
+        int r;                                                                                     \
+        do {                                                                                       \
+            vg_line_batch_clear(&b);                                                               \
+            r = col->ops->next(col, &b, NULL);                                                     \
+            for (uint32_t i = 0; i < b.n; i++)                                                     \
+                g_string_append_printf(seen, "%.*s,", (int)b.lines[i].len,                         \
+                                       b.buf + b.lines[i].off);                                    \
+        } while (r == VG_OK);                                                                      \
+        cr_assert_eq(r, VG_EAGAIN);                                                                \
     } while (0)
     DRAIN();
     FILE *f = fopen(p, "a");

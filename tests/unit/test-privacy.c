@@ -10,11 +10,11 @@ static char *redact(const char *s)
     return g_string_free(o, FALSE);
 }
 
-#define CHECK(in, want)                                                                        \
-    do {                                                                                       \
-        char *got = redact(in);                                                                \
-        cr_assert_str_eq(got, want, "redact(%s)", in);                                         \
-        g_free(got);                                                                           \
+#define CHECK(in, want)                                                                            \
+    do {                                                                                           \
+        char *got = redact(in);                                                                    \
+        cr_assert_str_eq(got, want, "redact(%s)", in);                                             \
+        g_free(got);                                                                               \
     } while (0)
 
 Test(privacy, luhn)
