@@ -20,6 +20,8 @@
  */
 #include "rules/rules.h"
 
+#include <stdlib.h>
+
 #include "engine/log.h"
 #include "engine/registry.h"
 #include "rules/correlation.h"
@@ -84,11 +86,14 @@ static gpointer find_packs(gpointer unused)
         const char *cands[] = {"../share/vigil/rules", "../rules/packs", "../../rules/packs"};
         for (size_t i = 0; i < G_N_ELEMENTS(cands); i++) {
             char *p = g_build_filename(dir, cands[i], NULL);
-            if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
-                found[0] = p;
+            char *real = realpath(p, NULL); /* messages name rules/packs, not build/../ */
+            g_free(p);
+            if (real && g_file_test(real, G_FILE_TEST_IS_DIR)) {
+                found[0] = g_strdup(real);
+                free(real);
                 break;
             }
-            g_free(p);
+            free(real);
         }
         g_free(dir);
         g_free(exe);
@@ -179,16 +184,26 @@ static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *sect
     r->set = vg_rule_set_load((const char *const *)r->paths, &lo, errors);
     guint broken = 0;
     const GError *first = NULL;
+    GString *inactive = g_string_new(NULL);
     for (guint i = 0; i < errors->len; i++) {
         const GError *e = errors->pdata[i];
         if (e->code == VG_ENOENT) { /* waits for a rules.expand list: not broken */
-            vg_log_info("rule inactive", "reason", e->message);
+            const char *base = strrchr(e->message, '/');
+            const char *colon = strchr(base ? base : e->message, ':');
+            g_string_append_printf(inactive, "%s%.*s", inactive->len ? "," : "",
+                                   (int)(colon - (base ? base + 1 : e->message)),
+                                   base ? base + 1 : e->message);
             continue;
         }
         vg_log_warn("rule not loaded", "error", e->message);
         if (!broken++)
             first = e;
     }
+    if (inactive->len)
+        vg_log_info("rules inactive until their rules.expand lists are set (vigil check "
+                    "tells which list)",
+                    "rules", inactive->str);
+    g_string_free(inactive, TRUE);
     if (broken && conf.strict) {
         g_set_error(err, VG_ERROR, VG_ECONFIG, "%s (and %u more rule errors; rules.strict)",
                     first->message, broken - 1);
