@@ -98,6 +98,8 @@ static gpointer find_packs(gpointer unused)
         g_free(dir);
         g_free(exe);
     }
+    if (!found[0]) /* no pack directory next to the binary: the compiled-in packs */
+        found[0] = g_strdup("embedded:");
     return found;
 }
 

@@ -21,6 +21,7 @@
  * `category: webserver` or `category: proxy` (any product). Rules written for other log
  * sources are loaded too; their fields are simply absent from API events.
  */
+#include "rules/embedded.h"
 #include "rules/sigma.h"
 
 #include "engine/alert.h"
@@ -31,6 +32,7 @@
 typedef struct {
     char *path;
     char *ruleset;
+    const VgEmbeddedFile *embedded; /* read from the binary instead of the disk */
 } FileEnt;
 
 typedef struct {
@@ -115,7 +117,7 @@ static void collect_dir(Loader *L, const char *dir, GArray *files, int depth)
                 collect_dir(L, p, files, depth + 1);
             g_free(p);
         } else if (is_rule_file(nm)) {
-            FileEnt f = {p, g_strdup(base)};
+            FileEnt f = {p, g_strdup(base), NULL};
             g_array_append_val(files, f);
         } else {
             g_free(p);
@@ -125,16 +127,39 @@ static void collect_dir(Loader *L, const char *dir, GArray *files, int depth)
     g_ptr_array_free(names, TRUE);
 }
 
+/* "embedded:" names every compiled-in pack file, "embedded:api" those of one pack. */
+static void collect_embedded(Loader *L, const char *which, GArray *files)
+{
+    size_t n = strlen(which);
+    bool any = false;
+    for (const VgEmbeddedFile *e = vg_embedded_packs; e->path; e++) {
+        if (n && !(strncmp(e->path, which, n) == 0 && e->path[n] == '/'))
+            continue;
+        const char *slash = strchr(e->path, '/');
+        FileEnt f = {g_strconcat("embedded:", e->path, NULL),
+                     slash ? g_strndup(e->path, (gsize)(slash - e->path)) : g_strdup("embedded"),
+                     e};
+        g_array_append_val(files, f);
+        any = true;
+    }
+    if (!any)
+        g_ptr_array_add(
+            L->errors,
+            g_error_new(VG_ERROR, VG_ECONFIG, "embedded:%s: no such compiled-in rule pack", which));
+}
+
 static void collect(Loader *L, const char *path, GArray *files)
 {
-    if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+    if (g_str_has_prefix(path, "embedded:")) {
+        collect_embedded(L, path + strlen("embedded:"), files);
+    } else if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
         collect_dir(L, path, files, 0);
     } else if (g_file_test(path, G_FILE_TEST_EXISTS)) {
         char *base = g_path_get_basename(path);
         char *dot = strrchr(base, '.');
         if (dot && dot != base)
             *dot = '\0';
-        FileEnt f = {g_strdup(path), base};
+        FileEnt f = {g_strdup(path), base, NULL};
         g_array_append_val(files, f);
     } else {
         g_ptr_array_add(L->errors, g_error_new(VG_ERROR, VG_ECONFIG,
@@ -377,6 +402,10 @@ static void load_text(Loader *L, const char *text, size_t len, const FileEnt *f)
 
 static void load_file(Loader *L, const FileEnt *f)
 {
+    if (f->embedded) {
+        load_text(L, f->embedded->text, f->embedded->len, f);
+        return;
+    }
     char *text = NULL;
     gsize len = 0;
     GError *e = NULL;
@@ -597,7 +626,7 @@ VgRuleSet *sig_rule_set_load_text(const char *text, size_t len, const char *name
 {
     Loader L;
     loader_begin(&L, opts, errors);
-    FileEnt f = {(char *)name, (char *)name};
+    FileEnt f = {(char *)name, (char *)name, NULL};
     load_text(&L, text, len, &f);
     return loader_end(&L, opts);
 }

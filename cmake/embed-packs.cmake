@@ -1,0 +1,21 @@
+# Generates a C file holding every rule file under PACKS_DIR (rules/packs), so that the
+# vigil binary carries its default rule packs ("embedded defaults", DESIGN.md) and runs on
+# them wherever it is copied. Invoked at build time with -DPACKS_DIR=… -DOUT=….
+file(GLOB_RECURSE files RELATIVE ${PACKS_DIR} ${PACKS_DIR}/*.yml ${PACKS_DIR}/*.yaml)
+list(SORT files)
+set(body "/* Generated from rules/packs by cmake/embed-packs.cmake: do not edit. */\n")
+string(APPEND body "#include \"rules/embedded.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  file(READ ${PACKS_DIR}/${f} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR n "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char pack_${i}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${f}\", (const char *)pack_${i}, ${n}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst VgEmbeddedFile vg_embedded_packs[] = {\n${table}    {0, 0, 0},\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})
