@@ -49,6 +49,7 @@ VgSettings *vg_cli_settings(const VgCliCommon *c)
         g_error_free(err);
         return NULL;
     }
+    vg_log_set_level((VgLogLevel)vg_log_level_from_name(s->log.level));
     if (c->format) {
         g_free(s->input.format);
         s->input.format = g_strdup(c->format);

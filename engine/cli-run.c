@@ -21,7 +21,8 @@
  * now rather than never: without a checkpoint their state would not survive the restart),
  * drain the delivery for up to --drain-timeout, commit, leave the group. A watchdog alarm
  * bounds the whole shutdown even if a broker does not answer. A second signal exits at
- * once. SIGHUP reloads the rules and makes file sinks reopen (logrotate).
+ * once. SIGHUP reloads the rules and makes file sinks reopen (logrotate). SIGUSR1 logs a
+ * status summary.
  *
  * Without a `kafka:` section, run reads input.files (following them when input.follow)
  * or standard input, and ends when every file has ended (never, when following).
@@ -39,7 +40,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_signal, hup_signal;
+static volatile sig_atomic_t stop_signal, hup_signal, usr1_signal;
 
 static void on_stop(int sig)
 {
@@ -55,6 +56,12 @@ static void on_hup(int sig)
 {
     (void)sig;
     hup_signal = 1;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_signal = 1;
 }
 
 typedef struct {
@@ -114,6 +121,36 @@ static void seen(Run *r, int32_t partition)
     *t = g_get_monotonic_time();
 }
 
+/* SIGUSR1: one log line with where the daemon stands. */
+static void status(Run *r)
+{
+    const VgPipelineStats *ps = vg_pipeline_stats(r->p);
+    const VgAlertStats *as = vg_alert_stage_stats(vg_pipeline_alerts(r->p));
+    char wm[25] = "none", n[8][24];
+    if (ps->watermark != INT64_MIN)
+        vg_time_format(ps->watermark, wm);
+    g_snprintf(n[0], sizeof n[0], "%" G_GUINT64_FORMAT, ps->lines);
+    g_snprintf(n[1], sizeof n[1], "%" G_GUINT64_FORMAT, ps->events);
+    g_snprintf(n[2], sizeof n[2], "%" G_GUINT64_FORMAT, ps->bad_total);
+    g_snprintf(n[3], sizeof n[3], "%" G_GUINT64_FORMAT, ps->late);
+    g_snprintf(n[4], sizeof n[4], "%" G_GUINT64_FORMAT, as->emitted + as->updates);
+    g_snprintf(n[5], sizeof n[5], "%" G_GUINT64_FORMAT, as->suppressed);
+    g_snprintf(n[6], sizeof n[6], "%" G_GUINT64_FORMAT, vg_delivery_pushed(r->dl));
+    g_snprintf(n[7], sizeof n[7], "%" G_GUINT64_FORMAT, vg_delivery_delivered_upto(r->dl));
+    vg_log_info("status", "lines", n[0], "events", n[1], "bad", n[2], "late", n[3], "alerts", n[4],
+                "suppressed", n[5], "alerts_pushed", n[6], "alerts_delivered", n[7], "watermark",
+                wm);
+    for (size_t i = 0; i < vg_delivery_n_sinks(r->dl); i++) {
+        VgSinkStats st;
+        vg_delivery_stats(r->dl, i, &st);
+        char d[24], sp[24];
+        g_snprintf(d, sizeof d, "%" G_GUINT64_FORMAT, st.delivered);
+        g_snprintf(sp, sizeof sp, "%" G_GUINT64_FORMAT, st.spool_records);
+        vg_log_info("status of sink", "sink", st.name ? st.name : "?", "up",
+                    st.down ? "false" : "true", "delivered", d, "spooled_now", sp);
+    }
+}
+
 /* SIGHUP, on the loop's thread: file sinks reopen (logrotate) and the rules are read
  * again. A rule set with errors is refused and the running one stays; model and
  * correlation state are kept. */
@@ -147,6 +184,10 @@ static int run_kafka(Run *r, int64_t batch_lines)
         if (hup_signal) {
             hup_signal = 0;
             reload(r);
+        }
+        if (usr1_signal) {
+            usr1_signal = 0;
+            status(r);
         }
         if (full && vg_pipeline_flush(r->p) == VG_OK) {
             full = false;
@@ -215,6 +256,10 @@ static int run_files(Run *r, const VgSettings *s)
         if (hup_signal) {
             hup_signal = 0;
             reload(r);
+        }
+        if (usr1_signal) {
+            usr1_signal = 0;
+            status(r);
         }
         for (guint i = 0; i < cols->len && !stop_signal;) {
             VgCollector *c = cols->pdata[i];
@@ -342,6 +387,8 @@ int vg_cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = on_hup;
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     gint64 t0 = g_get_monotonic_time();

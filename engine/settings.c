@@ -61,15 +61,22 @@ const VgConfOption vg_privacy_options[] = {
     {NULL},
 };
 
+const VgConfOption vg_log_options[] = {
+    {"level", VG_CT_STRING, OPT(VgLogSettings, level), "info", 0, 0, "debug|info|warn|error",
+     VG_CO_RELOAD, "VIGIL_LOG_LEVEL",
+     "Least important level written to vigil's log (structured lines on stderr)."},
+    {NULL},
+};
+
 /* Sections owned by modules: validated by the module that reads them. */
 static const struct {
     const char *name;
     size_t offset;
 } module_sections[] = {
-    {"sinks", offsetof(VgSettings, sinks)}, {"spool", offsetof(VgSettings, spool)},
-    {"rules", offsetof(VgSettings, rules)}, {"models", offsetof(VgSettings, models)},
-    {"kafka", offsetof(VgSettings, kafka)}, {"metrics", offsetof(VgSettings, metrics)},
-    {"log", offsetof(VgSettings, log)},     {"checkpoint", offsetof(VgSettings, checkpoint)},
+    {"sinks", offsetof(VgSettings, sinks)},           {"spool", offsetof(VgSettings, spool)},
+    {"rules", offsetof(VgSettings, rules)},           {"models", offsetof(VgSettings, models)},
+    {"kafka", offsetof(VgSettings, kafka)},           {"metrics", offsetof(VgSettings, metrics)},
+    {"checkpoint", offsetof(VgSettings, checkpoint)},
 };
 
 static const struct {
@@ -81,6 +88,7 @@ static const struct {
     {"engine", vg_engine_options, offsetof(VgSettings, engine)},
     {"alerts", vg_alert_options, offsetof(VgSettings, alerts)},
     {"privacy", vg_privacy_options, offsetof(VgSettings, privacy)},
+    {"log", vg_log_options, offsetof(VgSettings, log)},
 };
 
 static bool known_section(const char *k)

@@ -39,14 +39,19 @@ typedef struct {
 } VgPrivacySettings;
 
 typedef struct {
+    char *level; /* debug, info, warn, error */
+} VgLogSettings;
+
+typedef struct {
     VgConfNode *root; /* the parsed file (NULL: defaults) */
     char *path;
     VgInputSettings input;
     VgEngineSettings engine;
     VgAlertSettings alerts;
     VgPrivacySettings privacy;
+    VgLogSettings log;
     /* module sections (borrowed from root; NULL when absent) */
-    const VgConfNode *sinks, *spool, *rules, *models, *kafka, *metrics, *log, *checkpoint;
+    const VgConfNode *sinks, *spool, *rules, *models, *kafka, *metrics, *checkpoint;
 } VgSettings;
 
 /* Loads path (NULL: built-in defaults only). NULL and err ("file:line:col: reason") on
@@ -65,6 +70,6 @@ void vg_input_conf_clear(VgInputConf *c);
 
 /* Option tables, for docs and dumps. */
 extern const VgConfOption vg_input_options[], vg_engine_options[], vg_alert_options[],
-    vg_privacy_options[];
+    vg_privacy_options[], vg_log_options[];
 
 #endif

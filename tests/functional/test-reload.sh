@@ -50,8 +50,42 @@ line 3 /beta/z
 wait_for '"r3"' "$WORK/alerts.jsonl"
 pass "a broken rule set is refused, the running one stays"
 
+# SIGUSR1: a status line
+kill -USR1 $pid
+wait_for 'msg=status lines=3 events=3' "$WORK/log.txt"
+pass "SIGUSR1 logs a status summary"
+
+# reloads under a steady stream: every line judged once, no alert lost or duplicated
+rm -f "$WORK/rules/c.yml"
+rule all.yml 33333333-3333-4333-8333-333333333333 "Every request" /
+before=$(grep -c "rules reloaded" "$WORK/log.txt")
+kill -HUP $pid
+for _ in $(seq 1 100); do
+  [ "$(grep -c "rules reloaded" "$WORK/log.txt")" -gt "$before" ] && break; sleep 0.1
+done
+( for i in $(seq 1000 2999); do
+    printf '{"time":"2026-03-02T10:01:00.000Z","client_ip":"198.51.100.%d","method":"GET","path":"/load/%d","status":200,"request_id":"load-%d"}\n' $((i % 250)) "$i" "$i"
+    if [ $((i % 100)) = 0 ]; then sleep 0.05; fi
+  done >>"$WORK/access.jsonl" ) &
+writer=$!
+for _ in 1 2 3 4 5; do sleep 0.1; kill -HUP $pid; done
+wait $writer
+wait_for '"load-2999"' "$WORK/alerts.jsonl"
+sleep 0.5
+n=$(grep -o '"load-[0-9]*"' "$WORK/alerts.jsonl" | sort | uniq -c | awk '$1 > 1' | wc -l)
+[ "$n" = 0 ] || fail "$n request ids alerted more than once by the Path A/B/all rules"
+m=$(grep '33333333-3333-4333-8333-333333333333' "$WORK/alerts.jsonl" | grep -o '"load-[0-9]*"' | sort -u | wc -l)
+[ "$m" = 2000 ] || fail "expected 2000 events judged by the every-request rule, got $m"
+pass "five reloads under a stream: 2000 events, each alerted once"
+
 kill -TERM $pid
 for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 ! kill -0 $pid 2>/dev/null || fail "vigil did not stop on SIGTERM"
 wait $pid || fail "vigil run exited $?"
 pass "SIGTERM stops vigil run"
+
+# log.level: warn hides the info lines
+printf 'log: {level: warn}\nrules: {paths: ["%s/rules"]}\nmodels: {enabled: false}\n' "$WORK" >"$WORK/quiet.yml"
+"$VIGIL" replay -q -c "$WORK/quiet.yml" "$WORK/access.jsonl" >/dev/null 2>"$WORK/q.txt"
+! grep -q "level=info" "$WORK/q.txt" || fail "log.level warn still logs info: $(head -2 "$WORK/q.txt")"
+pass "log.level"
