@@ -327,7 +327,7 @@ static void add_name(GPtrArray *names, const char *n)
  * whatever else the file has. */
 static GPtrArray *module_sections(const VgSettings *s)
 {
-    static const char *const engine[] = {"input", "engine", "alerts", "privacy"};
+    static const char *const engine[] = {"input", "engine", "alerts", "privacy", "log"};
     GPtrArray *names = g_ptr_array_new();
     for (size_t i = 0; i < G_N_ELEMENTS(engine); i++)
         g_ptr_array_add(names, (gpointer)engine[i]);
