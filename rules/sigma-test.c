@@ -13,6 +13,8 @@
  */
 #include "rules/sigma.h"
 
+#include "engine/privacy.h"
+
 #include "engine/decoder.h"
 
 #include <arpa/inet.h>
@@ -356,14 +358,49 @@ static bool in_cidr(const SigCidr *ip, const SigCidr *net)
     return (ip->addr[full] & mask) == net->addr[full];
 }
 
-static bool re_value(pcre2_code *re, const VgValue *v, VgRuleScratch *s)
+/* re|luhn (a vigil extension to Sigma's modifiers): card numbers are told from other
+ * long digit runs by their check digit, which no regular expression can compute. A match
+ * counts only when its digits (separators ignored) are 12 to 19 and pass the Luhn check;
+ * otherwise the search goes on after that match (never inside it: a digit run's tail is
+ * not another card number). */
+static bool luhn_match(const char *p, size_t n)
+{
+    char d[20];
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n) { /* a percent-escaped separator (%20), not digits */
+            i += 2;
+            continue;
+        }
+        if (p[i] >= '0' && p[i] <= '9') {
+            if (nd == sizeof d)
+                return false;
+            d[nd++] = p[i];
+        }
+    }
+    return nd >= 12 && vg_luhn_valid(d, nd);
+}
+
+static bool re_value(pcre2_code *re, bool luhn, const VgValue *v, VgRuleScratch *s)
 {
     char buf[48];
     VgStr txt;
     if (!value_text(v, buf, sizeof buf, &txt))
         return false;
-    int rc = pcre2_match(re, (PCRE2_SPTR)(txt.p ? txt.p : ""), txt.len, 0, 0, s->md, s->set->mctx);
-    return rc >= 0;
+    const char *p = txt.p ? txt.p : "";
+    PCRE2_SIZE start = 0;
+    while (start <= txt.len) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)p, txt.len, start, 0, s->md, s->set->mctx);
+        if (rc < 0)
+            return false;
+        if (!luhn)
+            return true;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        if (luhn_match(p + ov[0], ov[1] - ov[0]))
+            return true;
+        start = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+    }
+    return false;
 }
 
 static bool fieldref_value(const SigTest *t, int i, const VgValue *v, VgRuleScratch *s)
@@ -474,7 +511,7 @@ static bool test_one(const SigTest *t, int i, const VgValue *v, VgRuleScratch *s
             if (!any)
                 return false;
         }
-        return re_value(t->res[i], v, s);
+        return re_value(t->res[i], t->re_luhn, v, s);
     case SIG_T_FIELDREF:
         return fieldref_value(t, i, v, s);
     default:

@@ -58,6 +58,7 @@ typedef enum {
     M_WEEK,
     M_MONTH,
     M_YEAR,
+    M_LUHN, /* vigil's extension: re|luhn, see sigma-test.c */
     M__COUNT
 } Mod;
 
@@ -66,6 +67,7 @@ static const char *const mod_names[M__COUNT] = {
     "cidr",     "base64",     "base64offset", "windash",  "exists", "cased",   "neq",     "lt",
     "lte",      "gt",         "gte",          "fieldref", "utf16",  "utf16le", "utf16be", "wide",
     "expand",   "minute",     "hour",         "day",      "week",   "month",   "year",
+    "luhn",
 };
 
 #define BIT(m)     (1ull << (m))
@@ -76,7 +78,7 @@ static const char *const mod_names[M__COUNT] = {
 #define CMP_MODS (BIT(M_LT) | BIT(M_LTE) | BIT(M_GT) | BIT(M_GTE))
 #define DATE_MODS                                                                                  \
     (BIT(M_MINUTE) | BIT(M_HOUR) | BIT(M_DAY) | BIT(M_WEEK) | BIT(M_MONTH) | BIT(M_YEAR))
-#define RE_FLAGS (BIT(M_I) | BIT(M_M) | BIT(M_S))
+#define RE_FLAGS (BIT(M_I) | BIT(M_M) | BIT(M_S) | BIT(M_LUHN))
 
 bool sig_parse_number(const char *s, size_t len, SigNum *out)
 {
@@ -352,7 +354,7 @@ static bool check_mods(const VgConfNode *key, uint64_t set, GError **err)
                              key->value),
                false;
     if ((set & RE_FLAGS) && !(set & BIT(M_RE)))
-        return vg_conf_error(err, key, "'%s': the flags i, m and s only go with re", key->value),
+        return vg_conf_error(err, key, "'%s': the flags i, m, s and luhn only go with re", key->value),
                false;
     if ((set & BIT(M_RE)) && (set & (STR_MODS | BIT(M_CASED))))
         return vg_conf_error(err, key,
@@ -537,6 +539,7 @@ SigTest *sig_test_compile(const VgConfNode *key, const VgConfNode *val, const Si
         t->res = g_new0(pcre2_code *, t->n);
         t->re_src = g_new0(char *, t->n + 1);
         t->re_caseless = (set & BIT(M_I)) != 0;
+        t->re_luhn = (set & BIT(M_LUHN)) != 0;
         uint32_t fl = ((set & BIT(M_I)) ? PCRE2_CASELESS : 0) |
                       ((set & BIT(M_M)) ? PCRE2_MULTILINE : 0) |
                       ((set & BIT(M_S)) ? PCRE2_DOTALL : 0);

@@ -160,6 +160,7 @@ typedef struct {
     pcre2_code **res;
     char **re_src;     /* SIG_T_RE: the patterns as written (NULL-terminated) */
     bool re_caseless;  /* re|i */
+    bool re_luhn;      /* re|luhn: a match counts only if its digits pass the Luhn check */
     int32_t **re_lits; /* per pattern: prefilter literals it needs one of (NULL: unknown) */
     int *re_n_lits;
     int *re_min_digits;  /* per pattern: a match contains a run of this many digits */

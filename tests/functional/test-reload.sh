@@ -25,7 +25,7 @@ YML
 : >"$WORK/access.jsonl"
 "$VIGIL" run -c "$WORK/vigil.yml" >"$WORK/alerts.jsonl" 2>"$WORK/log.txt" &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
 line() { printf '{"time":"2026-03-02T10:00:%02d.000Z","client_ip":"203.0.113.9","method":"GET","scheme":"https","path":"%s","status":200,"request_id":"r%s"}\n' "$1" "$2" "$1" >>"$WORK/access.jsonl"; }
 wait_for() { # wait_for PATTERN FILE
   for _ in $(seq 1 100); do grep -q "$1" "$2" && return 0; sleep 0.1; done

@@ -73,6 +73,8 @@ write_config() {
   cat >"$1" <<YML
 alerts:
   cooldown: 0
+metrics:
+  listen: "127.0.0.1:0"   # any free port: several vigil processes run side by side here
 kafka:
   brokers: $BS
   topics: [access]

@@ -382,3 +382,16 @@ Test(sigma_match, unknown_and_conflicting_modifiers_are_errors)
     cr_assert(strstr(e, "null cannot be part of a list"), "%s", e);
     g_free(e);
 }
+
+Test(sigma_match, re_luhn_keeps_only_check_digit_valid_numbers)
+{
+    const char *r = RULE("    query|re|luhn: '[0-9][0-9 -]{11,22}[0-9]'\n");
+    cr_assert(tu_match1(r, "query", "card=4111111111111111&exp=1228"));
+    cr_assert(tu_match1(r, "query", "pan=5500-0000-0000-0004"));
+    cr_assert(!tu_match1(r, "query", "order=4111111111111112"), "fails the Luhn check");
+    /* the first candidate fails, a later one passes: the search goes on */
+    cr_assert(tu_match1(r, "query", "order=4111111111111112&card=4111111111111111"));
+    char *e = tu_load_error(RULE("    query|luhn: 4111\n"));
+    cr_assert(strstr(e, "only go with re"), "%s", e);
+    g_free(e);
+}

@@ -68,7 +68,8 @@ case("pii_birthdate_in_url", "426dd25c-4335-43ac-9753-8eb080f1691c",
 case("pii_card_number_in_url", "b5f44633-ba5e-4b51-b77a-56e74e845d05",
      [ev(path="/v1/payments/verify", query="card=4111111111111111&exp=1228"),
       ev(1, path="/v1/payments/verify", query="pan=5500%200000%200000%200004")],
-     [ev(path="/v1/payments/verify", query="order=1234567890123456&exp=1228"),
+     # an order number with a Visa prefix that fails the Luhn check, and a last-4 field
+     [ev(path="/v1/payments/verify", query="order=4111111111111112"),
       ev(1, path="/v1/payments/verify", query="card_last4=1111")])
 
 case("pii_national_id_in_url", "f0a6c42a-414c-4602-87e0-1c012ba2f41c",
