@@ -307,3 +307,37 @@ void vg_kafka_collector_stats(const VgKafkaCollector *c, VgKafkaStats *out)
     *out = m->stats;
     g_mutex_unlock(&m->lock);
 }
+
+size_t vg_kafka_collector_lag(const VgKafkaCollector *c, VgKafkaLag *out, size_t cap)
+{
+    VgKafkaCollector *m = (VgKafkaCollector *)c;
+    GHashTableIter it;
+    gpointer key, value;
+    size_t n = 0;
+    int64_t *next = g_new(int64_t, cap ? cap : 1);
+    g_mutex_lock(&m->lock);
+    g_hash_table_iter_init(&it, m->parts);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        VgKafkaPart *p = value;
+        if (!p->assigned)
+            continue;
+        if (n < cap) {
+            out[n].topic = p->topic;
+            out[n].kafka_partition = p->kp;
+            next[n] = p->marked >= 0 ? p->marked : p->committed;
+        }
+        n++;
+    }
+    g_mutex_unlock(&m->lock);
+    /* cached watermarks: librdkafka answers from its last fetch, without a request */
+    for (size_t i = 0; i < n && i < cap; i++) {
+        int64_t lo = -1, hi = -1;
+        out[i].lag = -1;
+        if (rd_kafka_get_watermark_offsets(m->rk, out[i].topic, out[i].kafka_partition, &lo, &hi) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0)
+            out[i].lag = next[i] >= 0 ? (hi > next[i] ? hi - next[i] : 0) : hi - (lo > 0 ? lo : 0);
+    }
+    g_free(next);
+    return n;
+}

@@ -137,6 +137,18 @@ bool vg_kafka_collector_partition_info(const VgKafkaCollector *c, int32_t partit
 /* The partition ids assigned now, into out (up to cap); returns how many there are. */
 size_t vg_kafka_collector_assignment(const VgKafkaCollector *c, int32_t *out, size_t cap);
 
+/* Consumer lag of one assigned partition: the broker's high watermark (as last seen in
+ * fetch responses; no request is made) less the next offset vigil will process. */
+typedef struct {
+    const char *topic; /* owned by the collector, valid while it lives */
+    int32_t kafka_partition;
+    int64_t lag; /* -1 when not known yet */
+} VgKafkaLag;
+
+/* Fills out (up to cap) with the lag of every assigned partition; returns how many there
+ * are. Any thread (metrics scrapes). */
+size_t vg_kafka_collector_lag(const VgKafkaCollector *c, VgKafkaLag *out, size_t cap);
+
 typedef struct {
     uint64_t messages, lines, bytes; /* handed out */
     uint64_t commits, commit_failures;

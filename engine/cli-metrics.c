@@ -13,6 +13,8 @@
  * thousands of generated rules cannot grow the scrape without bound.
  */
 #include "engine/cli-metrics.h"
+#include "rules/rules.h"
+#include "models/models.h"
 
 #include "engine/alert.h"
 
@@ -31,7 +33,11 @@ struct VgRunMetrics {
     VgPipeline *pipeline;
     VgDelivery *delivery;
     VgKafkaCollector *kafka;
-    unsigned ids[8];
+    VgDetector *models_det, *rules_det; /* NULL when not running */
+    GMutex det_lock;                    /* guards the snapshot below */
+    VgModelsStats models_snap;          /* published by the loop thread (vg_run_metrics_publish) */
+    gint64 last_publish;
+    unsigned ids[12];
     size_t n_ids;
 
     GMutex lock; /* ready, why, rules */
@@ -93,6 +99,7 @@ VgRunMetrics *vg_run_metrics_new(const char *source)
     VgRunMetrics *m = g_new0(VgRunMetrics, 1);
     m->source = g_strdup(source ? source : "input");
     g_mutex_init(&m->lock);
+    g_mutex_init(&m->det_lock);
     m->rules = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     add_id(m, vg_metrics_register_check("run", check_run, m));
     return m;
@@ -369,6 +376,25 @@ static void collect_kafka(void *user, VgMetricsWriter *w)
           vg_kafka_collector_paused(m->kafka) ? 1 : 0);
 }
 
+/* Kafka lag per partition, from librdkafka's cached high watermarks. */
+static void collect_kafka_lag(void *user, VgMetricsWriter *w)
+{
+    VgRunMetrics *m = user;
+    VgKafkaLag lag[256];
+    size_t n = vg_kafka_collector_lag(m->kafka, lag, G_N_ELEMENTS(lag));
+    vg_metrics_family(w, "vigil_kafka_lag", VG_METRIC_GAUGE,
+                      "Messages behind the partition's high watermark (capped at 256 partitions).");
+    for (size_t i = 0; i < n && i < G_N_ELEMENTS(lag); i++) {
+        if (lag[i].lag < 0)
+            continue;
+        char part[16];
+        g_snprintf(part, sizeof part, "%d", lag[i].kafka_partition);
+        vg_metrics_put(w, "vigil_kafka_lag",
+                       (const char *const[]){"topic", lag[i].topic, "partition", part, NULL},
+                       (double)lag[i].lag);
+    }
+}
+
 static bool check_kafka(void *user, GString *why)
 {
     VgRunMetrics *m = user;
@@ -389,6 +415,7 @@ void vg_run_metrics_watch_kafka(VgRunMetrics *m, VgKafkaCollector *kc)
 {
     m->kafka = kc;
     add_id(m, vg_metrics_register("kafka", collect_kafka, m));
+    add_id(m, vg_metrics_register("kafka_lag", collect_kafka_lag, m));
     add_id(m, vg_metrics_register_check("kafka", check_kafka, m));
 }
 
@@ -400,8 +427,72 @@ void vg_run_metrics_free(VgRunMetrics *m)
         vg_metrics_unregister(m->ids[i]);
     g_hash_table_destroy(m->rules);
     g_mutex_clear(&m->lock);
+    g_mutex_clear(&m->det_lock);
     g_free(m->spool_full);
     g_free(m->why);
     g_free(m->source);
     g_free(m);
+}
+
+/* The models' tables and the rule set. The models' counters belong to the pipeline thread,
+ * which publishes a copy at most once a second (vg_run_metrics_publish); the rule set's
+ * figures are atomics of the rules detector. */
+static void collect_detectors(void *user, VgMetricsWriter *w)
+{
+    VgRunMetrics *m = user;
+    if (m->models_det) {
+        VgModelsStats snap;
+        g_mutex_lock(&m->det_lock);
+        snap = m->models_snap;
+        g_mutex_unlock(&m->det_lock);
+        const VgModelsStats *st = &snap;
+        gauge(w, "vigil_model_keys_tracked",
+              "Keys (tokens, endpoints, pairs, IPs) with a baseline.", NULL, (double)st->tracked);
+        counter(w, "vigil_model_keys_admitted_total", "Keys admitted to the models' tables.", NULL,
+                st->admitted);
+        counter(w, "vigil_model_keys_evicted_total", "Keys evicted to admit others.", NULL,
+                st->evicted);
+        counter(w, "vigil_model_keys_expired_total", "Keys dropped after models.ttl idle.", NULL,
+                st->expired);
+        counter(w, "vigil_model_keys_rejected_total",
+                "Sightings of new keys the admission filter turned away (a flood of new keys).",
+                NULL, st->rejected);
+        gauge(w, "vigil_model_memory_bytes", "Memory of the models' state.", NULL,
+              (double)st->memory_bytes);
+        gauge(w, "vigil_model_memory_budget_bytes", "models.memory_budget.", NULL,
+              (double)vg_models_memory_budget(m->models_det));
+    }
+    if (m->rules_det) {
+        uint64_t gen;
+        int n_rules, n_corr;
+        vg_rules_info(m->rules_det, &gen, &n_rules, &n_corr);
+        gauge(w, "vigil_rules_generation",
+              "Rule sets taken into use: 1 at start, one more per successful reload.", NULL,
+              (double)gen);
+        gauge(w, "vigil_rules_loaded", "Rules in the running set, by kind.",
+              (const char *const[]){"kind", "detection", NULL}, n_rules);
+        gauge(w, "vigil_rules_loaded", "Rules in the running set, by kind.",
+              (const char *const[]){"kind", "correlation", NULL}, n_corr);
+    }
+}
+
+void vg_run_metrics_watch_detectors(VgRunMetrics *m, VgPipeline *p)
+{
+    m->models_det = vg_pipeline_detector(p, "models");
+    m->rules_det = vg_pipeline_detector(p, "rules");
+    add_id(m, vg_metrics_register("detectors", collect_detectors, m));
+}
+
+void vg_run_metrics_publish(VgRunMetrics *m)
+{
+    if (!m || !m->models_det)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (now - m->last_publish < G_USEC_PER_SEC)
+        return;
+    m->last_publish = now;
+    VgModelsStats st = *vg_models_stats(m->models_det);
+    g_mutex_lock(&m->det_lock);
+    m->models_snap = st;
+    g_mutex_unlock(&m->det_lock);
 }

@@ -42,6 +42,12 @@ VgAlertOutput vg_run_metrics_output(VgRunMetrics *m, VgAlertOutput out);
 void vg_run_metrics_watch_pipeline(VgRunMetrics *m, VgPipeline *p);
 void vg_run_metrics_watch_delivery(VgRunMetrics *m, VgDelivery *d);
 void vg_run_metrics_watch_kafka(VgRunMetrics *m, VgKafkaCollector *kc);
+/* The models' tables (keys tracked, evicted, memory against budget) and the rule set's
+ * generation and size. */
+void vg_run_metrics_watch_detectors(VgRunMetrics *m, VgPipeline *p);
+/* On the pipeline's thread, after a batch: publishes the detectors' counters for scrapes
+ * (at most once a second; cheap otherwise). m may be NULL. */
+void vg_run_metrics_publish(VgRunMetrics *m);
 /* The run loop's own readiness: ready while it reads; why (copied) says otherwise. */
 void vg_run_metrics_set_ready(VgRunMetrics *m, bool ready, const char *why);
 /* Unregisters everything (waiting for a scrape in progress), then frees m. NULL is fine. */

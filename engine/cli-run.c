@@ -68,6 +68,7 @@ typedef struct {
     VgPipeline *p;
     VgDelivery *dl;
     VgKafkaCollector *kc;
+    VgRunMetrics *rm;
     GHashTable *active; /* partition id -> last batch time (µs, monotonic), non-idle only */
     int64_t idle_timeout_ms;
     gint64 last_idle_check;
@@ -208,7 +209,9 @@ static int run_kafka(Run *r, int64_t batch_lines)
             /* lines are in offset order: the last one's offset covers the batch */
             int64_t last = b.lines[b.n - 1].offset;
             seen(r, b.partition);
-            if (vg_pipeline_process(r->p, &b) == VG_EFULL) {
+            int pr = vg_pipeline_process(r->p, &b);
+            vg_run_metrics_publish(r->rm);
+            if (pr == VG_EFULL) {
                 full = true;
                 held_partition = b.partition;
                 held_offset = last;
@@ -268,7 +271,9 @@ static int run_files(Run *r, const VgSettings *s)
             int n = c->ops->next(c, &b, &err);
             if (b.n) {
                 any = true;
-                if (vg_pipeline_process(r->p, &b) == VG_EFULL)
+                int pr = vg_pipeline_process(r->p, &b);
+                vg_run_metrics_publish(r->rm);
+                if (pr == VG_EFULL)
                     while (vg_pipeline_flush(r->p) == VG_EFULL && !stop_signal)
                         ; /* the delivery waits between retries */
             }
@@ -375,6 +380,8 @@ int vg_cmd_run(int argc, char **argv)
     }
     vg_run_metrics_watch_pipeline(rm, r.p);
     vg_run_metrics_watch_delivery(rm, r.dl);
+    vg_run_metrics_watch_detectors(rm, r.p);
+    r.rm = rm;
     if (r.kc)
         vg_run_metrics_watch_kafka(rm, r.kc);
     if (mconf.enabled && !(msrv = vg_metrics_server_start(&mconf, &err))) {

@@ -217,6 +217,11 @@ static void models_finish(VgDetector *d, VgDetectCtx *ctx)
 
 /* ---- public --------------------------------------------------------------------------------- */
 
+size_t vg_models_memory_budget(VgDetector *d)
+{
+    return (size_t)from(d)->conf.memory_budget;
+}
+
 const VgModelsStats *vg_models_stats(VgDetector *d)
 {
     VgModels *m = from(d);

@@ -31,6 +31,9 @@ typedef struct {
     size_t memory_bytes; /* allocated state (tables, pools, sketches) */
 } VgModelsStats;
 
+/* models.memory_budget of d, in bytes. */
+size_t vg_models_memory_budget(VgDetector *d);
+
 /* Counters of a detector created by vg_models_ops (d must be one). Owned by d. */
 const VgModelsStats *vg_models_stats(VgDetector *d);
 

@@ -61,9 +61,14 @@ typedef struct {
     bool prefilter;
     VgRuleSet *set;
     VgRuleScratch *scratch;
-    gpointer pending;       /* VgRuleSet * handed over by vg_rules_reload() */
+    gpointer pending; /* VgRuleSet * handed over by vg_rules_reload() */
+    /* for metrics, read from other threads: generation of the set in use, its size */
+    guint64 generation;
+    gint n_rules, n_corr;
     int64_t last_watermark; /* correlation windows were advanced to this */
 } Rules;
+
+static void publish_info(Rules *r);
 
 /* ---- default paths ---- */
 
@@ -215,6 +220,7 @@ static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *sect
     g_ptr_array_free(errors, TRUE);
     r->scratch = vg_rule_scratch_new(r->set);
     vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
+    publish_info(r);
     vg_conf_clear(rules_options, &conf);
     return &r->base;
 fail:
@@ -239,6 +245,21 @@ int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err)
 }
 
 /* On the detector's thread: start using a set handed over by a reload. */
+static void publish_info(Rules *r)
+{
+    g_atomic_int_set(&r->n_rules, vg_rule_set_size(r->set));
+    g_atomic_int_set(&r->n_corr, vg_rule_set_n_correlations(r->set));
+    __atomic_add_fetch(&r->generation, 1, __ATOMIC_RELAXED);
+}
+
+void vg_rules_info(VgDetector *d, uint64_t *generation, int *n_rules, int *n_correlations)
+{
+    Rules *r = (Rules *)d;
+    *generation = __atomic_load_n(&r->generation, __ATOMIC_RELAXED);
+    *n_rules = g_atomic_int_get(&r->n_rules);
+    *n_correlations = g_atomic_int_get(&r->n_corr);
+}
+
 static void take_pending(Rules *r)
 {
     if (G_LIKELY(!g_atomic_pointer_get(&r->pending)))
@@ -257,6 +278,7 @@ static void take_pending(Rules *r)
     r->set = set;
     r->scratch = vg_rule_scratch_new(set);
     vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
+    publish_info(r);
 }
 
 /* ---- per event ---- */

@@ -78,6 +78,10 @@ void vg_rule_scratch_set_prefilter(VgRuleScratch *s, bool on);
 int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
                      bool want_selections, VgRuleMatchFn fn, void *user);
 
+/* What the running rule set is, for metrics: generation counts the sets taken into use
+ * (1 at start, +1 per reload), n_rules and n_correlations its size. Any thread. */
+void vg_rules_info(VgDetector *d, uint64_t *generation, int *n_rules, int *n_correlations);
+
 /* The "rules" detector. */
 extern const VgDetectorOps vg_rules_detector_ops;
 

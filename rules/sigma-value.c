@@ -66,8 +66,7 @@ static const char *const mod_names[M__COUNT] = {
     "contains", "startswith", "endswith",     "all",      "re",     "i",       "m",       "s",
     "cidr",     "base64",     "base64offset", "windash",  "exists", "cased",   "neq",     "lt",
     "lte",      "gt",         "gte",          "fieldref", "utf16",  "utf16le", "utf16be", "wide",
-    "expand",   "minute",     "hour",         "day",      "week",   "month",   "year",
-    "luhn",
+    "expand",   "minute",     "hour",         "day",      "week",   "month",   "year",    "luhn",
 };
 
 #define BIT(m)     (1ull << (m))
@@ -354,7 +353,8 @@ static bool check_mods(const VgConfNode *key, uint64_t set, GError **err)
                              key->value),
                false;
     if ((set & RE_FLAGS) && !(set & BIT(M_RE)))
-        return vg_conf_error(err, key, "'%s': the flags i, m, s and luhn only go with re", key->value),
+        return vg_conf_error(err, key, "'%s': the flags i, m, s and luhn only go with re",
+                             key->value),
                false;
     if ((set & BIT(M_RE)) && (set & (STR_MODS | BIT(M_CASED))))
         return vg_conf_error(err, key,

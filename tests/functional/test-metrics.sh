@@ -91,6 +91,13 @@ python3 -c "import sys; sys.exit(0 if float('$wm') > 1.5e9 else 1)" || fail "wat
 grep -q '^vigil_build_info{version="' "$WORK/metrics.txt" || fail "build info"
 grep -q '^process_resident_memory_bytes ' "$WORK/metrics.txt" || fail "process memory"
 pass "counters match the input and the alerts delivered ($n_alerts)"
+[ "$(m 'vigil_rules_generation')" = 1 ] || fail "rules generation"
+[ "$(m 'vigil_rules_loaded{kind="detection"}')" = 0 ] || fail "rules loaded"
+[ "$(m 'vigil_model_memory_budget_bytes')" = 134217728 ] || fail "model budget"
+python3 -c "import sys; sys.exit(0 if float('$(m 'vigil_model_keys_tracked')') > 0 else 1)" \
+  || fail "model keys tracked: $(m 'vigil_model_keys_tracked')"
+m 'vigil_model_keys_evicted_total' >/dev/null
+pass "models' keys and memory, rule-set generation"
 ! grep -q "$TOKEN" "$WORK/metrics.txt" "$WORK/log.txt" || fail "raw token in metrics or log"
 pass "no raw token in the metrics"
 

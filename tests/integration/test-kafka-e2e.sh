@@ -52,6 +52,14 @@ pass "no duplicate alerts in an undisturbed run"
 ! grep -Eq 'tk_[0-9]{4}_[0-9a-f]{8}' "$WORK/run1.jsonl" "$WORK/run1.err" || fail "raw token in output"
 pass "no raw token in alerts or log"
 
+# consumer lag per partition on /metrics: every partition read to its end
+port=$(grep -o 'msg="metrics endpoint listening".*port=[0-9]*' "$WORK/run1.err" | grep -o '[0-9]*$')
+[ -n "$port" ] || fail "no metrics port in the log"
+curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt" || fail "scrape"
+n_lag=$(grep -c '^vigil_kafka_lag{topic="access",partition="[0-5]"} 0$' "$WORK/metrics.txt" || true)
+[ "$n_lag" = 6 ] || fail "lag per partition: $(grep vigil_kafka_lag "$WORK/metrics.txt")"
+pass "vigil_kafka_lag is 0 on all 6 partitions once everything is read"
+
 sleep 1.5 # let a periodic commit happen too
 stop_vigil "$R1" run1 15
 grep -q 'kafka consumer closed.*lines=20000' "$WORK/run1.err" || fail "consumer summary: $(grep closed "$WORK/run1.err")"
