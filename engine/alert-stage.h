@@ -28,6 +28,8 @@ typedef struct {
 /* Creates the stage. out is copied; conf strings are copied. */
 VgAlertStage *vg_alert_stage_new(const VgAlertStageConf *conf, VgAlertOutput out);
 void vg_alert_stage_free(VgAlertStage *st);
+/* Reload: a new cooldown and sample count, from the next alert on. Open incidents stay. */
+void vg_alert_stage_reconfigure(VgAlertStage *st, int64_t cooldown_ms, int max_samples);
 /* Forgets incidents that ended a cooldown before watermark (bounded memory). */
 void vg_alert_stage_expire(VgAlertStage *st, int64_t watermark);
 const VgAlertStats *vg_alert_stage_stats(const VgAlertStage *st);

@@ -105,6 +105,12 @@ void vg_alert_stage_free(VgAlertStage *st)
     g_free(st);
 }
 
+void vg_alert_stage_reconfigure(VgAlertStage *st, int64_t cooldown_ms, int max_samples)
+{
+    st->conf.cooldown_ms = cooldown_ms;
+    st->conf.max_samples = max_samples < VG_ALERT_MAX_SAMPLES ? max_samples : VG_ALERT_MAX_SAMPLES;
+}
+
 const VgAlertStats *vg_alert_stage_stats(const VgAlertStage *st)
 {
     return &st->stats;

@@ -69,7 +69,8 @@ typedef struct {
     VgDelivery *dl;
     VgKafkaCollector *kc;
     VgRunMetrics *rm;
-    GHashTable *active; /* partition id -> last batch time (µs, monotonic), non-idle only */
+    const VgCliCommon *cli; /* to read vigil.yml again on SIGHUP, with the same overrides */
+    GHashTable *active;     /* partition id -> last batch time (µs, monotonic), non-idle only */
     int64_t idle_timeout_ms;
     gint64 last_idle_check;
 } Run;
@@ -152,23 +153,38 @@ static void status(Run *r)
     }
 }
 
-/* SIGHUP, on the loop's thread: file sinks reopen (logrotate) and the rules are read
- * again. A rule set with errors is refused and the running one stays; model and
- * correlation state are kept. */
+/* SIGHUP, on the loop's thread: vigil.yml is read again and its reloadable options
+ * (log.level, alerts.cooldown, alerts.max_samples, rules.paths, rules.expand) take effect;
+ * the rules are re-read; file sinks reopen (logrotate). A file or rule set with errors is
+ * refused as a whole and what runs stays. Model and correlation state are kept. Other
+ * options need a restart. */
 static void reload(Run *r)
 {
     vg_delivery_reopen(r->dl);
-    VgDetector *rules = vg_pipeline_detector(r->p, "rules");
-    if (!rules)
-        return;
     GError *err = NULL;
-    if (vg_rules_reload(rules, NULL, &err) == VG_OK) {
-        vg_log_info("rules reloaded");
-    } else {
+    VgSettings *ns = r->cli && r->cli->config ? vg_cli_settings(r->cli) : NULL;
+    if (r->cli && r->cli->config && !ns) {
+        vg_log_error("configuration not reloaded: the running one stays (see the error above)");
+        return;
+    }
+    VgDetector *rules = vg_pipeline_detector(r->p, "rules");
+    int rc = VG_OK;
+    if (rules)
+        rc = ns ? vg_rules_reconfigure(rules, ns->rules, &err) : vg_rules_reload(rules, NULL, &err);
+    if (rc != VG_OK) {
         vg_log_error("rules not reloaded: the running rule set stays", "error",
                      err ? err->message : "unknown");
         g_clear_error(&err);
+        vg_settings_free(ns);
+        return;
     }
+    if (ns) {
+        vg_alert_stage_reconfigure(vg_pipeline_alerts(r->p), ns->alerts.cooldown_ms,
+                                   (int)ns->alerts.max_samples);
+        /* vg_cli_settings set log.level already */
+        vg_settings_free(ns);
+    }
+    vg_log_info("rules reloaded");
 }
 
 /* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
@@ -382,6 +398,7 @@ int vg_cmd_run(int argc, char **argv)
     vg_run_metrics_watch_delivery(rm, r.dl);
     vg_run_metrics_watch_detectors(rm, r.p);
     r.rm = rm;
+    r.cli = &c;
     if (r.kc)
         vg_run_metrics_watch_kafka(rm, r.kc);
     if (mconf.enabled && !(msrv = vg_metrics_server_start(&mconf, &err))) {

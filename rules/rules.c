@@ -244,6 +244,33 @@ int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err)
     return VG_OK;
 }
 
+int vg_rules_reconfigure(VgDetector *d, const VgConfNode *section, GError **err)
+{
+    Rules *r = (Rules *)d;
+    RulesConf conf = {0};
+    if (vg_conf_apply(rules_options, &conf, section, err) != VG_OK) {
+        vg_conf_clear(rules_options, &conf);
+        return VG_ECONFIG;
+    }
+    char **paths =
+        conf.paths ? g_strdupv(conf.paths) : g_strdupv((char **)vg_rules_default_paths());
+    VgConfNode *old_expand = r->expand;
+    r->expand = node_clone(conf.expand); /* load_all reads the lists from r */
+    VgRuleSet *set = load_all(r, (const char *const *)paths, err);
+    vg_conf_clear(rules_options, &conf);
+    if (!set) {
+        vg_conf_node_free(r->expand);
+        r->expand = old_expand;
+        g_strfreev(paths);
+        return VG_ECONFIG;
+    }
+    vg_conf_node_free(old_expand);
+    g_strfreev(r->paths);
+    r->paths = paths;
+    vg_rule_set_free(g_atomic_pointer_exchange(&r->pending, set));
+    return VG_OK;
+}
+
 /* On the detector's thread: start using a set handed over by a reload. */
 static void publish_info(Rules *r)
 {

@@ -78,6 +78,11 @@ void vg_rule_scratch_set_prefilter(VgRuleScratch *s, bool on);
 int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
                      bool want_selections, VgRuleMatchFn fn, void *user);
 
+/* Like vg_rules_reload, with a new `rules:` section (paths and expand lists): what SIGHUP
+ * does after re-reading vigil.yml. Call it on the thread that runs the detector. On any
+ * error the running set, paths and lists stay and VG_ECONFIG is returned. */
+int vg_rules_reconfigure(VgDetector *d, const VgConfNode *section, GError **err);
+
 /* What the running rule set is, for metrics: generation counts the sets taken into use
  * (1 at start, +1 per reload), n_rules and n_correlations its size. Any thread. */
 void vg_rules_info(VgDetector *d, uint64_t *generation, int *n_rules, int *n_correlations);

@@ -50,9 +50,39 @@ line 3 /beta/z
 wait_for '"r3"' "$WORK/alerts.jsonl"
 pass "a broken rule set is refused, the running one stays"
 
+# SIGHUP re-reads vigil.yml: a rule waiting for an expand list becomes active when the
+# list appears; a broken vigil.yml is refused and what runs stays
+rm -f "$WORK/rules/c.yml"
+cat >"$WORK/rules/vip.yml" <<YML
+title: VIP path
+id: 44444444-4444-4444-8444-444444444444
+level: high
+logsource: {category: webserver}
+detection:
+  sel: {path|expand: '%vip_paths%'}
+  condition: sel
+YML
+before=$(grep -c "rules reloaded" "$WORK/log.txt")
+sed -i "s|^rules: .*|rules: {paths: [\"$WORK/rules\"], expand: {vip_paths: [/vip/one]}}|" "$WORK/vigil.yml"
+kill -HUP $pid
+for _ in $(seq 1 100); do
+  [ "$(grep -c "rules reloaded" "$WORK/log.txt")" -gt "$before" ] && break; sleep 0.1
+done
+line 4 /vip/one
+wait_for 44444444-4444-4444-8444-444444444444 "$WORK/alerts.jsonl"
+pass "SIGHUP re-reads vigil.yml: rules.expand takes effect"
+cp "$WORK/vigil.yml" "$WORK/vigil.yml.good"
+echo "bogus_section: 1" >>"$WORK/vigil.yml"
+kill -HUP $pid
+wait_for "configuration not reloaded" "$WORK/log.txt"
+cp "$WORK/vigil.yml.good" "$WORK/vigil.yml"
+line 5 /vip/one
+wait_for '"r5"' "$WORK/alerts.jsonl"
+pass "a broken vigil.yml is refused, the running configuration stays"
+
 # SIGUSR1: a status line
 kill -USR1 $pid
-wait_for 'msg=status lines=3 events=3' "$WORK/log.txt"
+wait_for 'msg=status lines=5 events=5' "$WORK/log.txt"
 pass "SIGUSR1 logs a status summary"
 
 # reloads under a steady stream: every line judged once, no alert lost or duplicated
