@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 using namespace simdjson;
 
 static_assert(VG_LINE_PADDING >= SIMDJSON_PADDING, "decoder padding must cover simdjson's");
@@ -28,9 +32,17 @@ static_assert(VG_LINE_PADDING >= SIMDJSON_PADDING, "decoder padding must cover s
 namespace
 {
 
+/* A table entry holds the first 16 bytes of its key as two little-endian words (zero
+ * beyond the key's end), so a probe compares two words instead of looping over bytes; only
+ * keys longer than 16 bytes compare their tail in keybuf. */
 struct Entry {
-    uint32_t off, len; /* key bytes in VgJsonMap::keybuf */
-    int32_t node;      /* -1: empty bucket */
+    uint64_t w0, w1;
+    uint32_t len;
+    uint32_t off; /* key bytes in VgJsonMap::keybuf */
+    int32_t node; /* -1: empty bucket */
+    /* The common case answered from the entry alone: a key that feeds exactly one slot and
+     * has nothing below it (leaf is that slot, else -1). */
+    int32_t leaf;
 };
 
 struct Node {
@@ -41,15 +53,32 @@ struct Node {
     uint32_t mask = 0;
 };
 
-uint32_t key_hash(const char *k, uint32_t len)
+inline uint64_t load64(const char *p)
 {
-    uint32_t h = len * 0x9E3779B1u;
-    if (len) {
-        h ^= (uint8_t)k[0] * 0x85EBCA77u;
-        h ^= (uint8_t)k[len - 1] * 0xC2B2AE3Du;
-        h ^= (uint8_t)k[len >> 1] * 0x27D4EB2Fu;
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* The first 16 bytes of k[0..len) as words, zero beyond len. Reads 16 bytes from k: the
+ * caller guarantees they are readable (padding after the line, or a padded copy). */
+inline void key_words(const char *k, uint32_t len, uint64_t *w0, uint64_t *w1)
+{
+    uint64_t a = load64(k), b = load64(k + 8);
+    if (len < 8) {
+        a &= (1ull << (len * 8)) - 1;
+        b = 0;
+    } else if (len < 16) {
+        b &= (1ull << ((len - 8) * 8)) - 1;
     }
-    return h ^ (h >> 15);
+    *w0 = a;
+    *w1 = b;
+}
+
+inline uint32_t key_hash(uint64_t w0, uint64_t w1, uint32_t len)
+{
+    uint64_t h = (w0 ^ (w1 * 0x9E3779B97F4A7C15ull) ^ len) * 0xC2B2AE3D27D4EB4Full;
+    return (uint32_t)(h >> 32);
 }
 
 } // namespace
@@ -131,15 +160,20 @@ extern "C" void vg_json_map_compile(VgJsonMap *m)
         uint32_t size = 8;
         while (size < keys.size() * 2)
             size <<= 1;
-        std::vector<Entry> table(size, Entry{0, 0, -1});
+        std::vector<Entry> table(size, Entry{0, 0, 0, 0, -1, -1});
         for (auto &kv : keys) {
             uint32_t off = (uint32_t)m->keybuf.size();
             m->keybuf += kv.first;
             uint32_t len = (uint32_t)kv.first.size();
-            uint32_t h = key_hash(kv.first.data(), len) & (size - 1);
+            std::string padded = kv.first + std::string(16, '\0');
+            uint64_t w0, w1;
+            key_words(padded.data(), len, &w0, &w1);
+            uint32_t h = key_hash(w0, w1, len) & (size - 1);
             while (table[h].node >= 0)
                 h = (h + 1) & (size - 1);
-            table[h] = Entry{off, len, kv.second};
+            const Node &c = m->nodes[kv.second];
+            int32_t leaf = c.slots.size() == 1 && c.children.empty() ? c.slots[0] : -1;
+            table[h] = Entry{w0, w1, len, off, kv.second, leaf};
         }
         m->nodes[n].table = std::move(table);
         m->nodes[n].mask = size - 1;
@@ -147,24 +181,20 @@ extern "C" void vg_json_map_compile(VgJsonMap *m)
     m->compiled = true;
 }
 
-static inline bool key_eq(const char *a, const char *b, uint32_t n)
+/* The entry of the key k[0..len) in n's table, or NULL. k must have 16 readable bytes. */
+static inline const Entry *map_find(const VgJsonMap *m, const Node &n, const char *k, uint32_t len)
 {
-    /* keys are short: a byte loop beats a call to memcmp */
-    for (uint32_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-
-static inline int map_find(const VgJsonMap *m, const Node &n, const char *k, uint32_t len)
-{
-    uint32_t h = key_hash(k, len) & n.mask;
+    uint64_t w0, w1;
+    key_words(k, len, &w0, &w1);
+    const Entry *t = n.table.data();
+    uint32_t h = key_hash(w0, w1, len) & n.mask;
     for (;;) {
-        const Entry &e = n.table[h];
+        const Entry &e = t[h];
         if (e.node < 0)
-            return -1;
-        if (e.len == len && key_eq(m->keybuf.data() + e.off, k, len))
-            return e.node;
+            return nullptr;
+        if (e.w0 == w0 && e.w1 == w1 && e.len == len &&
+            (len <= 16 || !memcmp(m->keybuf.data() + e.off + 16, k + 16, len - 16)))
+            return &e;
         h = (h + 1) & n.mask;
     }
 }
@@ -187,44 +217,61 @@ struct ScanCtx {
     VgJsonSlot *slots;
     VgJsonSeen *seen;
     VgArena *arena;
+    /* The first backslash at or after the last string read (end: none). The walk reads
+     * strings in line order, so one search serves every string up to the next backslash:
+     * a line without escapes, the usual case, is searched once instead of per value. */
+    const char *bs, *end;
 };
 
-/* The raw key runs from the byte after the opening quote to the next unescaped quote; the
- * structural index guarantees that quote exists inside the buffer. */
-inline uint32_t raw_key_len(const char *k)
+/* Whether the string p[0..n), at or after every string read before it, holds a backslash. */
+inline bool has_backslash(ScanCtx &c, const char *p, size_t n)
 {
-    uint32_t n = 0;
-    for (;;) {
-        while (k[n] != '"')
-            n++;
-        uint32_t bs = 0;
-        while (bs < n && k[n - 1 - bs] == '\\')
-            bs++;
-        if (!(bs & 1))
-            return n;
-        n++;
+    if (c.bs < p) {
+        const void *b = memchr(p, '\\', (size_t)(c.end - p));
+        c.bs = b ? (const char *)b : c.end;
     }
+    return c.bs < p + n;
+}
+
+inline bool json_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The length of a raw key from where its value starts: the structural index has already
+ * put the key's closing quote, the colon and the value's first byte at token positions, and
+ * only whitespace may sit between them. So the key ends two bytes before the value in the
+ * usual `"key":value`, and a short backward walk finds it otherwise, instead of a forward
+ * scan over the key for an unescaped quote. */
+inline uint32_t raw_key_len(const char *k, const char *value)
+{
+    const char *p = value - 1;
+    while (json_ws(*p))
+        p--;
+    p--; /* the colon */
+    while (json_ws(*p))
+        p--;
+    return (uint32_t)(p - k); /* p is the closing quote */
 }
 
 inline std::string_view trim_token(std::string_view t)
 {
-    while (!t.empty() &&
-           (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r'))
+    while (!t.empty() && json_ws(t.back()))
         t.remove_suffix(1);
     return t;
 }
 
 /* Reads a string value: a view into the line when it has no escape, else unescaped into
  * the arena. */
-inline error_code read_string(ondemand::value &v, VgArena *arena, VgStr *out)
+inline error_code read_string(ScanCtx &c, ondemand::value &v, std::string_view tok, VgStr *out)
 {
-    std::string_view tok = trim_token(v.raw_json_token());
+    tok = trim_token(tok);
     error_code e;
     if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"')
         return STRING_ERROR;
     const char *p = tok.data() + 1;
     size_t n = tok.size() - 2;
-    if (VG_LIKELY(!memchr(p, '\\', n))) {
+    if (VG_LIKELY(!has_backslash(c, p, n))) {
         *out = vg_str(p, n);
         return SUCCESS;
     }
@@ -232,7 +279,7 @@ inline error_code read_string(ondemand::value &v, VgArena *arena, VgStr *out)
     e = v.get_string().get(sv);
     if (e)
         return e;
-    *out = vg_arena_strdup(arena, sv.data(), sv.size());
+    *out = vg_arena_strdup(c.arena, sv.data(), sv.size());
     return SUCCESS;
 }
 
@@ -258,14 +305,14 @@ inline error_code read_number(ondemand::value &v, VgJsonSlot *s)
 }
 
 /* Reads a scalar, or summarises an array (count and first element), into one slot. */
-error_code read_value(ondemand::value &v, ondemand::json_type t, VgJsonSlot *s, VgArena *arena)
+error_code read_value(ScanCtx &c, ondemand::value &v, ondemand::json_type t, VgJsonSlot *s)
 {
     error_code e = SUCCESS;
     s->is_int = false;
     switch (t) {
     case ondemand::json_type::string:
         s->kind = VG_JV_STR;
-        return read_string(v, arena, &s->s);
+        return read_string(c, v, v.raw_json_token(), &s->s);
     case ondemand::json_type::number:
         return read_number(v, s);
     case ondemand::json_type::boolean: {
@@ -302,7 +349,7 @@ error_code read_value(ondemand::value &v, ondemand::json_type t, VgJsonSlot *s, 
                 if (e)
                     return e;
                 if (et == ondemand::json_type::string || et == ondemand::json_type::number) {
-                    e = read_value(ev, et, &first, arena);
+                    e = read_value(c, ev, et, &first);
                     if (e)
                         return e;
                 }
@@ -331,7 +378,7 @@ error_code visit(ScanCtx &c, const Node &n, ondemand::value &v)
          * store-forwarding stall per value */
         unsigned first = n.slots[0];
         VgJsonSlot *s = &c.slots[first];
-        e = read_value(v, t, s, c.arena);
+        e = read_value(c, v, t, s);
         if (e)
             return e;
         c.seen->w[first >> 6] |= 1ull << (first & 63);
@@ -361,10 +408,31 @@ error_code scan_object(ScanCtx &c, const Node &node, ondemand::object &obj)
             return e;
         ondemand::field &f = fr.value_unsafe();
         const char *k = f.key().raw();
-        int child = map_find(c.map, node, k, raw_key_len(k));
-        if (child < 0)
+        ondemand::value &v = f.value();
+        std::string_view tok = v.raw_json_token();
+        const Entry *en = map_find(c.map, node, k, raw_key_len(k, tok.data()));
+        if (!en)
             continue; /* the parser skips the value on the next step */
-        e = visit(c, c.map->nodes[child], f.value());
+        if (en->leaf >= 0) {
+            /* a key read into one slot, most often a string: read it from the token in
+             * hand rather than through type() and read_value()'s switch */
+            unsigned slot = (unsigned)en->leaf;
+            VgJsonSlot *s = &c.slots[slot];
+            if (tok[0] == '"') {
+                s->kind = VG_JV_STR;
+                s->is_int = false;
+                e = read_string(c, v, tok, &s->s);
+            } else {
+                ondemand::json_type t;
+                if (!(e = v.type().get(t)))
+                    e = read_value(c, v, t, s);
+            }
+            if (e)
+                return e;
+            c.seen->w[slot >> 6] |= 1ull << (slot & 63);
+            continue;
+        }
+        e = visit(c, c.map->nodes[en->node], v);
         if (e)
             return e;
     }
@@ -389,7 +457,7 @@ extern "C" VgBadReason vg_json_scan(VgJsonScanner *s, const VgJsonMap *m, const 
     e = doc.get_object().get(obj);
     if (e)
         return bad_from(e);
-    ScanCtx c{m, slots, seen, arena};
+    ScanCtx c{m, slots, seen, arena, line, line + len};
     e = scan_object(c, m->nodes[0], obj);
     if (e)
         return bad_from(e);

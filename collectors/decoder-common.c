@@ -5,6 +5,9 @@
 #include "collectors/json-scan.h"
 
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 
 static inline bool digit(char c)
@@ -84,7 +87,7 @@ void vg_dec_split_query(VgEvent *ev)
         return;
     size_t at = (size_t)(q - ev->path.p);
     if (!vg_event_has(ev, VG_F_QUERY) && at + 1 < ev->path.len)
-        vg_event_set_str(ev, VG_F_QUERY, vg_str(q + 1, ev->path.len - at - 1));
+        vg_dec_set_str(ev, VG_F_QUERY, vg_str(q + 1, ev->path.len - at - 1));
     ev->path.len = (uint32_t)at;
 }
 
@@ -97,60 +100,83 @@ void vg_dec_set_target(VgEvent *ev, VgStr t)
     const char *colon = t.len > 3 && p[0] != '/' ? memchr(p, ':', t.len < 8 ? t.len : 8) : NULL;
     if (colon && colon + 2 < end && colon[1] == '/' && colon[2] == '/') {
         if (!vg_event_has(ev, VG_F_SCHEME))
-            vg_event_set_str(ev, VG_F_SCHEME, vg_str(p, (size_t)(colon - p)));
+            vg_dec_set_str(ev, VG_F_SCHEME, vg_str(p, (size_t)(colon - p)));
         const char *h = colon + 3, *he = h;
         while (he < end && *he != '/' && *he != '?')
             he++;
         if (!vg_event_has(ev, VG_F_HOST) && he > h)
-            vg_event_set_str(ev, VG_F_HOST, vg_str(h, (size_t)(he - h)));
+            vg_dec_set_str(ev, VG_F_HOST, vg_str(h, (size_t)(he - h)));
         p = he;
         if (p == end || *p == '?') {
             /* "http://h" or "http://h?x": the path is "/" */
             if (p < end && !vg_event_has(ev, VG_F_QUERY) && p + 1 < end)
-                vg_event_set_str(ev, VG_F_QUERY, vg_str(p + 1, (size_t)(end - p - 1)));
-            vg_event_set_str(ev, VG_F_PATH, VG_STR_LIT("/"));
+                vg_dec_set_str(ev, VG_F_QUERY, vg_str(p + 1, (size_t)(end - p - 1)));
+            vg_dec_set_str(ev, VG_F_PATH, VG_STR_LIT("/"));
             return;
         }
     }
-    vg_event_set_str(ev, VG_F_PATH, vg_str(p, (size_t)(end - p)));
+    vg_dec_set_str(ev, VG_F_PATH, vg_str(p, (size_t)(end - p)));
     vg_dec_split_query(ev);
 }
 
 /* ---- credentials ---- */
 
-static int b64val(unsigned char c)
+/* Base64 and base64url digits in one table (value 0-63, 0xff for anything else), so a
+ * token is checked and decoded with a load per character instead of a chain of range
+ * tests: JWT bearer tokens run to hundreds of characters and arrive on every request. */
+static uint8_t b64tab[256];
+
+static void b64tab_init(void)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    memset(b64tab, 0xff, sizeof b64tab);
+    for (int i = 0; i < 62; i++)
+        b64tab[(uint8_t)digits[i]] = (uint8_t)i;
+    b64tab['+'] = b64tab['-'] = 62;
+    b64tab['/'] = b64tab['_'] = 63;
 }
 
-/* Decodes base64 or base64url (padding optional) into out; returns the length or -1. */
+static inline const uint8_t *b64(void)
+{
+    static gsize once;
+    if (g_once_init_enter(&once)) {
+        b64tab_init();
+        g_once_init_leave(&once, 1);
+    }
+    return b64tab;
+}
+
+/* Decodes base64 or base64url (padding optional) into out; returns the length or -1. Bits
+ * left over after the last whole byte are dropped. */
 static ssize_t b64_decode(const char *s, size_t n, char *out)
 {
+    const uint8_t *t = b64();
     while (n && s[n - 1] == '=')
         n--;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
+    const uint8_t *u = (const uint8_t *)s;
+    size_t o = 0, i = 0;
+    uint32_t bad = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t a = t[u[i]], b = t[u[i + 1]], c = t[u[i + 2]], d = t[u[i + 3]];
+        bad |= a | b | c | d;
+        uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        out[o] = (char)(v >> 16);
+        out[o + 1] = (char)(v >> 8);
+        out[o + 2] = (char)v;
+        o += 3;
+    }
+    uint32_t v = 0, k = (uint32_t)(n - i);
+    for (uint32_t j = 0; j < k; j++) {
+        bad |= t[u[i + j]];
+        v = v << 6 | t[u[i + j]];
+    }
+    if (bad & 0x80)
+        return -1;
+    if (k == 2) {
+        out[o++] = (char)(v >> 4);
+    } else if (k == 3) {
+        out[o++] = (char)(v >> 10);
+        out[o++] = (char)(v >> 2);
     }
     return (ssize_t)o;
 }
@@ -189,18 +215,116 @@ static VgStr jwt_subject(VgStr jwt, VgArena *arena)
     return VG_STR_NULL;
 }
 
+/* One byte of a JWT: a base64/base64url digit, '=' or '.'. */
+static inline bool jwt_char_ok(uint8_t c)
+{
+    return (uint8_t)((c | 0x20) - 'a') < 26 || (uint8_t)(c - '0') < 10 || c == '+' || c == '-' ||
+           c == '/' || c == '_' || c == '=' || c == '.';
+}
+
+#ifdef __SSE2__
+/* 16 bytes at p: a mask of the bytes that are JWT characters, and of the dots. SSE2 has no
+ * unsigned byte compare, so "v - lo < n" is done signed with both sides shifted by 0x80. */
+static inline void jwt_block(const uint8_t *p, unsigned *ok, unsigned *dot)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)p), k80 = _mm_set1_epi8((char)0x80);
+    __m128i l = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    __m128i alpha = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(l, _mm_set1_epi8('a')), k80),
+                                   _mm_set1_epi8((char)(26 ^ 0x80)));
+    __m128i digit = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(x, _mm_set1_epi8('0')), k80),
+                                   _mm_set1_epi8((char)(10 ^ 0x80)));
+    __m128i d = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+    __m128i o = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')), _mm_cmpeq_epi8(x, _mm_set1_epi8('-'))),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
+    o = _mm_or_si128(o, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('=')), d));
+    *ok = (unsigned)_mm_movemask_epi8(_mm_or_si128(o, _mm_or_si128(alpha, digit)));
+    *dot = (unsigned)_mm_movemask_epi8(d);
+}
+#endif
+
+/* Three dot-separated parts of base64url (and '='). JWTs run to hundreds of characters on
+ * every request, so whole blocks of 16 are checked at once where SSE2 is there. */
 static bool looks_like_jwt(VgStr s)
 {
     if (s.len < 10 || s.p[0] != 'e' || s.p[1] != 'y')
         return false;
-    int dots = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        if (s.p[i] == '.')
-            dots++;
-        else if (b64val((unsigned char)s.p[i]) < 0 && s.p[i] != '=')
+    const uint8_t *u = (const uint8_t *)s.p;
+    size_t i = 0, dots = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= s.len; i += 16) {
+        unsigned ok, dot;
+        jwt_block(u + i, &ok, &dot);
+        if (ok != 0xffff)
             return false;
+        for (; dot; dot &= dot - 1) /* no popcnt instruction in the baseline ISA */
+            dots++;
+    }
+#endif
+    for (; i < s.len; i++) {
+        if (!jwt_char_ok(u[i]))
+            return false;
+        dots += u[i] == '.';
     }
     return dots == 2;
+}
+
+/* ---- recently seen JWTs ----
+ * The same bearer tokens come back request after request, and finding a JWT's subject
+ * (check the alphabet, decode the payload, parse it) costs more than all the rest of a
+ * line. A small direct-mapped table per thread remembers the subjects of the last JWTs
+ * seen, keyed by the token's exact bytes, so a repeat costs a compare and a copy into the
+ * arena. The subject is a function of those bytes alone, so the table changes no result;
+ * tokens made to collide in it only miss. Allocated once per thread, freed at its exit. */
+
+enum {
+    JWT_SLOTS_LOG2 = 6,
+    JWT_MAX = 1024,    /* longer tokens are not remembered */
+    JWT_SUB_MAX = 128, /* nor are longer subjects */
+};
+
+typedef struct {
+    uint32_t len;    /* 0: empty */
+    int32_t sub_len; /* -1: the token has no usable subject */
+    char jwt[JWT_MAX];
+    char sub[JWT_SUB_MAX];
+} JwtSeen;
+
+static GPrivate jwt_seen_key = G_PRIVATE_INIT(g_free);
+
+static JwtSeen *jwt_seen_slot(VgStr jwt)
+{
+    JwtSeen *t = g_private_get(&jwt_seen_key);
+    if (G_UNLIKELY(!t)) {
+        t = g_new0(JwtSeen, 1u << JWT_SLOTS_LOG2);
+        g_private_set(&jwt_seen_key, t);
+    }
+    uint64_t w; /* the end of the signature: the most varied bytes of a JWT */
+    memcpy(&w, jwt.p + jwt.len - 8, 8);
+    return &t[((w ^ jwt.len) * 0x9E3779B97F4A7C15ull) >> (64 - JWT_SLOTS_LOG2)];
+}
+
+/* true when c is a JWT; *sub is then its subject (in arena) or VG_STR_NULL. */
+static bool jwt_token_subject(VgStr c, VgArena *arena, VgStr *sub)
+{
+    if (c.len < 10 || c.p[0] != 'e' || c.p[1] != 'y')
+        return false;
+    JwtSeen *e = c.len <= JWT_MAX ? jwt_seen_slot(c) : NULL;
+    if (e && e->len == c.len && memcmp(e->jwt, c.p, c.len) == 0) {
+        *sub = e->sub_len < 0 ? VG_STR_NULL : vg_arena_strdup(arena, e->sub, (size_t)e->sub_len);
+        return true;
+    }
+    if (!looks_like_jwt(c))
+        return false;
+    *sub = jwt_subject(c, arena);
+    if (e && sub->len <= JWT_SUB_MAX) {
+        e->len = (uint32_t)c.len;
+        memcpy(e->jwt, c.p, c.len);
+        e->sub_len = sub->p ? (int32_t)sub->len : -1;
+        if (sub->p)
+            memcpy(e->sub, sub->p, sub->len);
+    }
+    return true;
 }
 
 static bool scheme_is(VgStr s, const char *name, size_t n)
@@ -229,12 +353,12 @@ void vg_dec_set_credential(VgEvent *ev, VgStr c, VgArena *arena)
         const char *colon = n > 0 ? memchr(buf, ':', (size_t)n) : NULL;
         if (colon && colon > buf && vg_utf8_valid(buf, (size_t)(colon - buf))) {
             VgStr user = vg_str(buf, (size_t)(colon - buf));
-            vg_event_set_str(ev, VG_F_TOKEN, user);
+            vg_dec_set_str(ev, VG_F_TOKEN, user);
             if (!vg_event_has(ev, VG_F_USER))
-                vg_event_set_str(ev, VG_F_USER, user);
+                vg_dec_set_str(ev, VG_F_USER, user);
             return;
         }
-        vg_event_set_str(ev, VG_F_TOKEN, b);
+        vg_dec_set_str(ev, VG_F_TOKEN, b);
         return;
     }
     if (scheme_is(c, "Bearer", 6)) {
@@ -251,14 +375,12 @@ void vg_dec_set_credential(VgEvent *ev, VgStr c, VgArena *arena)
         if (sp && sp + 1 < c.p + c.len)
             c = vg_str(sp + 1, (size_t)(c.p + c.len - sp - 1));
     }
-    if (looks_like_jwt(c)) {
-        VgStr sub = jwt_subject(c, arena);
-        if (sub.p) {
-            vg_event_set_str(ev, VG_F_TOKEN, sub);
-            return;
-        }
+    VgStr sub;
+    if (jwt_token_subject(c, arena, &sub) && sub.p) {
+        vg_dec_set_str(ev, VG_F_TOKEN, sub);
+        return;
     }
-    vg_event_set_str(ev, VG_F_TOKEN, c);
+    vg_dec_set_str(ev, VG_F_TOKEN, c);
 }
 
 void vg_dec_finish(VgEvent *ev, VgArena *arena)
@@ -266,7 +388,7 @@ void vg_dec_finish(VgEvent *ev, VgArena *arena)
     vg_dec_split_query(ev);
     if (!vg_event_has(ev, VG_F_ENDPOINT) && vg_event_has(ev, VG_F_PATH)) {
         VgStr m = vg_event_has(ev, VG_F_METHOD) ? ev->method : VG_STR_NULL;
-        vg_event_set_str(ev, VG_F_ENDPOINT, vg_endpoint_template(m, ev->path, arena));
+        vg_dec_set_str(ev, VG_F_ENDPOINT, vg_endpoint_template(m, ev->path, arena));
     }
 }
 

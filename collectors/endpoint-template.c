@@ -1,8 +1,8 @@
 /* endpoint-template.c — see endpoint-template.h for the rules.
  *
- * One pass over the path: each segment is classified by a single scan that counts its
- * character classes, then copied or replaced by "{id}". The output buffer is sized for the
- * worst case ("/1" -> "/{id}") so the copy never checks bounds.
+ * One pass over the path: each segment is classified by a single scan that collects its
+ * character classes, and the kept text between identifiers is copied in runs. The output
+ * buffer is sized for the worst case ("/1" -> "/{id}") so the copy never checks bounds.
  */
 #include "collectors/endpoint-template.h"
 
@@ -91,17 +91,11 @@ static bool is_slug(const char *s, size_t n, const uint8_t *t)
     return true;
 }
 
-bool vg_path_segment_is_id(const char *s, size_t n)
+/* The rules of the header, given the AND and the OR of the classes of s[0..n). */
+static inline bool is_id(const char *s, size_t n, uint8_t all, uint8_t any, const uint8_t *t)
 {
     if (n == 0)
         return false;
-    const uint8_t *t = classes();
-    uint8_t all = 0xff, any = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = t[(uint8_t)s[i]];
-        all &= c;
-        any |= c;
-    }
     if (all & C_DIGIT)
         return true;
     if (n >= 8 && (all & C_HEX) && (any & C_DIGIT))
@@ -115,10 +109,23 @@ bool vg_path_segment_is_id(const char *s, size_t n)
     return false;
 }
 
+bool vg_path_segment_is_id(const char *s, size_t n)
+{
+    const uint8_t *t = classes();
+    uint8_t all = 0xff, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = t[(uint8_t)s[i]];
+        all &= c;
+        any |= c;
+    }
+    return is_id(s, n, all, any, t);
+}
+
 VgStr vg_endpoint_template(VgStr method, VgStr path, VgArena *arena)
 {
     if (!path.p)
         return VG_STR_NULL;
+    const uint8_t *t = classes();
     size_t cap = (method.p ? method.len + 1 : 0) + (size_t)path.len * 5 / 2 + 8;
     char *out = vg_arena_alloc(arena, cap);
     size_t o = 0;
@@ -127,26 +134,34 @@ VgStr vg_endpoint_template(VgStr method, VgStr path, VgArena *arena)
         o = method.len;
         out[o++] = ' ';
     }
-    size_t i = 0, n = path.len;
+    /* Segments are classified while they are found; the text between identifiers is
+     * copied in one piece when the next identifier (or the end) comes, since most
+     * segments are kept. */
+    size_t i = 0, n = path.len, kept = 0;
     const char *p = path.p;
     while (i < n) {
         if (p[i] == '/') {
-            out[o++] = '/';
             i++;
             continue;
         }
         size_t j = i;
-        while (j < n && p[j] != '/')
-            j++;
-        if (vg_path_segment_is_id(p + i, j - i)) {
+        uint8_t all = 0xff, any = 0;
+        for (; j < n && p[j] != '/'; j++) {
+            uint8_t c = t[(uint8_t)p[j]];
+            all &= c;
+            any |= c;
+        }
+        if (is_id(p + i, j - i, all, any, t)) {
+            memcpy(out + o, p + kept, i - kept);
+            o += i - kept;
             memcpy(out + o, "{id}", 4);
             o += 4;
-        } else {
-            memcpy(out + o, p + i, j - i);
-            o += j - i;
+            kept = j;
         }
         i = j;
     }
+    memcpy(out + o, p + kept, n - kept);
+    o += n - kept;
     out[o] = '\0';
     return vg_str(out, o);
 }
