@@ -384,7 +384,7 @@ const VgConfOption vg_metrics_options[] = {
      "Address and port of the endpoint: host:port, [ipv6]:port, or :port for every "
      "address. Loopback by default: the metrics say which rules fire, so expose them "
      "deliberately."},
-    {NULL},
+    {0},
 };
 
 bool vg_metrics_split_listen(const char *listen, char **host, int *port)

@@ -21,7 +21,7 @@ const VgConfOption vg_input_options[] = {
      "In run mode, follow the input files as they grow and across rotation (tail -F)."},
     {"files", VG_CT_STRLIST, OPT(VgInputSettings, files), NULL, 0, 0, NULL, 0, NULL,
      "In run mode, the files to read (plain or gzip); none means standard input."},
-    {NULL},
+    {0},
 };
 
 const VgConfOption vg_engine_options[] = {
@@ -33,7 +33,7 @@ const VgConfOption vg_engine_options[] = {
      "and baselines; the watermark is the newest event time less this."},
     {"workers", VG_CT_INT, OPT(VgEngineSettings, workers), "1", 1, 256, NULL, 0, NULL,
      "Worker threads for decoding and detection."},
-    {NULL},
+    {0},
 };
 
 const VgConfOption vg_alert_options[] = {
@@ -47,7 +47,7 @@ const VgConfOption vg_alert_options[] = {
      0, NULL,
      "Open incidents tracked for dedup; beyond it the oldest are forgotten (a later alert for "
      "them is a new incident, never a lost one)."},
-    {NULL},
+    {0},
 };
 
 const VgConfOption vg_privacy_options[] = {
@@ -58,14 +58,14 @@ const VgConfOption vg_privacy_options[] = {
      "reversed by guessing tokens."},
     {"redact_pii", VG_CT_BOOL, OPT(VgPrivacySettings, redact_pii), "true", 0, 0, NULL, 0, NULL,
      "Redact e-mail addresses, phone numbers, card numbers and birth dates in alert URLs."},
-    {NULL},
+    {0},
 };
 
 const VgConfOption vg_log_options[] = {
     {"level", VG_CT_STRING, OPT(VgLogSettings, level), "info", 0, 0, "debug|info|warn|error",
      VG_CO_RELOAD, "VIGIL_LOG_LEVEL",
      "Least important level written to vigil's log (structured lines on stderr)."},
-    {NULL},
+    {0},
 };
 
 /* Sections owned by modules: validated by the module that reads them. */

@@ -108,7 +108,7 @@ static const VgConfOption opts[] = {
      "metrics"},
     {"metrics", VG_CT_NODE, offsetof(Raw, metrics), NULL, 0, 0, NULL, 0, NULL,
      "per metric: min_volume, min_ratio, min_delta, direction"},
-    {NULL},
+    {0},
 };
 #undef O
 
