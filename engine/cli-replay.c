@@ -4,10 +4,15 @@
  * detectors and alert stage as in `run`, and at the end every open window is closed, so a
  * replay of a day of logs gives the alerts that day would have given live. Alerts go to
  * the configured sinks (stdout when none is configured).
+ *
+ * With engine.workers > 1 the lines go to the parallel pipeline (pipeline-par.c): this
+ * thread reads, the workers decode and judge, and the alerts are the same.
  */
 #include "engine/cli.h"
 
+#include "collectors/collectors.h"
 #include "engine/log.h"
+#include "engine/pipeline-par.h"
 #include "engine/sinks/delivery.h"
 
 #include <signal.h>
@@ -19,6 +24,93 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+/* Reads files into pp's batches in order (the parallel twin of vg_cli_feed_files, without
+ * a progress bar: the counters belong to the workers until the end). */
+static int feed_par(VgParPipeline *pp, char **files, const VgSettings *s, GError **err)
+{
+    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
+    int rc = VG_OK;
+    for (char **f = files; *f && !stop_requested; f++) {
+        GError *e = NULL;
+        VgCollector *col = vg_file_collector_open(*f, &fc, &e);
+        if (!col) {
+            vg_log_error("cannot read input", "error", e->message);
+            if (rc == VG_OK)
+                g_propagate_error(err, e);
+            else
+                g_error_free(e);
+            rc = VG_EIO;
+            continue;
+        }
+        while (!stop_requested) {
+            VgLineBatch *b = vg_par_pipeline_batch(pp);
+            if (!b)
+                break;
+            int r = col->ops->next(col, b, &e);
+            if (b->n)
+                vg_par_pipeline_submit(pp);
+            if (r == VG_EOF)
+                break;
+            if (r == VG_EIO) {
+                vg_log_error("read error", "error", e ? e->message : "unknown");
+                if (rc == VG_OK && e)
+                    g_propagate_error(err, e);
+                else
+                    g_clear_error(&e);
+                rc = VG_EIO;
+                break;
+            }
+        }
+        col->ops->close(col);
+    }
+    return rc;
+}
+
+static void summary_par(VgParPipeline *pp, double elapsed_s)
+{
+    const VgPipelineStats *st = vg_par_pipeline_stats(pp);
+    VgAlertStats as;
+    vg_par_pipeline_alert_stats(pp, &as);
+    GString *o = g_string_new(NULL);
+    g_string_append_printf(o,
+                           "vigil replay: events=%" G_GUINT64_FORMAT " lines=%" G_GUINT64_FORMAT
+                           " bad=%" G_GUINT64_FORMAT,
+                           st->events, st->lines, st->bad_total);
+    for (int r = 1; r < VG_BAD__COUNT; r++)
+        if (st->bad[r])
+            g_string_append_printf(o, " bad.%s=%" G_GUINT64_FORMAT, vg_bad_reason_name(r),
+                                   st->bad[r]);
+    g_string_append_printf(o,
+                           " late=%" G_GUINT64_FORMAT " alerts=%" G_GUINT64_FORMAT
+                           " updates=%" G_GUINT64_FORMAT " suppressed=%" G_GUINT64_FORMAT
+                           " elapsed_s=%.3f events_per_s=%.0f\n",
+                           st->late, as.emitted, as.updates, as.suppressed, elapsed_s,
+                           elapsed_s > 0 ? st->events / elapsed_s : 0.0);
+    fputs(o->str, stderr);
+    g_string_free(o, TRUE);
+}
+
+static int replay_par(char **files, const VgSettings *s, VgDelivery *dl, bool quiet, GError **err)
+{
+    VgParPipeline *pp = vg_par_pipeline_new(s, vg_delivery_output(dl), (int)s->engine.workers, err);
+    if (!pp)
+        return VG_ECONFIG;
+    gint64 t0 = g_get_monotonic_time();
+    int r = feed_par(pp, files, s, err);
+    vg_par_pipeline_finish(pp);
+    double el = (double)(g_get_monotonic_time() - t0) / 1e6;
+    GError *cerr = NULL;
+    if (vg_delivery_close(dl, 10000, &cerr) != VG_OK) {
+        vg_log_error("alerts not all delivered", "error", cerr ? cerr->message : "timeout");
+        g_clear_error(&cerr);
+        r = VG_EIO;
+    }
+    if (!quiet)
+        summary_par(pp, el);
+    vg_par_pipeline_free(pp);
+    return r;
 }
 
 int vg_cmd_replay(int argc, char **argv)
@@ -48,6 +140,17 @@ int vg_cmd_replay(int argc, char **argv)
     dl = vg_delivery_new(s->sinks, s->spool, &err);
     if (!dl) {
         fprintf(stderr, "vigil: %s\n", err->message);
+        goto out;
+    }
+    if (s->engine.workers > 1) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        int r = replay_par(argv + 1, s, dl, c.quiet, &err);
+        if (r == VG_ECONFIG) {
+            fprintf(stderr, "vigil: %s\n", err->message);
+            goto out;
+        }
+        rc = r == VG_OK && !stop_requested ? VG_EXIT_OK : VG_EXIT_FAIL;
         goto out;
     }
     p = vg_pipeline_new(s, vg_delivery_output(dl), NULL, NULL, &err);

@@ -188,6 +188,65 @@ static void count_bad(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l, V
         p->obs.line_done(p->obs.user, b, l, NULL, r);
 }
 
+/* Decodes line l of b into ev (strings in arena), with p's decoder. */
+static inline VgBadReason decode_line(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l,
+                                      VgEvent *ev, VgArena *arena)
+{
+    if (l->bad != VG_BAD_NONE)
+        return (VgBadReason)l->bad;
+    vg_event_reset(ev);
+    ev->source = b->source;
+    ev->line_no = l->line_no;
+    ev->partition = b->partition;
+    ev->offset = l->offset;
+    return p->decoder->ops->decode(p->decoder, b->buf + l->off, l->len, ev, arena);
+}
+
+/* The clock and the counters for one line, in input order: NULL for a bad line, else
+ * the context to judge ev with. count: this pipeline keeps the line counters (and
+ * dead-letters); the clock and the time range are kept either way. */
+static inline VgDetectCtx *clock_line(VgPipeline *p, PartClock *clk, const VgLineBatch *b,
+                                      const VgLineRef *l, const VgEvent *ev, VgBadReason r,
+                                      bool count)
+{
+    if (count) {
+        p->stats.lines++;
+        p->stats.bytes += l->len + 1;
+    }
+    if (r != VG_BAD_NONE) {
+        if (count)
+            count_bad(p, b, l, r);
+        return NULL;
+    }
+    if (count)
+        p->stats.events++;
+    if (ev->time_ms < p->stats.min_time)
+        p->stats.min_time = ev->time_ms;
+    if (ev->time_ms > p->stats.max_time)
+        p->stats.max_time = ev->time_ms;
+    if (ev->time_ms > clk->max_time) {
+        clk->max_time = ev->time_ms;
+        if (p->parts->len == 1) { /* one source (files): no scan needed */
+            int64_t wm = ev->time_ms - p->lateness_ms;
+            if (wm > p->ctx.watermark)
+                p->ctx.watermark = wm;
+        } else {
+            update_watermark(p);
+        }
+    }
+    p->ctx.late = ev->time_ms < p->ctx.watermark;
+    if (p->ctx.late && count)
+        p->stats.late++;
+    return &p->ctx;
+}
+
+static inline void batch_end(VgPipeline *p)
+{
+    p->ctx.late = false;
+    p->stats.watermark = p->ctx.watermark;
+    vg_arena_reset(&p->arena);
+}
+
 int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
 {
     VgEvent ev;
@@ -195,52 +254,50 @@ int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
     clk->idle = false;
     for (uint32_t i = 0; i < b->n; i++) {
         const VgLineRef *l = &b->lines[i];
-        p->stats.lines++;
-        p->stats.bytes += l->len + 1;
-        if (l->bad != VG_BAD_NONE) {
-            count_bad(p, b, l, (VgBadReason)l->bad);
+        VgBadReason r = decode_line(p, b, l, &ev, &p->arena);
+        VgDetectCtx *ctx = clock_line(p, clk, b, l, &ev, r, true);
+        if (!ctx)
             continue;
-        }
-        vg_event_reset(&ev);
-        ev.source = b->source;
-        ev.line_no = l->line_no;
-        ev.partition = b->partition;
-        ev.offset = l->offset;
-        VgBadReason r =
-            p->decoder->ops->decode(p->decoder, b->buf + l->off, l->len, &ev, &p->arena);
-        if (r != VG_BAD_NONE) {
-            count_bad(p, b, l, r);
-            continue;
-        }
-        p->stats.events++;
-        if (ev.time_ms < p->stats.min_time)
-            p->stats.min_time = ev.time_ms;
-        if (ev.time_ms > p->stats.max_time)
-            p->stats.max_time = ev.time_ms;
-        if (ev.time_ms > clk->max_time) {
-            clk->max_time = ev.time_ms;
-            if (p->parts->len == 1) { /* one source (files): no scan needed */
-                int64_t wm = ev.time_ms - p->lateness_ms;
-                if (wm > p->ctx.watermark)
-                    p->ctx.watermark = wm;
-            } else {
-                update_watermark(p);
-            }
-        }
-        p->ctx.late = ev.time_ms < p->ctx.watermark;
-        if (p->ctx.late)
-            p->stats.late++;
         for (guint d = 0; d < p->detectors->len; d++) {
             VgDetector *det = p->detectors->pdata[d];
-            det->ops->on_event(det, &ev, &p->ctx);
+            det->ops->on_event(det, &ev, ctx);
         }
         if (p->obs.line_done)
             p->obs.line_done(p->obs.user, b, l, &ev, VG_BAD_NONE);
     }
-    p->ctx.late = false;
-    p->stats.watermark = p->ctx.watermark;
-    vg_arena_reset(&p->arena);
+    batch_end(p);
     return vg_pipeline_flush(p);
+}
+
+/* ---- the parallel pipeline's view (pipeline-int.h) ---- */
+
+VgBadReason vg_pipeline_decode_line(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l,
+                                    VgEvent *ev, VgArena *arena)
+{
+    return decode_line(p, b, l, ev, arena);
+}
+
+void *vg_pipeline_batch_begin(VgPipeline *p, const VgLineBatch *b)
+{
+    PartClock *clk = part_clock(p, b->partition);
+    clk->idle = false;
+    return clk;
+}
+
+VgDetectCtx *vg_pipeline_clock(VgPipeline *p, void *clk, const VgLineBatch *b, const VgLineRef *l,
+                               const VgEvent *ev, VgBadReason r, bool count)
+{
+    return clock_line(p, clk, b, l, ev, r, count);
+}
+
+void vg_pipeline_batch_end(VgPipeline *p)
+{
+    batch_end(p);
+}
+
+GPtrArray *vg_pipeline_detectors(VgPipeline *p)
+{
+    return p->detectors;
 }
 
 int vg_pipeline_flush(VgPipeline *p)

@@ -413,7 +413,15 @@ void vg_models_close_bucket(VgModels *m, uint32_t b, VgDetectCtx *ctx)
             old->n = 0;
             old->bucket = VG_NO_BUCKET;
         }
-        /* fold the population of bucket b */
+    }
+    /* fold the population of bucket b: every kind's closes are done, so with shards the
+     * histograms of all of them can be summed first (a kind's closes read only its own
+     * population, which is why folding after the loop changes nothing) */
+    vg_models_sync_pop(m, b);
+    for (int k = 0; k < VG_MK__COUNT; k++) {
+        if (!m->conf.kind[k].enabled)
+            continue;
+        VgKindState *ks = &m->kind[k];
         for (int mi = 0; mi < VG_MM__COUNT; mi++) {
             VgPopHist *h = &ks->hist[b & 3][mi];
             if (h->bucket != b || !h->total)

@@ -292,6 +292,13 @@ struct VgModels {
     double pow_keep[VG_POW_TABLE], pow_seasonal[VG_POW_TABLE]; /* (1-alpha)^k, beta^k */
     uint32_t cooldown_b, ttl_b;
     int shard, n_shards;
+    /* shards that share their population (vg_models_join): the peers, including this one,
+     * a barrier across all of them, and a double-buffered board each shard publishes on */
+    struct VgModels **peers;
+    void (*barrier)(void *user);
+    void *barrier_user;
+    uint64_t round;
+    struct VgShardBoard *board; /* [2] */
 
     /* clock */
     int64_t max_time;
@@ -358,6 +365,11 @@ void vg_models_advance(VgModels *m, int64_t wm, VgDetectCtx *ctx);
 /* model-close.c */
 void vg_models_close_entry(VgModels *m, VgKindState *ks, uint32_t ei, uint32_t b, VgDetectCtx *ctx);
 void vg_models_close_bucket(VgModels *m, uint32_t b, VgDetectCtx *ctx);
+/* Sharded runs (vg_models_join): whether any shard has something open, and the sum of
+ * every shard's population histograms of bucket b put into m's (a barrier each). Without
+ * peers: open as given, and nothing to do. */
+bool vg_models_sync_open(VgModels *m, bool open);
+void vg_models_sync_pop(VgModels *m, uint32_t b);
 void vg_models_release_slot(VgModels *m, VgKindState *ks, VgEntryHead *e);
 void vg_models_emit_pending(VgModels *m, uint32_t upto, VgDetectCtx *ctx);
 void vg_models_entity_name(const VgModels *m, VgModelKind k, const VgEntryHead *e, char *out,

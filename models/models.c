@@ -131,6 +131,8 @@ static void models_destroy(VgDetector *d)
     g_free(m->ep_index);
     if (m->pending)
         g_array_free(m->pending, TRUE);
+    g_free(m->peers);
+    g_free(m->board);
     g_free(m);
 }
 
@@ -178,7 +180,7 @@ void vg_models_advance(VgModels *m, int64_t wm, VgDetectCtx *ctx)
     if (due > (int64_t)UINT32_MAX - 4)
         due = UINT32_MAX - 4;
     while (m->next_due < (uint32_t)due) {
-        if (!anything_open(m)) {
+        if (!vg_models_sync_open(m, anything_open(m))) {
             m->next_due = (uint32_t)due;
             break;
         }
@@ -253,6 +255,80 @@ void vg_models_set_shard(VgDetector *d, int i, int n)
     VgModels *m = from(d);
     m->shard = i;
     m->n_shards = n > 0 ? n : 1;
+}
+
+/* ---- shards sharing their population ---------------------------------------------------- *
+ *
+ * Every shard sees every event, so all of them run the same clock and close the same
+ * buckets at the same event; what differs is which keys each holds. Twice per bucket close
+ * they meet at the barrier: to agree whether any of them has something open (a shard with
+ * nothing open would otherwise skip ahead alone), and to sum the population histograms
+ * before folding them. Each publishes on its board of the round's parity, the barrier
+ * orders that before anyone reads, and a board is written again only two rounds later,
+ * after a barrier every reader of the previous round has passed. */
+
+struct VgShardBoard {
+    bool open;
+    VgPopHist hist[VG_MK__COUNT][VG_MM__COUNT];
+};
+
+void vg_models_join(VgDetector *d, VgDetector *const *shards, int n, int i,
+                    void (*barrier)(void *user), void *user)
+{
+    VgModels *m = from(d);
+    vg_models_set_shard(d, i, n);
+    if (n <= 1 || !m->conf.enabled)
+        return;
+    m->peers = g_new0(VgModels *, n);
+    for (int k = 0; k < n; k++)
+        m->peers[k] = from(shards[k]);
+    m->barrier = barrier;
+    m->barrier_user = user;
+    m->board = g_new0(struct VgShardBoard, 2);
+}
+
+bool vg_models_sync_open(VgModels *m, bool open)
+{
+    if (!m->peers)
+        return open;
+    int slot = (int)(++m->round & 1);
+    m->board[slot].open = open;
+    m->barrier(m->barrier_user);
+    for (int k = 0; k < m->n_shards; k++)
+        open = open || m->peers[k]->board[slot].open;
+    return open;
+}
+
+void vg_models_sync_pop(VgModels *m, uint32_t b)
+{
+    if (!m->peers)
+        return;
+    int slot = (int)(++m->round & 1);
+    struct VgShardBoard *mine = &m->board[slot];
+    for (int k = 0; k < VG_MK__COUNT; k++)
+        for (int mi = 0; mi < VG_MM__COUNT; mi++) {
+            const VgPopHist *h = &m->kind[k].hist[b & 3][mi];
+            if (h->bucket == b)
+                mine->hist[k][mi] = *h;
+            else
+                memset(&mine->hist[k][mi], 0, sizeof mine->hist[k][mi]);
+        }
+    m->barrier(m->barrier_user);
+    for (int k = 0; k < VG_MK__COUNT; k++) {
+        if (!m->conf.kind[k].enabled)
+            continue;
+        for (int mi = 0; mi < VG_MM__COUNT; mi++) {
+            VgPopHist *h = &m->kind[k].hist[b & 3][mi];
+            memset(h, 0, sizeof *h);
+            h->bucket = b;
+            for (int s = 0; s < m->n_shards; s++) {
+                const VgPopHist *o = &m->peers[s]->board[slot].hist[k][mi];
+                for (int i = 0; i < VG_POP_BINS; i++)
+                    h->n[i] += o->n[i];
+                h->total += o->total;
+            }
+        }
+    }
 }
 
 int vg_models_shard_of(const VgEvent *ev, const char *kind, int n)

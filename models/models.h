@@ -41,6 +41,15 @@ const VgModelsStats *vg_models_stats(VgDetector *d);
  * with N instances, one per worker, each key lives in exactly one. Call before events. */
 void vg_models_set_shard(VgDetector *d, int i, int n);
 
+/* Shard i of n that shares its population with the others (shards: every shard's
+ * detector, this one included; the array is copied). Every shard must then see every
+ * event, watermark and finish, in the same order, each on its own thread: twice per
+ * bucket close they meet at barrier(user), which must block until all n have called it.
+ * New-key judgements then use the population of all keys, and the alerts of the n
+ * shards together are those of one unsharded instance. Call before events. */
+void vg_models_join(VgDetector *d, VgDetector *const *shards, int n, int i,
+                    void (*barrier)(void *user), void *user);
+
 /* The shard (0..n-1) owning a key of the given kind ("token", "endpoint", "token_endpoint",
  * "client_ip") for the event, or -1 if the event has no such key: what a router uses to
  * send each event to the workers owning its keys. */

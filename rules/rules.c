@@ -412,3 +412,62 @@ void vg_rules_register(void)
 {
     vg_register_detector(&vg_rules_detector_ops);
 }
+
+/* ---- the parallel pipeline's halves (engine/pipeline-par.c) ---- */
+
+VgRuleScratch *vg_rules_scratch(VgDetector *d)
+{
+    Rules *r = (Rules *)d;
+    VgRuleScratch *s = vg_rule_scratch_new(r->set);
+    vg_rule_scratch_set_prefilter(s, r->prefilter);
+    return s;
+}
+
+typedef struct {
+    VgArena *arena;
+    VgRuleMatch *m;
+    int n, cap;
+} Collect;
+
+static void collect_match(void *user, const VgRuleMatch *m)
+{
+    Collect *c = user;
+    if (c->n == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 4;
+        VgRuleMatch *nm = vg_arena_alloc(c->arena, (size_t)cap * sizeof *nm);
+        if (c->n)
+            memcpy(nm, c->m, (size_t)c->n * sizeof *nm);
+        c->m = nm;
+        c->cap = cap;
+    }
+    VgRuleMatch *o = &c->m[c->n++];
+    *o = *m;
+    /* the selection names belong to the set; the array of them to the scratch */
+    const char **sel = vg_arena_alloc(c->arena, (size_t)(m->n_selections + 1) * sizeof *sel);
+    for (int i = 0; i < m->n_selections; i++)
+        sel[i] = m->selections[i];
+    sel[m->n_selections] = NULL;
+    o->selections = sel;
+}
+
+int vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
+                   VgRuleMatch **out)
+{
+    Rules *r = (Rules *)d;
+    Collect c = {.arena = arena};
+    vg_rule_set_eval(r->set, s, ev, arena, true, collect_match, &c);
+    *out = c.m;
+    return c.n;
+}
+
+void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRuleMatch *m, int n, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    MatchCtx mc = {r, ev, ctx};
+    for (int i = 0; i < n; i++)
+        on_match(&mc, &m[i]);
+    if (r->set->corr && ctx->watermark != r->last_watermark) {
+        r->last_watermark = ctx->watermark;
+        vg_corr_set_advance(r->set->corr, ctx);
+    }
+}

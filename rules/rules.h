@@ -97,4 +97,17 @@ extern const VgDetectorOps vg_rules_detector_ops;
  * another thread than the one running the detector. */
 int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err);
 
+/* The parallel pipeline splits rules_on_event in two. vg_rules_match is the stateless
+ * half: it evaluates the detection rules on ev with a scratch of the calling thread (from
+ * vg_rules_scratch, one per thread, freed with vg_rule_scratch_free) and puts the matches
+ * in arena (*out; the count is returned). Any thread, concurrently. vg_rules_apply is the
+ * rest, on the detector's thread, for every event in input order: correlations, traces
+ * and alerts from those matches, exactly as on_event would. Neither takes a reloaded set,
+ * so a detector used this way must not be reloaded. */
+VgRuleScratch *vg_rules_scratch(VgDetector *d);
+int vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
+                   VgRuleMatch **out);
+void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRuleMatch *m, int n,
+                    VgDetectCtx *ctx);
+
 #endif

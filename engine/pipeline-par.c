@@ -1,0 +1,331 @@
+/* pipeline-par.c — the pipeline on N workers (engine.workers > 1).
+ *
+ * Work split. The reader fills a bounded ring of batch slots (ring.h). Batch k is decoded
+ * by worker k mod N into the slot's event array, with the slot's arena (no allocation per
+ * event once warm), and the Sigma detection rules are evaluated on it there too: both are
+ * stateless, and they are most of the cost. Then every worker walks every batch in input
+ * order, waiting for its "decoded" flag, and runs the same clock (the watermark is a pure
+ * function of the event order), so every worker has the same watermark at every event.
+ * What is stateful is split so that each piece of state lives in exactly one worker:
+ *   - models: worker i is shard i of N (vg_models_join): it keeps the keys whose hash
+ *     falls in its shard and raises their alerts; the shards meet at a barrier twice per
+ *     bucket close to sum the population histograms, the one cross-key state, so new keys
+ *     are judged against the whole population as on one thread;
+ *   - rules (correlations and Sigma alerts, from the matches found at decode time) and the
+ *     other detectors: worker 0 — their per-event work after matching is small;
+ *   - line counters and dead letters: worker 0.
+ * Each worker has its own alert stage; an alert's (rule, entity) is always raised by the
+ * same worker (a model key's shard, or worker 0), so dedup and cooldown per incident see
+ * exactly the alerts they would on one thread, and event ids are the same. Alerts go to
+ * the one output under a lock; the worker that releases a slot last flushes the output,
+ * so a flush follows every batch that every worker has judged. finish() reaches every
+ * worker on its own thread (the models' closes need all shards at the barrier).
+ *
+ * No lock is taken per event: the ring's lock once per batch and worker, the output's per
+ * alert, the models' barrier per bucket of event time.
+ *
+ * Limits: while the models' tables are within their budget the alerts are identical; the
+ * budget applies per shard (N tables), and which keys an overfull table evicts depends
+ * on the split. Rule reloads are not taken (replay does not reload).
+ */
+#include "engine/pipeline-par.h"
+
+#include "engine/pipeline-int.h"
+#include "engine/ring.h"
+#include "models/models.h"
+#include "rules/rules.h"
+
+#include <pthread.h>
+
+typedef struct {
+    VgLineBatch b;
+    VgEvent *ev;
+    uint8_t *bad;
+    VgRuleMatch **m;
+    int *n_m;
+    uint32_t cap; /* lines the arrays hold */
+    VgArena arena;
+} Slot;
+
+typedef struct VgParPipeline VgParPipeline;
+
+typedef struct {
+    VgParPipeline *pp;
+    int idx;
+    VgPipeline *p;
+    VgRuleScratch *scratch; /* for the rules of worker 0 */
+    GPtrArray *run;         /* detectors this worker judges events with */
+    GThread *thread;
+} Worker;
+
+struct VgParPipeline {
+    int n;
+    Worker *w;
+    VgRing *ring;
+    Slot *slots;
+    int64_t claimed;   /* the reader's claimed seq, -1 when none */
+    VgDetector *rules; /* worker 0's rules detector, or NULL */
+    VgAlertOutput out;
+    GMutex out_lock;
+    pthread_barrier_t barrier;
+    bool barrier_init;
+    VgAlertStats astats;
+};
+
+/* ---- the one output, under a lock ---- */
+
+static int locked_push(void *user, const VgAlertRecord *rec)
+{
+    VgParPipeline *pp = user;
+    g_mutex_lock(&pp->out_lock);
+    int rc = pp->out.push ? pp->out.push(pp->out.user, rec) : VG_OK;
+    g_mutex_unlock(&pp->out_lock);
+    return rc;
+}
+
+static int locked_flush(void *user)
+{
+    VgParPipeline *pp = user;
+    g_mutex_lock(&pp->out_lock);
+    int rc = pp->out.flush ? pp->out.flush(pp->out.user) : VG_OK;
+    g_mutex_unlock(&pp->out_lock);
+    return rc;
+}
+
+static void models_barrier(void *user)
+{
+    VgParPipeline *pp = user;
+    pthread_barrier_wait(&pp->barrier);
+}
+
+/* ---- workers ---- */
+
+static void slot_fit(Slot *s, uint32_t n)
+{
+    if (n <= s->cap)
+        return;
+    s->ev = g_renew(VgEvent, s->ev, n);
+    s->bad = g_renew(uint8_t, s->bad, n);
+    s->m = g_renew(VgRuleMatch *, s->m, n);
+    s->n_m = g_renew(int, s->n_m, n);
+    s->cap = n;
+}
+
+static void decode_slot(Worker *w, Slot *s)
+{
+    VgParPipeline *pp = w->pp;
+    vg_arena_reset(&s->arena);
+    slot_fit(s, s->b.n);
+    for (uint32_t i = 0; i < s->b.n; i++) {
+        VgBadReason r = vg_pipeline_decode_line(w->p, &s->b, &s->b.lines[i], &s->ev[i], &s->arena);
+        s->bad[i] = (uint8_t)r;
+        s->n_m[i] = 0;
+        s->m[i] = NULL;
+        if (r == VG_BAD_NONE && pp->rules)
+            s->n_m[i] = vg_rules_match(pp->rules, w->scratch, &s->ev[i], &s->arena, &s->m[i]);
+    }
+}
+
+static void walk_slot(Worker *w, Slot *s)
+{
+    VgParPipeline *pp = w->pp;
+    bool primary = w->idx == 0;
+    void *clk = vg_pipeline_batch_begin(w->p, &s->b);
+    for (uint32_t i = 0; i < s->b.n; i++) {
+        const VgEvent *ev = &s->ev[i];
+        VgDetectCtx *ctx = vg_pipeline_clock(w->p, clk, &s->b, &s->b.lines[i], ev,
+                                             (VgBadReason)s->bad[i], primary);
+        if (!ctx)
+            continue;
+        for (guint d = 0; d < w->run->len; d++) {
+            VgDetector *det = w->run->pdata[d];
+            if (det == pp->rules)
+                vg_rules_apply(det, ev, s->m[i], s->n_m[i], ctx);
+            else
+                det->ops->on_event(det, ev, ctx);
+        }
+    }
+    vg_pipeline_batch_end(w->p);
+}
+
+static gpointer worker_main(gpointer data)
+{
+    Worker *w = data;
+    VgParPipeline *pp = w->pp;
+    int64_t n_slots = vg_ring_slots(pp->ring);
+    for (int64_t seq = 0;; seq++) {
+        /* decode this worker's batches ahead, as far as the reader got */
+        int64_t first = seq + ((w->idx - seq % pp->n) + pp->n) % pp->n;
+        for (int64_t j = first; j < seq + n_slots; j += pp->n) {
+            if (!vg_ring_filled(pp->ring, j))
+                break;
+            if (!vg_ring_ready(pp->ring, j)) {
+                decode_slot(w, &pp->slots[j % n_slots]);
+                vg_ring_set_ready(pp->ring, j);
+            }
+        }
+        if (!vg_ring_wait_filled(pp->ring, seq))
+            break;
+        if (seq % pp->n == w->idx && !vg_ring_ready(pp->ring, seq)) {
+            decode_slot(w, &pp->slots[seq % n_slots]);
+            vg_ring_set_ready(pp->ring, seq);
+        }
+        if (!vg_ring_wait_ready(pp->ring, seq))
+            break;
+        walk_slot(w, &pp->slots[seq % n_slots]);
+        if (vg_ring_release(pp->ring, seq)) {
+            /* every worker judged it: deliver (back-pressure: the sinks' retries wait) */
+            while (locked_flush(pp) == VG_EFULL)
+                ;
+        }
+    }
+    vg_pipeline_finish(w->p);
+    return NULL;
+}
+
+/* ---- public ---- */
+
+VgParPipeline *vg_par_pipeline_new(const VgSettings *s, VgAlertOutput out, int n_workers,
+                                   GError **err)
+{
+    VgParPipeline *pp = g_new0(VgParPipeline, 1);
+    pp->n = n_workers > 1 ? n_workers : 1;
+    pp->out = out;
+    pp->claimed = -1;
+    g_mutex_init(&pp->out_lock);
+    VgAlertOutput locked = {.user = pp, .push = locked_push, .flush = locked_flush};
+    pp->w = g_new0(Worker, pp->n);
+    for (int i = 0; i < pp->n; i++) {
+        Worker *w = &pp->w[i];
+        w->pp = pp;
+        w->idx = i;
+        w->run = g_ptr_array_new();
+        if (!(w->p = vg_pipeline_new(s, locked, NULL, NULL, err)))
+            goto fail;
+    }
+    pp->rules = vg_pipeline_detector(pp->w[0].p, "rules");
+    VgDetector **models = g_new0(VgDetector *, pp->n);
+    bool have_models = true;
+    for (int i = 0; i < pp->n; i++)
+        if (!(models[i] = vg_pipeline_detector(pp->w[i].p, "models")))
+            have_models = false;
+    pthread_barrier_init(&pp->barrier, NULL, (unsigned)pp->n);
+    pp->barrier_init = true;
+    for (int i = 0; i < pp->n; i++) {
+        Worker *w = &pp->w[i];
+        if (pp->rules)
+            w->scratch = vg_rules_scratch(pp->rules);
+        GPtrArray *dets = vg_pipeline_detectors(w->p);
+        for (guint d = 0; d < dets->len; d++) {
+            VgDetector *det = dets->pdata[d];
+            bool is_models = have_models && det == models[i];
+            if (i == 0 || is_models)
+                g_ptr_array_add(w->run, det);
+        }
+        if (have_models)
+            vg_models_join(models[i], models, pp->n, i, models_barrier, pp);
+    }
+    g_free(models);
+
+    uint32_t n_slots = (uint32_t)(4 * pp->n);
+    pp->ring = vg_ring_new(n_slots, pp->n);
+    pp->slots = g_new0(Slot, n_slots);
+    for (uint32_t i = 0; i < n_slots; i++) {
+        vg_line_batch_init(&pp->slots[i].b, (uint32_t)s->engine.batch_lines, 1 << 20);
+        vg_arena_init(&pp->slots[i].arena, 256 * 1024);
+        slot_fit(&pp->slots[i], (uint32_t)s->engine.batch_lines);
+    }
+    for (int i = 0; i < pp->n; i++)
+        pp->w[i].thread = g_thread_new("vigil-worker", worker_main, &pp->w[i]);
+    return pp;
+fail:
+    vg_par_pipeline_free(pp);
+    return NULL;
+}
+
+VgLineBatch *vg_par_pipeline_batch(VgParPipeline *pp)
+{
+    if (pp->claimed < 0)
+        pp->claimed = vg_ring_claim(pp->ring);
+    if (pp->claimed < 0)
+        return NULL;
+    VgLineBatch *b = &pp->slots[pp->claimed % vg_ring_slots(pp->ring)].b;
+    vg_line_batch_clear(b);
+    return b;
+}
+
+void vg_par_pipeline_submit(VgParPipeline *pp)
+{
+    if (pp->claimed < 0)
+        return;
+    vg_ring_publish(pp->ring, pp->claimed);
+    pp->claimed = -1;
+}
+
+void vg_par_pipeline_finish(VgParPipeline *pp)
+{
+    if (!pp->ring)
+        return;
+    vg_ring_close(pp->ring);
+    for (int i = 0; i < pp->n; i++) {
+        if (pp->w[i].thread)
+            g_thread_join(pp->w[i].thread);
+        pp->w[i].thread = NULL;
+    }
+    memset(&pp->astats, 0, sizeof pp->astats);
+    for (int i = 0; i < pp->n; i++) {
+        const VgAlertStats *a = vg_alert_stage_stats(vg_pipeline_alerts(pp->w[i].p));
+        pp->astats.raised += a->raised;
+        pp->astats.emitted += a->emitted;
+        pp->astats.updates += a->updates;
+        pp->astats.suppressed += a->suppressed;
+        pp->astats.forgotten += a->forgotten;
+        pp->astats.output_full += a->output_full;
+    }
+}
+
+const VgPipelineStats *vg_par_pipeline_stats(VgParPipeline *pp)
+{
+    return vg_pipeline_stats(pp->w[0].p);
+}
+
+void vg_par_pipeline_alert_stats(VgParPipeline *pp, VgAlertStats *out)
+{
+    *out = pp->astats;
+}
+
+void vg_par_pipeline_free(VgParPipeline *pp)
+{
+    if (!pp)
+        return;
+    if (pp->ring) {
+        vg_ring_abort(pp->ring);
+        for (int i = 0; i < pp->n; i++)
+            if (pp->w[i].thread)
+                g_thread_join(pp->w[i].thread);
+        for (uint32_t i = 0; i < vg_ring_slots(pp->ring); i++) {
+            Slot *s = &pp->slots[i];
+            vg_line_batch_free(&s->b);
+            vg_arena_destroy(&s->arena);
+            g_free(s->ev);
+            g_free(s->bad);
+            g_free(s->m);
+            g_free(s->n_m);
+        }
+        g_free(pp->slots);
+        vg_ring_free(pp->ring);
+    }
+    for (int i = 0; i < pp->n; i++) {
+        Worker *w = &pp->w[i];
+        if (w->scratch)
+            vg_rule_scratch_free(w->scratch);
+        if (w->run)
+            g_ptr_array_free(w->run, TRUE);
+        vg_pipeline_free(w->p);
+    }
+    g_free(pp->w);
+    if (pp->barrier_init)
+        pthread_barrier_destroy(&pp->barrier);
+    g_mutex_clear(&pp->out_lock);
+    g_free(pp);
+}

@@ -1,0 +1,48 @@
+/* ring.h — a bounded ring of batch slots between one producer and N consumers.
+ *
+ * The parallel pipeline's hand-off: the reader claims the slot of the next sequence number
+ * (waiting while the ring is full), fills it and publishes it; each of N workers takes
+ * every published slot in sequence order; one of them marks a slot "ready" (decoded) and
+ * the others wait for that; a slot is free again once all N have released it. Slots are
+ * numbered by sequence (slot index = seq % n_slots); the ring holds only the numbers and
+ * flags, the caller owns the slots' contents.
+ *
+ * One mutex and one condition variable: every call is per batch, never per event.
+ */
+#ifndef VG_RING_H
+#define VG_RING_H
+
+#include "engine/vg.h"
+
+typedef struct VgRing VgRing;
+
+/* n_slots >= 1 slots shared by n_consumers >= 1 workers. */
+VgRing *vg_ring_new(uint32_t n_slots, int n_consumers);
+void vg_ring_free(VgRing *r);
+uint32_t vg_ring_slots(const VgRing *r);
+
+/* Producer. Waits until the slot of the next sequence number is free and returns that
+ * number, or -1 once the ring was aborted. */
+int64_t vg_ring_claim(VgRing *r);
+/* The claimed slot seq is filled: consumers may take it. */
+void vg_ring_publish(VgRing *r, int64_t seq);
+/* No more slots will be published. */
+void vg_ring_close(VgRing *r);
+/* Wakes every waiter; claims return -1 and waits return false from now on. */
+void vg_ring_abort(VgRing *r);
+
+/* Consumers. Waits until seq is published: true, or false when the ring was closed
+ * before it (the end) or aborted. */
+bool vg_ring_wait_filled(VgRing *r, int64_t seq);
+/* Whether seq is published now (does not wait). */
+bool vg_ring_filled(VgRing *r, int64_t seq);
+/* Marks a published seq ready (e.g. decoded); whether it is; waiting for it (false only
+ * on abort). */
+void vg_ring_set_ready(VgRing *r, int64_t seq);
+bool vg_ring_ready(VgRing *r, int64_t seq);
+bool vg_ring_wait_ready(VgRing *r, int64_t seq);
+/* This consumer is done with seq (consumers release in sequence order). Returns true for
+ * the last of the N, when the slot becomes free. */
+bool vg_ring_release(VgRing *r, int64_t seq);
+
+#endif
