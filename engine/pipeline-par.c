@@ -66,7 +66,7 @@ struct VgParPipeline {
     int64_t claimed;   /* the reader's claimed seq, -1 when none */
     VgDetector *rules; /* worker 0's rules detector, or NULL */
     VgAlertOutput out;
-    GMutex out_lock;
+    pthread_mutex_t out_lock;
     pthread_barrier_t barrier;
     bool barrier_init;
     VgAlertStats astats;
@@ -77,18 +77,18 @@ struct VgParPipeline {
 static int locked_push(void *user, const VgAlertRecord *rec)
 {
     VgParPipeline *pp = user;
-    g_mutex_lock(&pp->out_lock);
+    pthread_mutex_lock(&pp->out_lock);
     int rc = pp->out.push ? pp->out.push(pp->out.user, rec) : VG_OK;
-    g_mutex_unlock(&pp->out_lock);
+    pthread_mutex_unlock(&pp->out_lock);
     return rc;
 }
 
 static int locked_flush(void *user)
 {
     VgParPipeline *pp = user;
-    g_mutex_lock(&pp->out_lock);
+    pthread_mutex_lock(&pp->out_lock);
     int rc = pp->out.flush ? pp->out.flush(pp->out.user) : VG_OK;
-    g_mutex_unlock(&pp->out_lock);
+    pthread_mutex_unlock(&pp->out_lock);
     return rc;
 }
 
@@ -192,7 +192,7 @@ VgParPipeline *vg_par_pipeline_new(const VgSettings *s, VgAlertOutput out, int n
     pp->n = n_workers > 1 ? n_workers : 1;
     pp->out = out;
     pp->claimed = -1;
-    g_mutex_init(&pp->out_lock);
+    pthread_mutex_init(&pp->out_lock, NULL);
     VgAlertOutput locked = {.user = pp, .push = locked_push, .flush = locked_flush};
     pp->w = g_new0(Worker, pp->n);
     for (int i = 0; i < pp->n; i++) {
@@ -326,6 +326,6 @@ void vg_par_pipeline_free(VgParPipeline *pp)
     g_free(pp->w);
     if (pp->barrier_init)
         pthread_barrier_destroy(&pp->barrier);
-    g_mutex_clear(&pp->out_lock);
+    pthread_mutex_destroy(&pp->out_lock);
     g_free(pp);
 }

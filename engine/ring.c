@@ -2,9 +2,12 @@
  *
  * Consumers release in sequence order, so slots are freed in order too: `retired` counts
  * the sequence numbers every consumer has released, and the producer may claim seq once
- * seq - retired < n_slots.
+ * seq - retired < n_slots. POSIX threads' mutex and condition variable rather than GLib's
+ * (futex-based), so that ThreadSanitizer sees the hand-off.
  */
 #include "engine/ring.h"
+
+#include <pthread.h>
 
 typedef struct {
     int64_t seq; /* the sequence number the slot holds, -1 when free */
@@ -13,8 +16,8 @@ typedef struct {
 } Slot;
 
 struct VgRing {
-    GMutex lock;
-    GCond cond;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
     Slot *slots;
     uint32_t n_slots;
     int n_consumers;
@@ -26,8 +29,8 @@ struct VgRing {
 VgRing *vg_ring_new(uint32_t n_slots, int n_consumers)
 {
     VgRing *r = g_new0(VgRing, 1);
-    g_mutex_init(&r->lock);
-    g_cond_init(&r->cond);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->cond, NULL);
     r->n_slots = n_slots ? n_slots : 1;
     r->n_consumers = n_consumers > 0 ? n_consumers : 1;
     r->slots = g_new0(Slot, r->n_slots);
@@ -40,8 +43,8 @@ void vg_ring_free(VgRing *r)
 {
     if (!r)
         return;
-    g_mutex_clear(&r->lock);
-    g_cond_clear(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->cond);
     g_free(r->slots);
     g_free(r);
 }
@@ -53,70 +56,70 @@ uint32_t vg_ring_slots(const VgRing *r)
 
 int64_t vg_ring_claim(VgRing *r)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     int64_t seq = r->published;
     while (!r->aborted && seq - r->retired >= (int64_t)r->n_slots)
-        g_cond_wait(&r->cond, &r->lock);
+        pthread_cond_wait(&r->cond, &r->lock);
     if (r->aborted)
         seq = -1;
-    g_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->lock);
     return seq;
 }
 
 void vg_ring_publish(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     Slot *s = &r->slots[seq % r->n_slots];
     s->seq = seq;
     s->ready = false;
     s->released = 0;
     r->published = seq + 1;
-    g_cond_broadcast(&r->cond);
-    g_mutex_unlock(&r->lock);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 void vg_ring_close(VgRing *r)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     r->closed = true;
-    g_cond_broadcast(&r->cond);
-    g_mutex_unlock(&r->lock);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 void vg_ring_abort(VgRing *r)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     r->aborted = true;
-    g_cond_broadcast(&r->cond);
-    g_mutex_unlock(&r->lock);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 bool vg_ring_wait_filled(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     while (!r->aborted && !r->closed && seq >= r->published)
-        g_cond_wait(&r->cond, &r->lock);
+        pthread_cond_wait(&r->cond, &r->lock);
     bool ok = !r->aborted && seq < r->published;
-    g_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->lock);
     return ok;
 }
 
 bool vg_ring_filled(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     bool ok = seq < r->published;
-    g_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->lock);
     return ok;
 }
 
 void vg_ring_set_ready(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     Slot *s = &r->slots[seq % r->n_slots];
     if (s->seq == seq)
         s->ready = true;
-    g_cond_broadcast(&r->cond);
-    g_mutex_unlock(&r->lock);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
 }
 
 static bool is_ready(const VgRing *r, int64_t seq)
@@ -127,25 +130,25 @@ static bool is_ready(const VgRing *r, int64_t seq)
 
 bool vg_ring_ready(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     bool ok = is_ready(r, seq);
-    g_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->lock);
     return ok;
 }
 
 bool vg_ring_wait_ready(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     while (!r->aborted && !is_ready(r, seq))
-        g_cond_wait(&r->cond, &r->lock);
+        pthread_cond_wait(&r->cond, &r->lock);
     bool ok = !r->aborted;
-    g_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->lock);
     return ok;
 }
 
 bool vg_ring_release(VgRing *r, int64_t seq)
 {
-    g_mutex_lock(&r->lock);
+    pthread_mutex_lock(&r->lock);
     Slot *s = &r->slots[seq % r->n_slots];
     bool last = ++s->released == r->n_consumers;
     if (last) {
@@ -153,8 +156,8 @@ bool vg_ring_release(VgRing *r, int64_t seq)
         s->ready = false;
         /* in order: every consumer released seq - 1 before seq */
         r->retired = seq + 1;
-        g_cond_broadcast(&r->cond);
+        pthread_cond_broadcast(&r->cond);
     }
-    g_mutex_unlock(&r->lock);
+    pthread_mutex_unlock(&r->lock);
     return last;
 }
