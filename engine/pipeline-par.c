@@ -30,6 +30,7 @@
  */
 #include "engine/pipeline-par.h"
 
+#include "engine/log.h"
 #include "engine/pipeline-int.h"
 #include "engine/ring.h"
 #include "models/models.h"
@@ -200,9 +201,17 @@ VgParPipeline *vg_par_pipeline_new(const VgSettings *s, VgAlertOutput out, int n
         w->pp = pp;
         w->idx = i;
         w->run = g_ptr_array_new();
-        if (!(w->p = vg_pipeline_new(s, locked, NULL, NULL, err)))
-            goto fail;
+        /* the same config again: what it has to say was said for worker 0 */
+        if (i == 1)
+            vg_log_set_level(VG_LOG_ERROR);
+        w->p = vg_pipeline_new(s, locked, NULL, NULL, err);
+        if (!w->p)
+            break;
     }
+    int level = vg_log_level_from_name(s->log.level);
+    vg_log_set_level(level >= 0 ? (VgLogLevel)level : VG_LOG_INFO);
+    if (!pp->w[pp->n - 1].p)
+        goto fail;
     pp->rules = vg_pipeline_detector(pp->w[0].p, "rules");
     VgDetector **models = g_new0(VgDetector *, pp->n);
     bool have_models = true;
