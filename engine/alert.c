@@ -421,8 +421,14 @@ void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a)
         vg_alert_stage_expire(st, ctx->watermark);
 
     Incident *inc = g_hash_table_lookup(st->incidents, &key);
+    /* An incident whose cooldown ended before the watermark is over, whether the sweep has
+     * removed it yet or not: what an alert does must not depend on when the last sweep ran,
+     * which depends on the other alerts of this stage (and the parallel pipeline has a
+     * stage per worker). */
+    bool over = inc && inc->last_seen + st->conf.cooldown_ms < ctx->watermark;
     char id[33];
-    if (inc && st->conf.cooldown_ms > 0 && a->start_ms < inc->last_seen + st->conf.cooldown_ms) {
+    if (inc && !over && st->conf.cooldown_ms > 0 &&
+        a->start_ms < inc->last_seen + st->conf.cooldown_ms) {
         inc->count++;
         if (a->end_ms > inc->last_seen)
             inc->last_seen = a->end_ms;

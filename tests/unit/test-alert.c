@@ -185,3 +185,43 @@ Test(alert, a_token_id_given_by_the_detector_names_the_entity)
     cr_assert(strstr(cap.json->pdata[0], "\"token_id\":\"0123456789abcdef\""));
     cr_assert(strstr(cap.json->pdata[1], "\"token_id\":\"fedcba9876543210\""));
 }
+
+/* What an alert does must not depend on when the stage last swept stale incidents (the
+ * other alerts a stage saw decide that, and the parallel pipeline has a stage per worker):
+ * a stage that swept recently, so still holds an incident whose cooldown ended before the
+ * watermark, treats it as over just as a stage that sweeps now. */
+Test(alert, an_incident_past_its_cooldown_is_over_whenever_the_sweep_ran)
+{
+    Capture cap2 = {g_ptr_array_new_with_free_func(g_free), g_ptr_array_new_with_free_func(g_free)};
+    VgAlertStageConf c = {.cooldown_ms = 600000,
+                          .max_samples = 5,
+                          .max_incidents = 100,
+                          .token_key = "k",
+                          .redact_pii = true};
+    VgAlertStage *st2 = vg_alert_stage_new(&c, (VgAlertOutput){.user = &cap2, .push = cap_push});
+    VgDetectCtx ctx2 = {.alerts = st2};
+    int64_t t0 = 1000000;
+    VgAlert e1 = sample(t0);
+    ctx.watermark = ctx2.watermark = e1.end_ms;
+    vg_alert_emit(&ctx, &e1);
+    vg_alert_emit(&ctx2, &e1);
+    /* only the first stage sees another entity's alert, a cooldown later: it sweeps then,
+     * while e1's incident (last seen t0 + 1m) is still within its cooldown */
+    VgAlert other = sample(t0 + 600000);
+    other.token = VG_STR_LIT("tk_live_someone_else_entirely");
+    ctx.watermark = e1.end_ms + 600000;
+    vg_alert_emit(&ctx, &other);
+    /* e1's entity again, starting within the cooldown of its last alert, but the clock is
+     * past that cooldown's end */
+    VgAlert e2 = sample(t0 + 560000);
+    ctx.watermark = ctx2.watermark = e1.end_ms + 640000;
+    vg_alert_emit(&ctx, &e2);
+    vg_alert_emit(&ctx2, &e2);
+    cr_assert_eq(vg_alert_stage_stats(st)->emitted, 3, "e1, other, e2 as a new incident");
+    cr_assert_eq(vg_alert_stage_stats(st2)->emitted, 2);
+    cr_assert_str_eq(cap.ids->pdata[2], cap2.ids->pdata[1]);
+    cr_assert_str_eq(cap.json->pdata[2], cap2.json->pdata[1]);
+    vg_alert_stage_free(st2);
+    g_ptr_array_free(cap2.json, TRUE);
+    g_ptr_array_free(cap2.ids, TRUE);
+}
