@@ -26,6 +26,7 @@ typedef struct {
     char *source;
     int64_t marked;    /* next offset to commit, -1: none */
     int64_t committed; /* last committed, -1: none since assignment */
+    int64_t start;     /* where the next assignment starts reading, -1: committed offset */
     bool assigned;
 } VgKafkaPart;
 

@@ -39,7 +39,7 @@ VgKafkaPart *vg_kafka_part_get(VgKafkaCollector *c, const char *topic, int32_t k
         p->kp = kp;
         p->topic = c->topics->pdata[slot];
         p->source = g_strdup_printf("kafka:%s/%d", topic, kp);
-        p->marked = p->committed = -1;
+        p->marked = p->committed = p->start = -1;
         g_hash_table_insert(c->parts, GINT_TO_POINTER(id), p);
     }
     return p;
@@ -113,6 +113,16 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         vg_log_info("kafka partitions assigned", "count", count);
         if (c->opts.rebalance)
             c->opts.rebalance(c->opts.user, VG_KAFKA_ASSIGNED, ids, n);
+        /* start offsets the run loop asked for (a checkpoint's) replace the committed ones */
+        g_mutex_lock(&c->lock);
+        for (size_t i = 0; i < n; i++) {
+            VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
+            if (p->start >= 0) {
+                list->elems[i].offset = p->start;
+                p->start = -1;
+            }
+        }
+        g_mutex_unlock(&c->lock);
         if (coop)
             e = rd_kafka_incremental_assign(rk, list);
         else
@@ -221,6 +231,15 @@ int vg_kafka_commit_some(VgKafkaCollector *c, const int32_t *only, size_t n_only
 int vg_kafka_collector_commit(VgKafkaCollector *c, bool sync, GError **err)
 {
     return vg_kafka_commit_some(c, NULL, 0, sync, err);
+}
+
+void vg_kafka_collector_start_at(VgKafkaCollector *c, int32_t partition, int64_t offset)
+{
+    g_mutex_lock(&c->lock);
+    VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(partition));
+    if (p && offset >= 0)
+        p->start = offset;
+    g_mutex_unlock(&c->lock);
 }
 
 void vg_kafka_collector_mark(VgKafkaCollector *c, int32_t partition, int64_t offset)

@@ -120,6 +120,9 @@ VgKafkaCollector *vg_kafka_collector_from(VgCollector *c);
  * delivered or spooled; the next commit stores offset + 1. Marks only move forward;
  * marks of partitions not assigned any more are ignored. Thread-safe. */
 void vg_kafka_collector_mark(VgKafkaCollector *c, int32_t partition, int64_t offset);
+/* From inside the VG_KAFKA_ASSIGNED callback: partition starts reading at offset (the
+ * next offset of a checkpoint) instead of the group's committed offset. */
+void vg_kafka_collector_start_at(VgKafkaCollector *c, int32_t partition, int64_t offset);
 /* Commits the marks not yet committed. sync waits for the broker's answer. Returns VG_OK
  * (also when there is nothing to commit) or VG_EIO with err set. */
 int vg_kafka_collector_commit(VgKafkaCollector *c, bool sync, GError **err);

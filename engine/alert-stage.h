@@ -38,6 +38,12 @@ const char *vg_alert_stage_token_key(const VgAlertStage *st, size_t *len);
 /* Renders a without dedup into out (for tests and explain); returns the event id in id. */
 void vg_alert_render(VgAlertStage *st, const VgAlert *a, GString *out, char id[33]);
 
+/* Checkpoints: the open incidents (dedup and cooldown state) and the counters, appended
+ * to out / loaded into st (replacing its incidents). VG_EINVAL and err on a corrupt
+ * snapshot; st then has no incidents. */
+int vg_alert_stage_snapshot(VgAlertStage *st, GByteArray *out);
+int vg_alert_stage_restore(VgAlertStage *st, const void *data, size_t len, GError **err);
+
 /* The public default token key, used when none is configured. */
 #define VG_DEFAULT_TOKEN_KEY "vigil-default-token-key-set-privacy.token_key"
 

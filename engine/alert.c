@@ -19,6 +19,7 @@
 #include "engine/event.h"
 #include "engine/json-write.h"
 #include "engine/privacy.h"
+#include "engine/snap.h"
 
 #include <math.h>
 
@@ -461,4 +462,80 @@ void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a)
     render(st, a, id, token_id, NULL, st->json);
     st->stats.emitted++;
     push(st, a, id, token_id, ctx);
+}
+
+/* ---- checkpoints ---- */
+
+#define STAGE_SNAP_MAGIC 0x53414756u /* "VGAS" */
+
+static gint incident_cmp(gconstpointer a, gconstpointer b)
+{
+    uint64_t x = (*(Incident *const *)a)->key, y = (*(Incident *const *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+int vg_alert_stage_snapshot(VgAlertStage *st, GByteArray *out)
+{
+    vg_snap_put_u64(out, STAGE_SNAP_MAGIC);
+    vg_snap_put_i64(out, st->last_expire);
+    vg_snap_put_bytes(out, &st->stats, sizeof st->stats);
+    /* in key order, so equal states give equal bytes */
+    GPtrArray *all = g_ptr_array_sized_new(g_hash_table_size(st->incidents));
+    GHashTableIter it;
+    gpointer kp, vp;
+    g_hash_table_iter_init(&it, st->incidents);
+    while (g_hash_table_iter_next(&it, &kp, &vp))
+        g_ptr_array_add(all, vp);
+    g_ptr_array_sort(all, incident_cmp);
+    vg_snap_put_u64(out, all->len);
+    for (guint i = 0; i < all->len; i++) {
+        const Incident *inc = all->pdata[i];
+        vg_snap_put_u64(out, inc->key);
+        vg_snap_put_i64(out, inc->first_start);
+        vg_snap_put_i64(out, inc->last_seen);
+        vg_snap_put_i64(out, inc->last_emit);
+        vg_snap_put_u64(out, inc->count);
+        vg_snap_put(out, inc->first_id, 32);
+    }
+    g_ptr_array_free(all, TRUE);
+    return VG_OK;
+}
+
+int vg_alert_stage_restore(VgAlertStage *st, const void *data, size_t len, GError **err)
+{
+    VgSnapReader r;
+    vg_snap_reader_init(&r, data, len);
+    g_hash_table_remove_all(st->incidents);
+    if (vg_snap_get_u64(&r) != STAGE_SNAP_MAGIC) {
+        g_set_error(err, VG_ERROR, VG_EINVAL, "alert stage snapshot: not one");
+        return VG_EINVAL;
+    }
+    int64_t last_expire = vg_snap_get_i64(&r);
+    size_t n_stats;
+    const uint8_t *stats = vg_snap_get_bytes(&r, sizeof st->stats, &n_stats);
+    uint64_t n = vg_snap_get_u64(&r);
+    /* each incident takes 72 bytes: a count beyond what is left is a lie */
+    if (r.bad || n_stats != sizeof st->stats || n > r.n / 72) {
+        g_set_error(err, VG_ERROR, VG_EINVAL, "alert stage snapshot: truncated or corrupt");
+        return VG_EINVAL;
+    }
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        Incident *inc = g_new0(Incident, 1);
+        inc->key = vg_snap_get_u64(&r);
+        inc->first_start = vg_snap_get_i64(&r);
+        inc->last_seen = vg_snap_get_i64(&r);
+        inc->last_emit = vg_snap_get_i64(&r);
+        inc->count = vg_snap_get_u64(&r);
+        vg_snap_get(&r, inc->first_id, 32);
+        inc->first_id[32] = '\0';
+        g_hash_table_replace(st->incidents, &inc->key, inc);
+    }
+    if (r.bad || r.n) {
+        g_hash_table_remove_all(st->incidents);
+        g_set_error(err, VG_ERROR, VG_EINVAL, "alert stage snapshot: truncated or corrupt");
+        return VG_EINVAL;
+    }
+    memcpy(&st->stats, stats, sizeof st->stats);
+    st->last_expire = last_expire;
+    return VG_OK;
 }

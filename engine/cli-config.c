@@ -17,6 +17,7 @@
 #include "engine/cli.h"
 
 #include "collectors/collector-kafka.h"
+#include "engine/checkpoint.h"
 #include "engine/metrics.h"
 #include "engine/registry.h"
 #include "engine/sinks/delivery.h"
@@ -65,6 +66,11 @@ static const VgConfSection fallback_sections[] = {
              "/readyz).",
      .options = vg_metrics_options,
      .dump = metrics_dump},
+    {.name = "checkpoint",
+     .help = "Checkpoints of vigil run on Kafka: model and correlation state with the offsets "
+             "it corresponds to, so a restart keeps baselines and skips no event.",
+     .options = vg_checkpoint_options,
+     .struct_size = sizeof(VgCheckpointConf)},
 };
 
 /* A module's own registration (in its vg_*_register) wins: the first one does. */

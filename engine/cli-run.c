@@ -31,6 +31,7 @@
 
 #include "collectors/collector-kafka.h"
 #include "collectors/collectors.h"
+#include "engine/checkpoint.h"
 #include "engine/cli-metrics.h"
 #include "engine/log.h"
 #include "engine/sinks/delivery.h"
@@ -73,10 +74,80 @@ typedef struct {
     GHashTable *active;     /* partition id -> last batch time (µs, monotonic), non-idle only */
     int64_t idle_timeout_ms;
     gint64 last_idle_check;
+    /* checkpoints (NULL ckptr: off): the one restored at start (its offsets are where
+     * assigned partitions start), the group, and per partition id the next offset the
+     * state corresponds to (int64 *; absent: nothing read since it was assigned) */
+    VgCheckpointer *ckptr;
+    VgCheckpoint *restored;
+    const char *group;
+    GHashTable *next;
 } Run;
 
 static void seen(Run *r, int32_t partition);
 
+static void next_set(Run *r, int32_t partition, int64_t next)
+{
+    if (!r->next)
+        return;
+    int64_t *v = g_hash_table_lookup(r->next, GINT_TO_POINTER(partition));
+    if (!v) {
+        v = g_new(int64_t, 1);
+        g_hash_table_insert(r->next, GINT_TO_POINTER(partition), v);
+    }
+    *v = next;
+}
+
+/* Marks a processed batch whose alerts are delivered or spooled: the commit may pass it,
+ * and so may the next checkpoint. */
+static void done_upto(Run *r, int32_t partition, int64_t offset)
+{
+    vg_kafka_collector_mark(r->kc, partition, offset);
+    next_set(r, partition, offset + 1);
+}
+
+/* Writes a checkpoint: the pipeline's state now, with the offsets of every batch it has
+ * processed. Only called between batches with no delivery held back, so the state is
+ * exactly that of the events before those offsets and their alerts are out. Then commits,
+ * so the group's offsets are not behind the checkpoint longer than needed. */
+static int checkpoint(Run *r)
+{
+    VgCheckpoint *c = vg_checkpoint_new(r->group);
+    c->created_ms = g_get_real_time() / 1000;
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, r->next);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        const char *topic;
+        int32_t kp;
+        if (vg_kafka_collector_partition_info(r->kc, GPOINTER_TO_INT(key), &topic, &kp))
+            vg_checkpoint_add_offset(c, topic, kp, *(int64_t *)value);
+    }
+    /* partitions of the restored checkpoint this process has not been given (yet) keep
+     * their offsets: their state is still in the pipeline */
+    for (guint i = 0; r->restored && i < r->restored->offsets->len; i++) {
+        const VgCheckpointOffset *o = &g_array_index(r->restored->offsets, VgCheckpointOffset, i);
+        if (vg_checkpoint_offset(c, o->topic, o->partition) < 0)
+            vg_checkpoint_add_offset(c, o->topic, o->partition, o->next_offset);
+    }
+    vg_pipeline_snapshot(r->p, c->state);
+    GError *err = NULL;
+    int rc = vg_checkpointer_save(r->ckptr, c, &err);
+    if (rc != VG_OK) {
+        vg_log_error("checkpoint not written: a restart resumes from the previous one", "error",
+                     err->message);
+        g_error_free(err);
+    } else {
+        char n[16];
+        g_snprintf(n, sizeof n, "%u", c->offsets->len);
+        vg_log_debug("checkpoint written", "partitions", n);
+        if (vg_kafka_collector_commit(r->kc, false, &err) != VG_OK) {
+            vg_log_warn("kafka commit after checkpoint failed", "error", err->message);
+            g_clear_error(&err);
+        }
+    }
+    vg_checkpoint_free(c);
+    return rc;
+}
 static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, size_t n)
 {
     Run *r = user;
@@ -84,6 +155,16 @@ static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, 
      * and, if delivered, marked; there is nothing else to drain here */
     for (size_t i = 0; i < n; i++) {
         if (what == VG_KAFKA_ASSIGNED) {
+            const char *topic;
+            int32_t kp;
+            int64_t at = -1;
+            if (r->restored && vg_kafka_collector_partition_info(r->kc, ids[i], &topic, &kp))
+                at = vg_checkpoint_offset(r->restored, topic, kp);
+            if (at >= 0) {
+                /* the state holds every event before at, and none after: read from there */
+                vg_kafka_collector_start_at(r->kc, ids[i], at);
+                next_set(r, ids[i], at);
+            }
             /* an assigned partition holds the watermark back until its first event or
              * until it has been quiet for kafka.idle_timeout, so that reading one
              * partition first does not make the others' events late */
@@ -93,6 +174,8 @@ static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, 
         }
         vg_pipeline_partition_idle(r->p, ids[i], true);
         g_hash_table_remove(r->active, GINT_TO_POINTER(ids[i]));
+        if (r->next)
+            g_hash_table_remove(r->next, GINT_TO_POINTER(ids[i]));
     }
 }
 
@@ -187,6 +270,48 @@ static void reload(Run *r)
     vg_log_info("rules reloaded");
 }
 
+/* Loads the checkpoint at path into r->p. A missing file is a first start. A checkpoint
+ * that cannot be used (corrupt, another version, another models config) is logged as an
+ * error, counted, moved aside to path.bad for a look, and the run starts without state
+ * from the group's committed offsets: at-least-once still holds, the baselines are new.
+ * Returns the pipeline to use (r->p or a fresh one), NULL only if a fresh one cannot be
+ * built. */
+static VgPipeline *restore(Run *r, const VgSettings *s, VgAlertOutput out, const char *path)
+{
+    GError *err = NULL;
+    VgCheckpoint *c = vg_checkpoint_read_file(path, &err);
+    if (!c && err->code == VG_ENOENT) {
+        vg_log_info("no checkpoint yet: starting without state", "path", path);
+        g_error_free(err);
+        return r->p;
+    }
+    if (c && vg_pipeline_restore(r->p, c->state->data, c->state->len, &err) == VG_OK) {
+        char n[16];
+        g_snprintf(n, sizeof n, "%u", c->offsets->len);
+        vg_log_info("checkpoint restored", "path", path, "partitions", n);
+        if (c->group && r->group && strcmp(c->group, r->group))
+            vg_log_warn("checkpoint was written by another consumer group", "group", c->group);
+        r->restored = c;
+        return r->p;
+    }
+    vg_log_error("checkpoint not restored: starting without state from the committed offsets",
+                 "path", path, "error", err->message);
+    g_clear_error(&err);
+    vg_checkpointer_restore_failed(r->ckptr);
+    char *aside = g_strdup_printf("%s.bad", path);
+    if (rename(path, aside) != 0)
+        vg_log_warn("cannot move the checkpoint aside", "path", aside);
+    g_free(aside);
+    vg_checkpoint_free(c);
+    vg_pipeline_free(r->p);
+    r->p = vg_pipeline_new(s, out, NULL, NULL, &err);
+    if (!r->p) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        g_error_free(err);
+    }
+    return r->p;
+}
+
 /* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
 static int run_kafka(Run *r, int64_t batch_lines)
 {
@@ -208,7 +333,7 @@ static int run_kafka(Run *r, int64_t batch_lines)
         }
         if (full && vg_pipeline_flush(r->p) == VG_OK) {
             full = false;
-            vg_kafka_collector_mark(r->kc, held_partition, held_offset);
+            done_upto(r, held_partition, held_offset);
             vg_kafka_collector_resume(r->kc);
             vg_log_info("alert delivery caught up: reading again");
         }
@@ -234,14 +359,31 @@ static int run_kafka(Run *r, int64_t batch_lines)
                 vg_kafka_collector_pause(r->kc);
                 vg_log_warn("alert delivery full: pausing kafka input");
             } else {
-                vg_kafka_collector_mark(r->kc, b.partition, last);
+                done_upto(r, b.partition, last);
             }
         } else if (!full) {
             vg_pipeline_flush(r->p); /* retries spooled records while the input is quiet */
         }
         check_idle(r);
+        if (r->ckptr && !full && vg_checkpointer_due(r->ckptr))
+            checkpoint(r);
     }
     vg_line_batch_free(&b);
+    if (r->ckptr && rc == VG_OK) {
+        /* shutdown: the held batch must be out before its offsets can be claimed */
+        gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (full && g_get_monotonic_time() < until) {
+            if (vg_pipeline_flush(r->p) == VG_OK) {
+                full = false;
+                done_upto(r, held_partition, held_offset);
+            }
+        }
+        if (full)
+            vg_log_error("checkpoint not written at shutdown (alert delivery still full): a "
+                         "restart resumes from the previous one");
+        else
+            checkpoint(r);
+    }
     return rc;
 }
 
@@ -345,6 +487,7 @@ int vg_cmd_run(int argc, char **argv)
     VgMetricsConf mconf = {0};
     VgRunMetrics *rm = NULL;
     VgMetricsServer *msrv = NULL;
+    VgCheckpointConf cconf = {0};
     r.active = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -369,6 +512,12 @@ int vg_cmd_run(int argc, char **argv)
         }
         r.idle_timeout_ms = kconf.idle_timeout_ms;
     }
+    if (vg_checkpoint_conf_load(&cconf, s->checkpoint, &err) != VG_OK) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        goto out;
+    }
+    if (cconf.path && cconf.path[0] && !s->kafka)
+        vg_log_warn("checkpoint.path is set but the input is not Kafka: no checkpoints");
     rc = VG_EXIT_FAIL;
     r.dl = vg_delivery_new(s->sinks, s->spool, &err);
     if (!r.dl) {
@@ -377,11 +526,21 @@ int vg_cmd_run(int argc, char **argv)
         goto out;
     }
     rm = vg_run_metrics_new(s->kafka ? "kafka" : "files");
-    r.p = vg_pipeline_new(s, vg_run_metrics_output(rm, vg_delivery_output(r.dl)), NULL, NULL, &err);
+    VgAlertOutput aout = vg_run_metrics_output(rm, vg_delivery_output(r.dl));
+    r.p = vg_pipeline_new(s, aout, NULL, NULL, &err);
     if (!r.p) {
         fprintf(stderr, "vigil: %s\n", err->message);
         rc = VG_EXIT_USAGE;
         goto out;
+    }
+    if (s->kafka && cconf.path && cconf.path[0]) {
+        r.ckptr = vg_checkpointer_new(&cconf);
+        r.next = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+        r.group = kconf.group;
+        if (cconf.restore && !(r.p = restore(&r, s, aout, cconf.path))) {
+            rc = VG_EXIT_USAGE;
+            goto out;
+        }
     }
     if (s->kafka) {
         VgKafkaCollectorOpts o = {.max_line_bytes = (size_t)s->input.max_line_bytes,
@@ -426,7 +585,10 @@ int vg_cmd_run(int argc, char **argv)
         drain_s = 0;
     alarm((unsigned)drain_s + 20);
     vg_log_info("vigil run stopping", "reason", stop_signal ? "signal" : "input ended");
-    vg_pipeline_finish(r.p);
+    /* with checkpoints the open windows live on in the checkpoint (written by the loop on
+     * its way out); without, they are closed now rather than forgotten */
+    if (!r.ckptr)
+        vg_pipeline_finish(r.p);
     GError *cerr = NULL;
     int dr = vg_delivery_close(r.dl, (int64_t)drain_s * 1000, &cerr);
     if (dr == VG_EFULL)
@@ -461,9 +623,14 @@ out:
     vg_metrics_server_stop(msrv);
     vg_run_metrics_free(rm);
     vg_metrics_conf_clear(&mconf);
+    vg_checkpoint_conf_clear(&cconf);
     if (r.kc)
         vg_kafka_collector_base(r.kc)->ops->close(vg_kafka_collector_base(r.kc));
     vg_pipeline_free(r.p);
+    vg_checkpointer_free(r.ckptr);
+    vg_checkpoint_free(r.restored);
+    if (r.next)
+        g_hash_table_destroy(r.next);
     vg_delivery_free(r.dl);
     if (kconf_loaded)
         vg_kafka_conf_clear(&kconf);

@@ -58,6 +58,13 @@ typedef struct VgDetectorOps {
     /* End of a finite input: close every open bucket and window. May be NULL. */
     void (*finish)(VgDetector *d, VgDetectCtx *ctx);
     void (*destroy)(VgDetector *d);
+    /* Checkpoints (engine/checkpoint.h); both may be NULL for a stateless detector.
+     * snapshot appends the whole state to out and returns VG_OK; restore loads one into a
+     * detector freshly created from the same config, and returns VG_EINVAL with err on a
+     * corrupt or foreign snapshot (the detector is then as fresh, or must be destroyed:
+     * the pipeline destroys it). */
+    int (*snapshot)(VgDetector *d, GByteArray *out);
+    int (*restore)(VgDetector *d, const void *data, size_t len, GError **err);
 } VgDetectorOps;
 
 struct VgDetector {

@@ -61,4 +61,13 @@ VgDetector *vg_pipeline_detector(VgPipeline *p, const char *name);
 /* The settings' decoder preset, for callers that decode outside a pipeline. */
 VgDecoder *vg_pipeline_decoder(VgPipeline *p);
 
+/* Checkpoints (engine/checkpoint.h): appends the whole state (event-time clock, counters,
+ * open incidents, every stateful detector's snapshot) to out; VG_OK. */
+int vg_pipeline_snapshot(VgPipeline *p, GByteArray *out);
+/* Loads a snapshot into p, which must be fresh (no batch yet) and built from the same
+ * config. A detector not running now is skipped (logged); one without state in the
+ * snapshot stays fresh. VG_EINVAL and err on a corrupt or foreign snapshot: p must then
+ * be freed and built again. */
+int vg_pipeline_restore(VgPipeline *p, const void *data, size_t len, GError **err);
+
 #endif

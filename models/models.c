@@ -361,6 +361,8 @@ const VgDetectorOps vg_models_ops = {
     .on_watermark = models_on_watermark,
     .finish = models_finish,
     .destroy = models_destroy,
+    .snapshot = vg_models_snapshot,
+    .restore = vg_models_restore,
 };
 
 void vg_models_register(void)

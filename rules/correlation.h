@@ -96,4 +96,12 @@ const VgCorrRule *vg_corr_set_rule(const VgCorrSet *s, int i);
  * number of rules whose state was kept. old may be NULL. */
 int vg_corr_set_adopt(VgCorrSet *s, VgCorrSet *old);
 
+/* Checkpoints (correlation-snapshot.c): appends the open windows of every rule to out.
+ * s may be NULL (an empty snapshot). Returns VG_OK. */
+int vg_corr_set_snapshot(const VgCorrSet *s, GByteArray *out);
+/* Loads a snapshot into s, which must be fresh (no events yet). The state of a rule whose
+ * id or document changed since is left out and counted in *dropped (may be NULL). On a
+ * corrupt or foreign snapshot VG_EINVAL and err, and s is left empty (still usable). */
+int vg_corr_set_restore(VgCorrSet *s, const void *data, size_t len, int *dropped, GError **err);
+
 #endif

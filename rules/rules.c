@@ -398,6 +398,45 @@ static void rules_finish(VgDetector *d, VgDetectCtx *ctx)
         vg_corr_set_finish(r->set->corr, ctx);
 }
 
+/* Checkpoints: detection rules are stateless; the state is the correlations' windows
+ * (correlation-snapshot.c) and the watermark they were advanced to. */
+static int rules_snapshot(VgDetector *d, GByteArray *out)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    g_byte_array_append(out, (const guint8 *)&r->last_watermark, sizeof r->last_watermark);
+    return vg_corr_set_snapshot(r->set->corr, out);
+}
+
+static int rules_restore(VgDetector *d, const void *data, size_t len, GError **err)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    int64_t wm;
+    if (len < sizeof wm) {
+        g_set_error(err, VG_ERROR, VG_EINVAL, "rules snapshot: truncated");
+        return VG_EINVAL;
+    }
+    memcpy(&wm, data, sizeof wm);
+    const uint8_t *p = (const uint8_t *)data + sizeof wm;
+    if (!r->set->corr) {
+        /* no correlation rules now: whatever state there was has no rule to belong to */
+        return VG_OK;
+    }
+    int dropped = 0;
+    int rc = vg_corr_set_restore(r->set->corr, p, len - sizeof wm, &dropped, err);
+    if (rc != VG_OK)
+        return rc;
+    r->last_watermark = wm;
+    if (dropped) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", dropped);
+        vg_log_info("checkpoint: state of changed or removed correlation rules left out", "rules",
+                    buf);
+    }
+    return VG_OK;
+}
+
 const VgDetectorOps vg_rules_detector_ops = {
     .name = "rules",
     .summary = "Sigma detection, correlation and filter rules (rules/packs by default)",
@@ -406,6 +445,8 @@ const VgDetectorOps vg_rules_detector_ops = {
     .on_watermark = rules_on_watermark,
     .finish = rules_finish,
     .destroy = rules_destroy,
+    .snapshot = rules_snapshot,
+    .restore = rules_restore,
 };
 
 void vg_rules_register(void)
