@@ -17,9 +17,17 @@
  * marked idle in the pipeline so it does not hold the watermark back; its next batch makes
  * it count again.
  *
- * Shutdown (SIGTERM, SIGINT): stop reading, close every open window (their alerts go out
- * now rather than never: without a checkpoint their state would not survive the restart),
- * drain the delivery for up to --drain-timeout, commit, leave the group. A watchdog alarm
+ * Checkpoints (checkpoint.path, Kafka only): between batches, when no batch is held back
+ * by a full delivery, the pipeline's state is exactly that of the events before the
+ * offsets marked so far, and their alerts are out; that is when one is written, every
+ * checkpoint.interval and on the way out. At start the checkpoint is restored and each
+ * partition assigned starts at its offset in it (vg_kafka_collector_start_at), so a
+ * restart forgets nothing and skips nothing; a checkpoint that cannot be used is reported,
+ * moved aside, and the run starts without state from the committed offsets.
+ *
+ * Shutdown (SIGTERM, SIGINT): stop reading, write the checkpoint, or without checkpoints
+ * close every open window (their alerts go out now rather than never), drain the delivery
+ * for up to --drain-timeout, commit, leave the group. A watchdog alarm
  * bounds the whole shutdown even if a broker does not answer. A second signal exits at
  * once. SIGHUP reloads the rules and makes file sinks reopen (logrotate). SIGUSR1 logs a
  * status summary.
