@@ -1,7 +1,8 @@
 /* pipeline-par.c — the pipeline on N workers (engine.workers > 1).
  *
- * Work split. The reader fills a bounded ring of batch slots (ring.h). Batch k is decoded
- * by worker k mod N into the slot's event array, with the slot's arena (no allocation per
+ * Work split. The reader fills a bounded ring of batch slots (ring.h). Each batch is
+ * decoded by one worker (decoder_of(): worker 0, which has more ordered work, takes fewer)
+ * into the slot's event array, with the slot's arena (no allocation per
  * event once warm), and the Sigma detection rules are evaluated on it there too: both are
  * stateless, and they are most of the cost. Then every worker walks every batch in input
  * order, waiting for its "decoded" flag, and runs the same clock (the watermark is a pure
@@ -24,9 +25,12 @@
  * No lock is taken per event: the ring's lock once per batch and worker, the output's per
  * alert, the models' barrier per bucket of event time.
  *
- * Limits: while the models' tables are within their budget the alerts are identical; the
- * budget applies per shard (N tables), and which keys an overfull table evicts depends
- * on the split. Rule reloads are not taken (replay does not reload).
+ * Limits: the models' bounded pools are per shard, so the result is identical while they
+ * are not under pressure: a table over its budget evicts according to the split, and a
+ * sample pool (models.sample_pool) more than half in use stops keeping new keys' request
+ * ids at a different moment (then an alert's vigil.samples may differ; the alerts, ids
+ * and figures do not). Memory is the budget per shard. Rule reloads are not taken (replay
+ * does not reload).
  */
 #include "engine/pipeline-par.h"
 
@@ -149,6 +153,14 @@ static void walk_slot(Worker *w, Slot *s)
     vg_pipeline_batch_end(w->p);
 }
 
+/* Which worker decodes batch seq. Worker 0 also does the rules' ordered half and the
+ * counters, so it decodes one batch in 2N-1 and the others two each. */
+static int decoder_of(const VgParPipeline *pp, int64_t seq)
+{
+    int r = (int)(seq % (2 * pp->n - 1));
+    return r == 0 ? 0 : 1 + (r - 1) / 2;
+}
+
 static gpointer worker_main(gpointer data)
 {
     Worker *w = data;
@@ -156,8 +168,9 @@ static gpointer worker_main(gpointer data)
     int64_t n_slots = vg_ring_slots(pp->ring);
     for (int64_t seq = 0;; seq++) {
         /* decode this worker's batches ahead, as far as the reader got */
-        int64_t first = seq + ((w->idx - seq % pp->n) + pp->n) % pp->n;
-        for (int64_t j = first; j < seq + n_slots; j += pp->n) {
+        for (int64_t j = seq; j < seq + n_slots; j++) {
+            if (decoder_of(pp, j) != w->idx)
+                continue;
             if (!vg_ring_filled(pp->ring, j))
                 break;
             if (!vg_ring_ready(pp->ring, j)) {
@@ -167,7 +180,7 @@ static gpointer worker_main(gpointer data)
         }
         if (!vg_ring_wait_filled(pp->ring, seq))
             break;
-        if (seq % pp->n == w->idx && !vg_ring_ready(pp->ring, seq)) {
+        if (decoder_of(pp, seq) == w->idx && !vg_ring_ready(pp->ring, seq)) {
             decode_slot(w, &pp->slots[seq % n_slots]);
             vg_ring_set_ready(pp->ring, seq);
         }
