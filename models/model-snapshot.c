@@ -133,6 +133,31 @@ int vg_models_snapshot(VgDetector *d, GByteArray *out)
     return VG_OK;
 }
 
+/* The indices inside the arrays a snapshot loads must point inside them, and every
+ * open-addressing index needs a free slot (its probe loops stop at one): a snapshot that
+ * breaks either would crash, or hang, the first event after it. Checked before use. What
+ * entries point at (their HLL and sample slots) is not checked here. */
+static bool u32s_below(const uint32_t *v, size_t n, uint64_t bound)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] >= bound)
+            return false;
+    return true;
+}
+
+static bool index_sane(const uint64_t *idx, size_t slots, uint64_t low_mask, uint64_t max)
+{
+    size_t empty = 0;
+    for (size_t i = 0; i < slots; i++) {
+        uint64_t low = idx[i] & low_mask;
+        if (!idx[i])
+            empty++;
+        else if (low == 0 || low > max)
+            return false;
+    }
+    return empty > 0;
+}
+
 int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
 {
     VgModels *m = (VgModels *)d;
@@ -173,6 +198,8 @@ int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
             r.bad = true;
         t->n_free = r.bad ? 0 : (uint32_t)nf;
         get(&r, t->free_list, (size_t)t->n_free * 4);
+        if (!r.bad && !u32s_below(t->free_list, t->n_free, t->n_entries))
+            r.bad = true;
         uint64_t mask = get_u64(&r);
         if (mask > t->index_max || ((mask + 1) & mask))
             r.bad = true;
@@ -182,6 +209,9 @@ int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
             t->index = g_new0(uint64_t, mask + 1);
         }
         get(&r, t->index, ((size_t)t->index_mask + 1) * 8);
+        if (!r.bad && (t->n_live > t->n_entries ||
+                       !index_sane(t->index, (size_t)t->index_mask + 1, 0xFFFFFFFFu, t->n_entries)))
+            r.bad = true;
         get(&r, t->cms, 4 * ((size_t)t->cms_mask + 1));
         t->cms_adds = get_u64(&r);
         t->admitted = get_u64(&r);
@@ -201,8 +231,11 @@ int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
                 l->cap = (uint32_t)n;
                 l->idx = g_renew(uint32_t, l->idx, l->cap);
             }
-            if (n != UINT32_MAX)
+            if (n != UINT32_MAX) {
                 get(&r, l->idx, (size_t)n * 4);
+                if (!r.bad && !u32s_below(l->idx, n, t->n_entries))
+                    r.bad = true;
+            }
         }
         get(&r, ks->pop, sizeof ks->pop);
         get(&r, ks->hist, sizeof ks->hist);
@@ -213,18 +246,24 @@ int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
         r.bad = true;
     m->n_hll_free = r.bad ? 0 : (uint32_t)n;
     get(&r, m->hll_free, (size_t)m->n_hll_free * 4);
+    if (!r.bad && !u32s_below(m->hll_free, m->n_hll_free, m->n_hll))
+        r.bad = true;
     get(&r, m->samples, (size_t)m->n_samples * sizeof(VgSampleRec));
     n = get_u64(&r);
     if (n > m->n_samples)
         r.bad = true;
     m->n_sample_free = r.bad ? 0 : (uint32_t)n;
     get(&r, m->sample_free, (size_t)m->n_sample_free * 4);
+    if (!r.bad && !u32s_below(m->sample_free, m->n_sample_free, m->n_samples))
+        r.bad = true;
     n = get_u64(&r);
     if (n > m->cap_ep)
         r.bad = true;
     m->n_ep = r.bad ? 0 : (uint32_t)n;
     get(&r, m->ep_names, (size_t)m->n_ep * sizeof(VgNameEndpoint));
     get(&r, m->ep_index, ((size_t)m->ep_mask + 1) * 8);
+    if (!r.bad && !index_sane(m->ep_index, (size_t)m->ep_mask + 1, 0xFFFFF, m->n_ep))
+        r.bad = true;
     n = get_u64(&r);
     if (n > 1u << 24)
         r.bad = true;
