@@ -16,6 +16,11 @@
  * are all absent is skipped without being evaluated; a rule without one is always
  * evaluated.
  *
+ * A regex with no usable literal often still needs digits (a card number, a phone number:
+ * a run of at least k ASCII digits, sigma-relit.c). "Field f has a run of k digits" is then
+ * a guard element too: a pseudo-literal, stamped after the field's longest digit run is
+ * measured, so such rules stop being evaluated on every event.
+ *
  * The automaton is a full DFA over byte classes (the folded bytes that occur in some
  * literal, plus "anything else"), one row per state; a transition entry holds the next
  * row's offset shifted left by one, and the low bit says the state ends a literal, so the
@@ -35,6 +40,13 @@ typedef struct {
     int32_t *out_ids;
 } Dfa;
 
+/* A digit-run pseudo-literal: found when field has a run of at least min ASCII digits. */
+typedef struct {
+    int field;
+    uint32_t min;
+    int32_t id;
+} DigitLit;
+
 struct SigPrefilter {
     Dfa *dfa[SIG_N_SCAN_FIELDS]; /* NULL: no literals on that field */
     int n_fields;                /* the fields that have an automaton, in order */
@@ -44,6 +56,8 @@ struct SigPrefilter {
     uint32_t *rule_off; /* per literal: rules it guards, in rule_ids */
     uint32_t *rule_len;
     int32_t *rule_ids;
+    DigitLit *digits; /* sorted by field */
+    int n_digits;
 };
 
 /* ---- literal table ---- */
@@ -52,7 +66,8 @@ typedef struct {
     GHashTable *ids[SIG_N_SCAN_FIELDS]; /* folded literal (GBytes) -> id + 1 */
     GPtrArray *text;                    /* id -> folded literal (char *, owned) */
     GArray *len;                        /* id -> length */
-    GArray *field;                      /* id -> field */
+    GArray *field;                      /* id -> field (-1: a digit-run pseudo-literal) */
+    GArray *digits;                     /* DigitLit */
 } Lits;
 
 static int32_t lit_add(Lits *L, int field, const char *p, size_t n)
@@ -80,6 +95,30 @@ static int32_t lit_add(Lits *L, int field, const char *p, size_t n)
     return id;
 }
 
+/* The pseudo-literal "field has a run of min digits" (see the top of the file). */
+static int32_t digit_lit(const Lits *L, int field, uint32_t min)
+{
+    for (guint i = 0; i < L->digits->len; i++) {
+        const DigitLit *d = &g_array_index(L->digits, DigitLit, i);
+        if (d->field == field && d->min == min)
+            return d->id;
+    }
+    return -1;
+}
+
+static void digit_lit_add(Lits *L, int field, uint32_t min)
+{
+    if (digit_lit(L, field, min) >= 0)
+        return;
+    DigitLit d = {field, min, (int32_t)L->text->len};
+    g_ptr_array_add(L->text, g_strdup(""));
+    uint32_t len0 = 0;
+    int none = -1;
+    g_array_append_val(L->len, len0);
+    g_array_append_val(L->field, none);
+    g_array_append_val(L->digits, d);
+}
+
 static void assign_re(Lits *L, SigTest *t)
 {
     t->re_lits = g_new0(int32_t *, t->n);
@@ -87,6 +126,8 @@ static void assign_re(Lits *L, SigTest *t)
     t->re_min_digits = g_new0(int, t->n);
     for (int i = 0; i < t->n; i++) {
         GPtrArray *req = sig_re_required(t->re_src[i], t->re_caseless, &t->re_min_digits[i]);
+        if (t->re_min_digits[i] > 0 && sig_field_is_scannable(t->field.id))
+            digit_lit_add(L, t->field.id, (uint32_t)t->re_min_digits[i]);
         if (!req)
             continue;
         /* a set with a character found in almost every URL (a digit, `/`, `-`) would pass
@@ -211,6 +252,9 @@ static GArray *guard_test(const SigTest *t, const Lits *L)
             if (t->re_lits && t->re_lits[i]) {
                 one = g_array_new(FALSE, FALSE, sizeof(int32_t));
                 g_array_append_vals(one, t->re_lits[i], (guint)t->re_n_lits[i]);
+            } else if (t->re_min_digits && t->re_min_digits[i] > 0) {
+                int32_t id = digit_lit(L, t->field.id, (uint32_t)t->re_min_digits[i]);
+                one = id >= 0 ? guard_one(id) : NULL;
             }
         } else {
             const SigPattern *p = &t->pats[i];
@@ -275,6 +319,14 @@ static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
+}
+
+static int cmp_digit_lit(const void *a, const void *b)
+{
+    const DigitLit *x = a, *y = b;
+    if (x->field != y->field)
+        return (x->field > y->field) - (x->field < y->field);
+    return (x->min > y->min) - (x->min < y->min);
 }
 
 /* ---- automaton ---- */
@@ -409,6 +461,7 @@ void sig_prefilter_free(SigPrefilter *pf)
     g_free(pf->rule_off);
     g_free(pf->rule_len);
     g_free(pf->rule_ids);
+    g_free(pf->digits);
     g_free(pf);
 }
 
@@ -424,7 +477,8 @@ void sig_prefilter_build(VgRuleSet *set)
 {
     Lits L = {.text = g_ptr_array_new_with_free_func(g_free),
               .len = g_array_new(FALSE, FALSE, sizeof(uint32_t)),
-              .field = g_array_new(FALSE, FALSE, sizeof(int))};
+              .field = g_array_new(FALSE, FALSE, sizeof(int)),
+              .digits = g_array_new(FALSE, FALSE, sizeof(DigitLit))};
     for (guint i = 0; i < set->rules->len; i++)
         assign_detection(&L, &((SigRule *)set->rules->pdata[i])->det);
     for (guint i = 0; i < set->filters->len; i++)
@@ -492,7 +546,25 @@ void sig_prefilter_build(VgRuleSet *set)
     g_ptr_array_free(L.text, TRUE);
     g_array_free(L.len, TRUE);
     g_array_free(L.field, TRUE);
+    g_array_sort(L.digits, cmp_digit_lit);
+    pf->n_digits = (int)L.digits->len;
+    pf->digits = (DigitLit *)g_array_free(L.digits, FALSE);
     set->pf = pf;
+}
+
+/* Literal id occurs (first time this event): stamp it and the rules it guards. */
+static inline void found(const SigPrefilter *pf, int32_t id, VgRuleScratch *s)
+{
+    uint32_t g = s->gen;
+    s->lit_found[id] = g;
+    uint32_t nr = pf->rule_len[id];
+    const int32_t *r = nr ? pf->rule_ids + pf->rule_off[id] : NULL;
+    for (uint32_t j = 0; j < nr; j++) {
+        if (s->cand[r[j]] != g) {
+            s->cand[r[j]] = g;
+            s->cand_list[s->n_cand++] = r[j];
+        }
+    }
 }
 
 /* Called for each position where at least one literal ends; out of line, so the scan
@@ -505,17 +577,8 @@ __attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *
     const int32_t *ids = a->out_ids + a->out_off[st];
     for (uint32_t k = 0; k < a->out_len[st]; k++) {
         int32_t id = ids[k];
-        if (s->lit_found[id] != g) {
-            s->lit_found[id] = g;
-            uint32_t nr = pf->rule_len[id];
-            const int32_t *r = nr ? pf->rule_ids + pf->rule_off[id] : NULL;
-            for (uint32_t j = 0; j < nr; j++) {
-                if (s->cand[r[j]] != g) {
-                    s->cand[r[j]] = g;
-                    s->cand_list[s->n_cand++] = r[j];
-                }
-            }
-        }
+        if (s->lit_found[id] != g)
+            found(pf, id, s);
         if (i + 1 == pf->lit_len[id])
             s->lit_start[id] = g;
         if (i + 1 == n)
@@ -536,9 +599,44 @@ static void scan(const SigPrefilter *pf, const Dfa *a, const char *p, size_t n, 
     }
 }
 
+static const VgStr *scan_field(const VgEvent *ev, int f)
+{
+    if (f == SIG_FIELD_RAW)
+        return ev->raw.p ? &ev->raw : NULL;
+    if (!vg_event_has(ev, (VgFieldId)f))
+        return NULL;
+    const VgStr *v = (const VgStr *)((const char *)ev + sig_str_offset(f));
+    return v->p ? v : NULL;
+}
+
+static uint32_t longest_digit_run(const char *p, size_t n)
+{
+    uint32_t best = 0, run = 0;
+    for (size_t i = 0; i < n; i++) {
+        run = (unsigned)(p[i] - '0') < 10 ? run + 1 : 0;
+        best = run > best ? run : best;
+    }
+    return best;
+}
+
+/* The digit-run pseudo-literals, per field (they are sorted by field, then length). */
+static void scan_digits(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
+{
+    for (int i = 0; i < pf->n_digits;) {
+        int f = pf->digits[i].field;
+        const VgStr *v = scan_field(ev, f);
+        uint32_t run = v ? longest_digit_run(v->p, v->len) : 0;
+        for (; i < pf->n_digits && pf->digits[i].field == f; i++)
+            if (run >= pf->digits[i].min)
+                found(pf, pf->digits[i].id, s);
+    }
+}
+
 void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
 {
     s->n_cand = 0;
+    if (pf->n_digits)
+        scan_digits(pf, s, ev);
     for (int k = 0; k < pf->n_fields; k++) {
         int f = pf->fields[k];
         const VgStr *v;
