@@ -18,8 +18,24 @@
  *
  * Nothing here depends on the order in which different keys were seen beyond what the
  * input order already fixes, so the same input gives the same table.
+ *
+ * Memory: the pool and the index are tens of megabytes read at random, one or two cache
+ * lines per key and event, so with 4 KiB pages nearly every look-up also misses the TLB.
+ * They ask for transparent huge pages (madvise; a no-op where THP is off). The pool is
+ * mapped directly so its pages stay untouched, and out of the RSS, until keys use them.
  */
 #include "models/model-int.h"
+
+#include <sys/mman.h>
+
+/* Under AddressSanitizer the pool comes from the heap, so overruns of it are caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_FROM_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_FROM_HEAP 1
+#endif
+#endif
 
 #define MAX_LOAD_DEN 2 /* index load <= 1/2 */
 #define N_VICTIMS    8
@@ -30,6 +46,55 @@ static uint64_t pow2_at_least(uint64_t x)
     while (p < x)
         p <<= 1;
     return p;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Huge pages for the 2 MiB-aligned part of [p, p + n). */
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+static size_t pool_map_size(size_t n)
+{
+    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+/* The entry pool: zeroed, 2 MiB-aligned, huge pages where the kernel gives them; pages are
+ * touched only as entries are used. Aborts on out-of-memory, as g_malloc0 would. */
+static uint8_t *pool_alloc(size_t n)
+{
+#ifdef POOL_FROM_HEAP
+    return g_malloc0(n);
+#endif
+    size_t len = pool_map_size(n), over = len + HUGE_PAGE;
+    uint8_t *p = mmap(NULL, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        g_error("model table: cannot map %zu bytes", over);
+    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    size_t head = a - (uintptr_t)p;
+    if (head)
+        munmap(p, head);
+    munmap((uint8_t *)a + len, HUGE_PAGE - head);
+    advise_huge((void *)a, len);
+    return (uint8_t *)a;
+}
+
+static uint64_t *index_alloc(size_t slots)
+{
+    uint64_t *x = g_new0(uint64_t, slots);
+    if (slots * 8 >= 2 * HUGE_PAGE)
+        advise_huge(x, slots * 8);
+    return x;
 }
 
 static size_t bytes_for(uint32_t stride, uint64_t n)
@@ -52,7 +117,7 @@ void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
     if (n > UINT32_MAX / 4)
         n = UINT32_MAX / 4;
     t->n_entries = (uint32_t)n;
-    t->entries = g_malloc0((size_t)n * stride);
+    t->entries = pool_alloc((size_t)n * stride);
     t->free_list = g_new(uint32_t, n);
     /* pop order: entry 0 first */
     for (uint32_t i = 0; i < n; i++)
@@ -64,7 +129,7 @@ void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
     t->index_max = (uint32_t)(idx - 1);
     if (idx > 4096)
         idx = 4096;
-    t->index = g_new0(uint64_t, idx);
+    t->index = index_alloc(idx);
     t->index_mask = (uint32_t)(idx - 1);
     uint64_t w = pow2_at_least(n < 4096 ? 4096 : n);
     t->cms = g_new0(uint8_t, 4 * w);
@@ -76,7 +141,12 @@ void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
 
 void vg_table_destroy(VgModelTable *t)
 {
+#ifdef POOL_FROM_HEAP
     g_free(t->entries);
+#else
+    if (t->entries)
+        munmap(t->entries, pool_map_size((size_t)t->n_entries * t->stride));
+#endif
     g_free(t->free_list);
     g_free(t->index);
     g_free(t->cms);
@@ -165,7 +235,7 @@ static void index_grow(VgModelTable *t)
     uint64_t *old = t->index;
     uint32_t old_n = t->index_mask + 1;
     t->index_mask = 2 * old_n - 1;
-    t->index = g_new0(uint64_t, (size_t)t->index_mask + 1);
+    t->index = index_alloc((size_t)t->index_mask + 1);
     for (uint32_t i = 0; i < old_n; i++)
         if (old[i])
             index_put(t, old[i]);
