@@ -253,7 +253,10 @@ int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, 
             .selections = s->sel,
         };
         if (want_selections) {
-            next_eval_gen(s);
+            /* without filters the memo still holds this rule's identifiers from the match
+             * just made: only those the condition skipped are evaluated now */
+            if (r->n_filters)
+                next_eval_gen(s);
             for (int k = 0; k < r->det.n_idents; k++)
                 if (ident_eval(&r->det, k, s))
                     s->sel[m.n_selections++] = r->det.names[k];
