@@ -609,12 +609,31 @@ static const VgStr *scan_field(const VgEvent *ev, int f)
     return v->p ? v : NULL;
 }
 
-static uint32_t longest_digit_run(const char *p, size_t n)
+static inline bool is_digit(char c)
 {
-    uint32_t best = 0, run = 0;
-    for (size_t i = 0; i < n; i++) {
-        run = (unsigned)(p[i] - '0') < 10 ? run + 1 : 0;
-        best = run > best ? run : best;
+    return (unsigned)(c - '0') < 10;
+}
+
+/* The longest run of ASCII digits among those of at least kmin (shorter runs may count as
+ * 0). Every such run covers one of the positions kmin - 1, 2 kmin - 1, ... counted from
+ * the end of the previous run, so only those bytes are looked at until one is a digit. */
+static uint32_t longest_digit_run(const char *p, size_t n, uint32_t kmin)
+{
+    uint32_t best = 0;
+    size_t i = kmin - 1;
+    while (i < n) {
+        if (!is_digit(p[i])) {
+            i += kmin;
+            continue;
+        }
+        size_t a = i, b = i + 1;
+        while (a > 0 && is_digit(p[a - 1]))
+            a--;
+        while (b < n && is_digit(p[b]))
+            b++;
+        if (b - a > best)
+            best = (uint32_t)(b - a);
+        i = b + kmin;
     }
     return best;
 }
@@ -625,7 +644,7 @@ static void scan_digits(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
     for (int i = 0; i < pf->n_digits;) {
         int f = pf->digits[i].field;
         const VgStr *v = scan_field(ev, f);
-        uint32_t run = v ? longest_digit_run(v->p, v->len) : 0;
+        uint32_t run = v ? longest_digit_run(v->p, v->len, pf->digits[i].min) : 0;
         for (; i < pf->n_digits && pf->digits[i].field == f; i++)
             if (run >= pf->digits[i].min)
                 found(pf, pf->digits[i].id, s);

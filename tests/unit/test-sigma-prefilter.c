@@ -41,6 +41,23 @@ Test(sigma_prefilter, digit_run_guards_a_regex_without_literals)
     vg_rule_set_free(set);
 }
 
+/* Runs at the start, at the end, after shorter runs, and one digit short of the threshold. */
+Test(sigma_prefilter, digit_runs_anywhere_in_the_value)
+{
+    VgRuleSet *set = tu_load(digits_rule);
+    cr_assert(eval_pq(set, "4111111111111", NULL));
+    cr_assert(eval_pq(set, "4111111111111/x", NULL));
+    cr_assert(eval_pq(set, "/x/4111111111111", NULL));
+    cr_assert(eval_pq(set, "/1/22/333/4444/55555/4111111111111", NULL));
+    cr_assert(eval_pq(set, "/123456789012/4111111111111/1", NULL));
+    cr_assert(!eval_pq(set, "/123456789012/411111111111/1", NULL));
+    cr_assert(!eval_pq(set, "/41111111111111111111", NULL)); /* too long for the regex */
+    cr_assert(eval_pq(set, NULL, "1234-5678"));
+    cr_assert(eval_pq(set, NULL, "a=12&b=1234-5678"));
+    cr_assert(!eval_pq(set, NULL, "a=123&b=123-5678"));
+    vg_rule_set_free(set);
+}
+
 /* Digit runs and literals mix in one guard; a digit run on the wrong field does not count. */
 Test(sigma_prefilter, digit_run_and_literal_guards_together)
 {
