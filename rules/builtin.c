@@ -18,7 +18,7 @@ static const VgConfOption builtin_options[] = {
      VG_CO_RELOAD, NULL,
      "Alert on requests answered 2xx over plain HTTP (off by default: the shipped Sigma pack has "
      "the same check with more context)."},
-    {NULL},
+    {0},
 };
 
 typedef struct {

@@ -50,7 +50,7 @@ static const VgConfOption rules_options[] = {
      "Find all rules' literals in one pass per field and skip rules that cannot match."},
     {"strict", VG_CT_BOOL, offsetof(RulesConf, strict), "false", 0, 0, NULL, 0, NULL,
      "Refuse to start when a rule does not load (default: log it and run the others)."},
-    {NULL},
+    {0},
 };
 
 typedef struct {
