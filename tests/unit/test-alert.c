@@ -225,3 +225,24 @@ Test(alert, an_incident_past_its_cooldown_is_over_whenever_the_sweep_ran)
     g_ptr_array_free(cap2.json, TRUE);
     g_ptr_array_free(cap2.ids, TRUE);
 }
+
+/* vg_token_id is our own HMAC over a reused SHA-256 state: it must agree with GLib's
+ * HMAC-SHA256 for short, block-sized and long (hashed) keys and for empty tokens. */
+Test(alert, token_id_is_hmac_sha256_for_every_key_length)
+{
+    const char *keys[] = {"k", "a-64-byte-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                          "a-key-longer-than-one-sha256-block-is-hashed-first-xxxxxxxxxxxxxxxxxxxxx"
+                          "xxxxxxxxxxxxxxxxxxxxxxx"};
+    const char *tokens[] = {"", "tok_live_4711", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        for (size_t j = 0; j < G_N_ELEMENTS(tokens); j++) {
+            char got[17];
+            vg_token_id(keys[i], strlen(keys[i]), vg_str(tokens[j], strlen(tokens[j])), got);
+            gchar *want = g_compute_hmac_for_string(G_CHECKSUM_SHA256, (const guchar *)keys[i],
+                                                    strlen(keys[i]), tokens[j], -1);
+            cr_assert(!strncmp(got, want, 16) && strlen(got) == 16,
+                      "key %zu token %zu: %s != %.16s", i, j, got, want);
+            g_free(want);
+        }
+    }
+}
