@@ -19,6 +19,7 @@
 #include "engine/event.h"
 #include "engine/json-write.h"
 #include "engine/privacy.h"
+#include "engine/sha256.h"
 #include "engine/snap.h"
 
 #include <math.h>
@@ -62,55 +63,19 @@ int vg_severity_risk(VgSeverity s)
     return s >= 0 && s <= 4 ? risk[s] : 47;
 }
 
-/* HMAC-SHA256 (RFC 2104) over one reusable SHA-256 state per thread: GHmac allocates three
- * times per call, and the models name every new token key with this, so a flood of new
- * tokens would allocate per event. GPrivate frees the state when its thread ends. */
-static void checksum_free(gpointer c)
-{
-    g_checksum_free(c);
-}
-
-static GPrivate token_sha = G_PRIVATE_INIT(checksum_free);
-
+/* The hot path (models name every new token key with this): no allocation, see sha256.h. */
 void vg_token_id(const char *key, size_t key_len, VgStr token, char out[17])
 {
-    enum { BLOCK = 64, DIGEST = 32 };
     if (!key) {
         key = VG_DEFAULT_TOKEN_KEY;
         key_len = strlen(key);
     }
-    GChecksum *c = g_private_get(&token_sha);
-    if (!c) {
-        c = g_checksum_new(G_CHECKSUM_SHA256);
-        g_private_set(&token_sha, c);
-    }
-    guint8 k0[BLOCK] = {0}, pad[BLOCK], inner[DIGEST], outer[DIGEST];
-    gsize n = DIGEST;
-    if (key_len > BLOCK) { /* a long key is replaced by its digest */
-        g_checksum_reset(c);
-        g_checksum_update(c, (const guchar *)key, (gssize)key_len);
-        g_checksum_get_digest(c, k0, &n);
-    } else {
-        memcpy(k0, key, key_len);
-    }
-    for (int i = 0; i < BLOCK; i++)
-        pad[i] = k0[i] ^ 0x36;
-    g_checksum_reset(c);
-    g_checksum_update(c, pad, BLOCK);
-    g_checksum_update(c, (const guchar *)(token.p ? token.p : ""), (gssize)token.len);
-    n = DIGEST;
-    g_checksum_get_digest(c, inner, &n);
-    for (int i = 0; i < BLOCK; i++)
-        pad[i] = k0[i] ^ 0x5c;
-    g_checksum_reset(c);
-    g_checksum_update(c, pad, BLOCK);
-    g_checksum_update(c, inner, DIGEST);
-    n = DIGEST;
-    g_checksum_get_digest(c, outer, &n);
+    uint8_t mac[32];
+    vg_hmac_sha256(key, key_len, token.p ? token.p : "", token.len, mac);
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 8; i++) {
-        out[2 * i] = hex[outer[i] >> 4];
-        out[2 * i + 1] = hex[outer[i] & 15];
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 15];
     }
     out[16] = '\0';
 }
