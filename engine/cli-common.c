@@ -163,8 +163,13 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
 
 void vg_cli_summary(const char *cmd, VgPipeline *p, double elapsed_s)
 {
-    const VgPipelineStats *st = vg_pipeline_stats(p);
-    const VgAlertStats *as = vg_alert_stage_stats(vg_pipeline_alerts(p));
+    vg_cli_summary_of(cmd, vg_pipeline_stats(p), vg_alert_stage_stats(vg_pipeline_alerts(p)),
+                      elapsed_s);
+}
+
+void vg_cli_summary_of(const char *cmd, const VgPipelineStats *st, const VgAlertStats *as,
+                       double elapsed_s)
+{
     GString *o = g_string_new(NULL);
     g_string_append_printf(o,
                            "vigil %s: events=%" G_GUINT64_FORMAT " lines=%" G_GUINT64_FORMAT

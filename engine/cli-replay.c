@@ -70,26 +70,9 @@ static int feed_par(VgParPipeline *pp, char **files, const VgSettings *s, GError
 
 static void summary_par(VgParPipeline *pp, double elapsed_s)
 {
-    const VgPipelineStats *st = vg_par_pipeline_stats(pp);
     VgAlertStats as;
     vg_par_pipeline_alert_stats(pp, &as);
-    GString *o = g_string_new(NULL);
-    g_string_append_printf(o,
-                           "vigil replay: events=%" G_GUINT64_FORMAT " lines=%" G_GUINT64_FORMAT
-                           " bad=%" G_GUINT64_FORMAT,
-                           st->events, st->lines, st->bad_total);
-    for (int r = 1; r < VG_BAD__COUNT; r++)
-        if (st->bad[r])
-            g_string_append_printf(o, " bad.%s=%" G_GUINT64_FORMAT, vg_bad_reason_name(r),
-                                   st->bad[r]);
-    g_string_append_printf(o,
-                           " late=%" G_GUINT64_FORMAT " alerts=%" G_GUINT64_FORMAT
-                           " updates=%" G_GUINT64_FORMAT " suppressed=%" G_GUINT64_FORMAT
-                           " elapsed_s=%.3f events_per_s=%.0f\n",
-                           st->late, as.emitted, as.updates, as.suppressed, elapsed_s,
-                           elapsed_s > 0 ? st->events / elapsed_s : 0.0);
-    fputs(o->str, stderr);
-    g_string_free(o, TRUE);
+    vg_cli_summary_of("replay", vg_par_pipeline_stats(pp), &as, elapsed_s);
 }
 
 static int replay_par(char **files, const VgSettings *s, VgDelivery *dl, bool quiet, GError **err)

@@ -37,6 +37,9 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
                       volatile int *stop, GError **err);
 /* Prints the summary line on stderr. */
 void vg_cli_summary(const char *cmd, VgPipeline *p, double elapsed_s);
+/* The same from counters (the parallel pipeline sums its workers'). */
+void vg_cli_summary_of(const char *cmd, const VgPipelineStats *st, const VgAlertStats *as,
+                       double elapsed_s);
 /* Prints the usage error and returns VG_EXIT_USAGE. */
 int vg_cli_usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
