@@ -66,7 +66,7 @@ typedef struct {
     uint64_t total;       /* all files' sizes (0 if unknown) */
 } Progress;
 
-static void progress_draw(Progress *pr, VgCollector *col, VgPipeline *p, bool final)
+static void progress_draw(Progress *pr, VgCollector *col, const VgCliLineSink *sink, bool final)
 {
     if (!pr->on)
         return;
@@ -79,7 +79,7 @@ static void progress_draw(Progress *pr, VgCollector *col, VgPipeline *p, bool fi
         col->ops->progress(col, &done, &total);
     done += pr->done_before;
     double el = (double)(now - pr->start) / 1e6;
-    double eps = el > 0 ? (double)vg_pipeline_stats(p)->events / el : 0;
+    double eps = el > 0 && sink->events ? (double)sink->events(sink->user) / el : 0;
     char eta[32] = "";
     if (pr->total && done && done < pr->total && el > 0.5)
         g_snprintf(eta, sizeof eta, " ETA %.0fs", el * (double)(pr->total - done) / (double)done);
@@ -99,13 +99,12 @@ static void progress_draw(Progress *pr, VgCollector *col, VgPipeline *p, bool fi
     fflush(stderr);
 }
 
-int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool quiet,
+int vg_cli_read_files(char **files, const VgSettings *s, const VgCliLineSink *sink, bool quiet,
                       volatile int *stop, GError **err)
 {
-    VgLineBatch b;
-    vg_line_batch_init(&b, (uint32_t)s->engine.batch_lines, 1 << 20);
     VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
-    Progress pr = {.on = !quiet && isatty(STDERR_FILENO), .start = g_get_monotonic_time()};
+    Progress pr = {.on = !quiet && sink->events && isatty(STDERR_FILENO),
+                   .start = g_get_monotonic_time()};
     for (char **f = files; *f; f++) {
         if (strcmp(*f, "-") != 0) {
             GStatBuf st;
@@ -114,7 +113,8 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
         }
     }
     int rc = VG_OK;
-    for (char **f = files; *f && !(stop && *stop); f++) {
+    bool ended = false; /* the sink takes no more batches */
+    for (char **f = files; *f && !ended && !(stop && *stop); f++) {
         GError *e = NULL;
         VgCollector *col = vg_file_collector_open(*f, &fc, &e);
         if (!col) {
@@ -126,18 +126,16 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
             rc = VG_EIO;
             continue;
         }
-        for (;;) {
-            if (stop && *stop)
+        while (!(stop && *stop)) {
+            VgLineBatch *b = sink->batch(sink->user);
+            if (!b) {
+                ended = true;
                 break;
-            vg_line_batch_clear(&b);
-            int r = col->ops->next(col, &b, &e);
-            if (b.n && vg_pipeline_process(p, &b) == VG_EFULL) {
-                /* back-pressure: the batch is judged; its alerts wait for the sinks (the
-                 * delivery layer sleeps between retries) before more input is read */
-                while (vg_pipeline_flush(p) == VG_EFULL && !(stop && *stop))
-                    ;
             }
-            progress_draw(&pr, col, p, false);
+            int r = col->ops->next(col, b, &e);
+            if (b->n)
+                sink->submit(sink->user, b);
+            progress_draw(&pr, col, sink, false);
             if (r == VG_EOF)
                 break;
             if (r == VG_EIO) {
@@ -156,8 +154,48 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
         pr.done_before += total ? total : done;
         col->ops->close(col);
     }
-    progress_draw(&pr, NULL, p, true);
-    vg_line_batch_free(&b);
+    progress_draw(&pr, NULL, sink, true);
+    return rc;
+}
+
+/* vg_cli_feed_files' sink: one batch, judged at once by the single-threaded pipeline. */
+typedef struct {
+    VgPipeline *p;
+    VgLineBatch b;
+    volatile int *stop;
+} OneThread;
+
+static VgLineBatch *one_batch(void *user)
+{
+    OneThread *o = user;
+    vg_line_batch_clear(&o->b);
+    return &o->b;
+}
+
+static void one_submit(void *user, VgLineBatch *b)
+{
+    OneThread *o = user;
+    if (vg_pipeline_process(o->p, b) == VG_EFULL) {
+        /* back-pressure: the batch is judged; its alerts wait for the sinks (the delivery
+         * layer sleeps between retries) before more input is read */
+        while (vg_pipeline_flush(o->p) == VG_EFULL && !(o->stop && *o->stop))
+            ;
+    }
+}
+
+static uint64_t one_events(void *user)
+{
+    return vg_pipeline_stats(((OneThread *)user)->p)->events;
+}
+
+int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool quiet,
+                      volatile int *stop, GError **err)
+{
+    OneThread o = {.p = p, .stop = stop};
+    vg_line_batch_init(&o.b, (uint32_t)s->engine.batch_lines, 1 << 20);
+    VgCliLineSink sink = {&o, one_batch, one_submit, one_events};
+    int rc = vg_cli_read_files(files, s, &sink, quiet, stop, err);
+    vg_line_batch_free(&o.b);
     return rc;
 }
 

@@ -26,46 +26,23 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* Reads files into pp's batches in order (the parallel twin of vg_cli_feed_files, without
- * a progress bar: the counters belong to the workers until the end). */
+/* The parallel pipeline as a line sink: its ring's slots are the batches (no progress
+ * bar: the counters belong to the workers until the end). */
+static VgLineBatch *par_batch(void *user)
+{
+    return vg_par_pipeline_batch(user);
+}
+
+static void par_submit(void *user, VgLineBatch *b)
+{
+    (void)b;
+    vg_par_pipeline_submit(user);
+}
+
 static int feed_par(VgParPipeline *pp, char **files, const VgSettings *s, GError **err)
 {
-    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
-    int rc = VG_OK;
-    for (char **f = files; *f && !stop_requested; f++) {
-        GError *e = NULL;
-        VgCollector *col = vg_file_collector_open(*f, &fc, &e);
-        if (!col) {
-            vg_log_error("cannot read input", "error", e->message);
-            if (rc == VG_OK)
-                g_propagate_error(err, e);
-            else
-                g_error_free(e);
-            rc = VG_EIO;
-            continue;
-        }
-        while (!stop_requested) {
-            VgLineBatch *b = vg_par_pipeline_batch(pp);
-            if (!b)
-                break;
-            int r = col->ops->next(col, b, &e);
-            if (b->n)
-                vg_par_pipeline_submit(pp);
-            if (r == VG_EOF)
-                break;
-            if (r == VG_EIO) {
-                vg_log_error("read error", "error", e ? e->message : "unknown");
-                if (rc == VG_OK && e)
-                    g_propagate_error(err, e);
-                else
-                    g_clear_error(&e);
-                rc = VG_EIO;
-                break;
-            }
-        }
-        col->ops->close(col);
-    }
-    return rc;
+    VgCliLineSink sink = {pp, par_batch, par_submit, NULL};
+    return vg_cli_read_files(files, s, &sink, true, &stop_requested, err);
 }
 
 static void summary_par(VgParPipeline *pp, double elapsed_s)

@@ -29,6 +29,22 @@ void vg_cli_add_common(GOptionContext *ctx, VgCliCommon *c);
  * message to stderr and returns NULL (exit code 2). */
 VgSettings *vg_cli_settings(const VgCliCommon *c);
 
+/* Where vg_cli_read_files() puts lines: batch() gives a cleared batch to fill (NULL: it
+ * takes no more), submit() hands over a filled one (never empty), events() counts the
+ * events judged so far for the progress bar (NULL: no progress bar). */
+typedef struct {
+    void *user;
+    VgLineBatch *(*batch)(void *user);
+    void (*submit)(void *user, VgLineBatch *b);
+    uint64_t (*events)(void *user);
+} VgCliLineSink;
+
+/* Reads every file (or "-") in order into the sink's batches, lines cut at
+ * input.max_line_bytes. Returns VG_OK, or VG_EIO when a file could not be read (the others
+ * are still read; err holds the first error). *stop set to nonzero ends the read early. */
+int vg_cli_read_files(char **files, const VgSettings *s, const VgCliLineSink *sink, bool quiet,
+                      volatile int *stop, GError **err);
+
 /* Feeds every file (or "-") through the pipeline in order, in batches of
  * engine.batch_lines, lines cut at input.max_line_bytes. Shows a progress bar on a
  * terminal unless quiet. Returns VG_OK, or VG_EIO when a file could not be read (the others
