@@ -45,6 +45,17 @@ static int feed_par(VgParPipeline *pp, char **files, const VgSettings *s, GError
     return vg_cli_read_files(files, s, &sink, true, &stop_requested, err);
 }
 
+/* Delivers what is left within 10 s; VG_EIO (logged) when alerts stayed undelivered. */
+static int close_delivery(VgDelivery *dl)
+{
+    GError *err = NULL;
+    if (vg_delivery_close(dl, 10000, &err) == VG_OK)
+        return VG_OK;
+    vg_log_error("alerts not all delivered", "error", err ? err->message : "timeout");
+    g_clear_error(&err);
+    return VG_EIO;
+}
+
 static void summary_par(VgParPipeline *pp, double elapsed_s)
 {
     VgAlertStats as;
@@ -61,12 +72,8 @@ static int replay_par(char **files, const VgSettings *s, VgDelivery *dl, bool qu
     int r = feed_par(pp, files, s, err);
     vg_par_pipeline_finish(pp);
     double el = (double)(g_get_monotonic_time() - t0) / 1e6;
-    GError *cerr = NULL;
-    if (vg_delivery_close(dl, 10000, &cerr) != VG_OK) {
-        vg_log_error("alerts not all delivered", "error", cerr ? cerr->message : "timeout");
-        g_clear_error(&cerr);
+    if (close_delivery(dl) != VG_OK)
         r = VG_EIO;
-    }
     if (!quiet)
         summary_par(pp, el);
     vg_par_pipeline_free(pp);
@@ -124,12 +131,8 @@ int vg_cmd_replay(int argc, char **argv)
     int r = vg_cli_feed_files(p, argv + 1, s, c.quiet, &stop_requested, &err);
     vg_pipeline_finish(p);
     double el = (double)(g_get_monotonic_time() - t0) / 1e6;
-    GError *cerr = NULL;
-    if (vg_delivery_close(dl, 10000, &cerr) != VG_OK) {
-        vg_log_error("alerts not all delivered", "error", cerr ? cerr->message : "timeout");
-        g_clear_error(&cerr);
+    if (close_delivery(dl) != VG_OK)
         r = VG_EIO;
-    }
     if (!c.quiet)
         vg_cli_summary("replay", p, el);
     rc = r == VG_OK ? VG_EXIT_OK : VG_EXIT_FAIL;
