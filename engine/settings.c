@@ -32,7 +32,8 @@ const VgConfOption vg_engine_options[] = {
      "How far behind the newest event time an event may arrive and still count in windows "
      "and baselines; the watermark is the newest event time less this."},
     {"workers", VG_CT_INT, OPT(VgEngineSettings, workers), "1", 1, 256, NULL, 0, NULL,
-     "Worker threads for decoding and detection."},
+     "Worker threads of `vigil replay`: decoding and rule matching split by batch, model "
+     "keys by hash, with the alerts of one thread. `vigil run` uses one thread for now."},
     {0},
 };
 
