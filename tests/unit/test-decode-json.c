@@ -295,3 +295,23 @@ Test(decode_json, registry_names)
     }
     cr_assert_eq(vg_decoders()[0], vg_decoder_ops_vigil()); /* the default comes first */
 }
+
+/* The decoder searches for backslashes once per run of strings and measures keys backwards
+ * from their value: escapes in skipped fields and keys, whitespace around colons, and
+ * plain strings after escaped ones must all read as written. */
+Test(decode_json, escapes_spread_over_the_line_and_spaced_keys)
+{
+    t_open("vigil", NULL);
+    VgEvent ev;
+    const char *line = "{\"skipped\":\"x\\\\y\", \"k\\\"ey\" : \"v\",\"time\" :  1772445600000,"
+                       "\"user_agent\"\t:\t\"plain\",\"referer\":\"r\\/1\",\"host\":\"h\","
+                       "\"method\" : \"GET\"}";
+    cr_assert_eq(t_decode(line, &ev), VG_BAD_NONE);
+    T_INT(&ev, VG_F_TIME, 1772445600000LL);
+    T_STR(&ev, VG_F_USER_AGENT, "plain");
+    T_STR(&ev, VG_F_REFERER, "r/1");
+    T_STR(&ev, VG_F_HOST, "h");
+    T_STR(&ev, VG_F_METHOD, "GET");
+    /* plain strings after an escaped one are still views into the line */
+    cr_assert(ev.host.p > ev.raw.p && ev.host.p < ev.raw.p + ev.raw.len);
+}
