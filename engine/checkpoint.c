@@ -265,12 +265,29 @@ const VgConfOption vg_checkpoint_options[] = {
      "Time between periodic checkpoints; one is also written on shutdown (SIGTERM)."},
     {"restore", VG_CT_BOOL, OPT(restore), "true", 0, 0, NULL, 0, NULL,
      "Load the checkpoint at start and read each partition on from its offset in it."},
+    {"redis", VG_CT_NODE, OPT(redis), NULL, 0, 0, NULL, 0, NULL,
+     "Keep state per Kafka partition in Redis instead of a file, so it moves with the "
+     "partition to whichever instance of the group gets it (scale-out): a map of host, "
+     "port, unix_socket, db, user, password, connect_timeout, timeout, key_prefix "
+     "(vigil:state; keys <prefix>:<group>:<topic>:<partition>) and ttl (7d). Exclusive "
+     "with path."},
     {0},
 };
 
 int vg_checkpoint_conf_load(VgCheckpointConf *conf, const VgConfNode *section, GError **err)
 {
-    return vg_conf_apply(vg_checkpoint_options, conf, section, err);
+    int rc = vg_conf_apply(vg_checkpoint_options, conf, section, err);
+    if (rc < 0)
+        return rc;
+    if (conf->redis && vg_conf_is_null(conf->redis))
+        conf->redis = NULL;
+    if (conf->redis && conf->path && conf->path[0]) {
+        vg_conf_error(err, conf->redis,
+                      "checkpoint: path and redis exclude each other (a file holds one "
+                      "process's state, redis each partition's)");
+        return VG_ECONFIG;
+    }
+    return VG_OK;
 }
 
 void vg_checkpoint_conf_clear(VgCheckpointConf *conf)
@@ -287,6 +304,8 @@ struct VgCheckpointer {
     double last_success_s, last_duration_s;
     uint64_t last_bytes, written, failures, restore_failures;
     unsigned metrics_id;
+    VgCheckpointStoreFn store; /* NULL: the file conf.path */
+    void *store_user;
 };
 
 static void collect(void *user, VgMetricsWriter *w)
@@ -300,7 +319,7 @@ static void collect(void *user, VgMetricsWriter *w)
                       "How long the last checkpoint took (snapshot, compression, fsync).");
     vg_metrics_put(w, "vigil_checkpoint_duration_seconds", NULL, c->last_duration_s);
     vg_metrics_family(w, "vigil_checkpoint_bytes", VG_METRIC_GAUGE,
-                      "Size of the last checkpoint file, compressed.");
+                      "Size of the last checkpoint, compressed.");
     vg_metrics_put_u64(w, "vigil_checkpoint_bytes", NULL, c->last_bytes);
     vg_metrics_family(w, "vigil_checkpoints_total", VG_METRIC_COUNTER, "Checkpoints written.");
     vg_metrics_put_u64(w, "vigil_checkpoints_total", NULL, c->written);
@@ -339,13 +358,25 @@ bool vg_checkpointer_due(const VgCheckpointer *c)
     return g_get_monotonic_time() - c->last_attempt_us >= c->conf.interval_ms * 1000;
 }
 
+void vg_checkpointer_set_store(VgCheckpointer *c, VgCheckpointStoreFn store, void *user)
+{
+    c->store = store;
+    c->store_user = user;
+}
+
+void vg_checkpointer_touch(VgCheckpointer *c)
+{
+    c->last_attempt_us = g_get_monotonic_time();
+}
+
 int vg_checkpointer_save(VgCheckpointer *c, const VgCheckpoint *ck, GError **err)
 {
     gint64 t0 = g_get_monotonic_time();
     c->last_attempt_us = t0;
     GByteArray *b = g_byte_array_new();
     vg_checkpoint_encode(ck, b);
-    int rc = vg_checkpoint_write_file(c->conf.path, b->data, b->len, err);
+    int rc = c->store ? c->store(c->store_user, ck, b->data, b->len, err)
+                      : vg_checkpoint_write_file(c->conf.path, b->data, b->len, err);
     double dt = (double)(g_get_monotonic_time() - t0) / 1e6;
     g_mutex_lock(&c->lock);
     if (rc == VG_OK) {

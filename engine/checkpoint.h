@@ -68,6 +68,9 @@ typedef struct {
     char *path;          /* checkpoint file; empty: no checkpoints */
     int64_t interval_ms; /* between periodic checkpoints */
     bool restore;        /* load the checkpoint at start */
+    /* checkpoint.redis (borrowed from the tree; NULL: not set): state per partition in
+     * Redis (engine/sinks/state-redis.h), exclusive with path */
+    const VgConfNode *redis;
 } VgCheckpointConf;
 
 extern const VgConfOption vg_checkpoint_options[];
@@ -88,6 +91,14 @@ bool vg_checkpointer_due(const VgCheckpointer *w);
 /* Encodes c and writes it; counts success (time, duration, bytes) or failure. VG_OK, or
  * VG_EIO with err. */
 int vg_checkpointer_save(VgCheckpointer *w, const VgCheckpoint *c, GError **err);
+/* Where vg_checkpointer_save puts the encoded bytes instead of conf->path: store(user,
+ * the checkpoint, its encoding) returns VG_OK or VG_EIO with err. (Per-partition state
+ * in Redis: one save per partition, keyed by the checkpoint's one offset.) */
+typedef int (*VgCheckpointStoreFn)(void *user, const VgCheckpoint *c, const void *data, size_t len,
+                                   GError **err);
+void vg_checkpointer_set_store(VgCheckpointer *w, VgCheckpointStoreFn store, void *user);
+/* Starts the interval again without saving (a round of per-partition saves). */
+void vg_checkpointer_touch(VgCheckpointer *w);
 /* Counts a failed restore (metric vigil_checkpoint_restore_failures_total). */
 void vg_checkpointer_restore_failed(VgCheckpointer *w);
 

@@ -1,11 +1,11 @@
 /* cli-metrics.c — see cli-metrics.h.
  *
- * Every collector here reads counters another thread writes: the pipeline's and the alert
- * stage's stats with relaxed atomic loads (the pipeline increments them with plain
- * stores on its own thread; an aligned 64-bit word never tears, and the loads keep the
- * compiler from caching or splitting them), the delivery's and the Kafka collector's
- * through their documented thread-safe snapshots. The one structure written here on the
- * pipeline thread, the count of alerts per rule, is touched once per alert (not per event)
+ * Every collector here reads counters another thread writes: the pipelines' and the alert
+ * stages' stats through vg_run_state_totals, with relaxed atomic loads (a pipeline
+ * increments them with plain stores on its own thread; an aligned 64-bit word never
+ * tears, and the loads keep the compiler from caching or splitting them), the delivery's and the
+ * Kafka collector's through their documented thread-safe snapshots. The one structure written here
+ * on the pipeline thread, the count of alerts per rule, is touched once per alert (not per event)
  * under a mutex the scrape shares.
  *
  * Series are labelled by things the operator configured or the rule author named: source,
@@ -30,12 +30,13 @@ typedef struct {
 
 struct VgRunMetrics {
     char *source;
-    VgPipeline *pipeline;
+    VgRunState *state;
     VgDelivery *delivery;
     VgKafkaCollector *kafka;
-    VgDetector *models_det, *rules_det; /* NULL when not running */
-    GMutex det_lock;                    /* guards the snapshot below */
-    VgModelsStats models_snap;          /* published by the loop thread (vg_run_metrics_publish) */
+    GMutex det_lock;           /* guards the snapshot below */
+    bool models_on;            /* published by the loop thread (vg_run_metrics_publish): */
+    VgModelsStats models_snap; /* the models' figures over every pipeline */
+    size_t models_budget;
     gint64 last_publish;
     unsigned ids[12];
     size_t n_ids;
@@ -196,7 +197,10 @@ static void gauge(VgMetricsWriter *w, const char *name, const char *help, const 
 static void collect_pipeline(void *user, VgMetricsWriter *w)
 {
     VgRunMetrics *m = user;
-    const VgPipelineStats *st = vg_pipeline_stats(m->pipeline);
+    VgPipelineStats total;
+    VgAlertStats atotal;
+    vg_run_state_totals(m->state, &total, &atotal);
+    const VgPipelineStats *st = &total;
     const char *const *src = (const char *[]){"source", m->source, NULL};
     counter(w, "vigil_lines_total", "Input lines read, good or bad.", src, ld(&st->lines));
     uint64_t events = ld(&st->events);
@@ -240,7 +244,7 @@ static void collect_pipeline(void *user, VgMetricsWriter *w)
               (double)(g_get_real_time() / 1000 - wm) / 1000.0);
     }
 
-    const VgAlertStats *as = vg_alert_stage_stats(vg_pipeline_alerts(m->pipeline));
+    const VgAlertStats *as = &atotal;
     counter(w, "vigil_alerts_raised_total", "Alerts raised by rules and models (before dedup).",
             NULL, ld(&as->raised));
     counter(w, "vigil_alerts_emitted_total", "New incidents sent to the sinks.", NULL,
@@ -257,10 +261,15 @@ static void collect_pipeline(void *user, VgMetricsWriter *w)
             ld(&as->output_full));
 }
 
-void vg_run_metrics_watch_pipeline(VgRunMetrics *m, VgPipeline *p)
+static void collect_detectors(void *user, VgMetricsWriter *w);
+
+void vg_run_metrics_watch_state(VgRunMetrics *m, VgRunState *st)
 {
-    m->pipeline = p;
+    m->state = st;
     add_id(m, vg_metrics_register("pipeline", collect_pipeline, m));
+    add_id(m, vg_metrics_register("detectors", collect_detectors, m));
+    vg_run_metrics_publish(m);
+    m->last_publish = 0; /* the first batch publishes at once */
 }
 
 /* ---- delivery --------------------------------------------------------------------------- */
@@ -440,11 +449,12 @@ void vg_run_metrics_free(VgRunMetrics *m)
 static void collect_detectors(void *user, VgMetricsWriter *w)
 {
     VgRunMetrics *m = user;
-    if (m->models_det) {
-        VgModelsStats snap;
-        g_mutex_lock(&m->det_lock);
-        snap = m->models_snap;
-        g_mutex_unlock(&m->det_lock);
+    g_mutex_lock(&m->det_lock);
+    bool models_on = m->models_on;
+    VgModelsStats snap = m->models_snap;
+    size_t budget = m->models_budget;
+    g_mutex_unlock(&m->det_lock);
+    if (models_on) {
         const VgModelsStats *st = &snap;
         gauge(w, "vigil_model_keys_tracked",
               "Keys (tokens, endpoints, pairs, IPs) with a baseline.", NULL, (double)st->tracked);
@@ -459,13 +469,11 @@ static void collect_detectors(void *user, VgMetricsWriter *w)
                 NULL, st->rejected);
         gauge(w, "vigil_model_memory_bytes", "Memory of the models' state.", NULL,
               (double)st->memory_bytes);
-        gauge(w, "vigil_model_memory_budget_bytes", "models.memory_budget.", NULL,
-              (double)vg_models_memory_budget(m->models_det));
+        gauge(w, "vigil_model_memory_budget_bytes", "models.memory_budget.", NULL, (double)budget);
     }
-    if (m->rules_det) {
-        uint64_t gen;
-        int n_rules, n_corr;
-        vg_rules_info(m->rules_det, &gen, &n_rules, &n_corr);
+    uint64_t gen;
+    int n_rules, n_corr;
+    if (vg_run_state_rules_info(m->state, &gen, &n_rules, &n_corr)) {
         gauge(w, "vigil_rules_generation",
               "Rule sets taken into use: 1 at start, one more per successful reload.", NULL,
               (double)gen);
@@ -476,23 +484,20 @@ static void collect_detectors(void *user, VgMetricsWriter *w)
     }
 }
 
-void vg_run_metrics_watch_detectors(VgRunMetrics *m, VgPipeline *p)
-{
-    m->models_det = vg_pipeline_detector(p, "models");
-    m->rules_det = vg_pipeline_detector(p, "rules");
-    add_id(m, vg_metrics_register("detectors", collect_detectors, m));
-}
-
 void vg_run_metrics_publish(VgRunMetrics *m)
 {
-    if (!m || !m->models_det)
+    if (!m || !m->state)
         return;
     gint64 now = g_get_monotonic_time();
-    if (now - m->last_publish < G_USEC_PER_SEC)
+    if (m->last_publish && now - m->last_publish < G_USEC_PER_SEC)
         return;
     m->last_publish = now;
-    VgModelsStats st = *vg_models_stats(m->models_det);
+    VgModelsStats st;
+    size_t budget;
+    bool on = vg_run_state_models(m->state, &st, &budget);
     g_mutex_lock(&m->det_lock);
+    m->models_on = on;
     m->models_snap = st;
+    m->models_budget = budget;
     g_mutex_unlock(&m->det_lock);
 }

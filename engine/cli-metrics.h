@@ -9,8 +9,8 @@
  *
  *     VgRunMetrics *m = vg_run_metrics_new("kafka");          // or "files"
  *     VgAlertOutput out = vg_run_metrics_output(m, vg_delivery_output(dl));
- *     VgPipeline *p = vg_pipeline_new(s, out, NULL, NULL, &err);
- *     vg_run_metrics_watch_pipeline(m, p);
+ *     VgRunState *st = vg_run_state_new(s, out, NULL, NULL, NULL, &err);
+ *     vg_run_metrics_watch_state(m, st);
  *     vg_run_metrics_watch_delivery(m, dl);
  *     vg_run_metrics_watch_kafka(m, kc);                      // when reading Kafka
  *     srv = vg_metrics_server_start(&mconf, &err);            // when mconf.enabled
@@ -18,14 +18,14 @@
  *     ... loop ...
  *     vg_run_metrics_set_ready(m, false, "shutting down");    // draining
  *     vg_metrics_server_stop(srv);
- *     vg_run_metrics_free(m);                                 // before freeing p, dl, kc
+ *     vg_run_metrics_free(m);                                 // before freeing st, dl, kc
  */
 #ifndef VG_CLI_METRICS_H
 #define VG_CLI_METRICS_H
 
 #include "collectors/collector-kafka.h"
 #include "engine/metrics.h"
-#include "engine/pipeline.h"
+#include "engine/cli-run-state.h"
 #include "engine/sinks/delivery.h"
 
 typedef struct VgRunMetrics VgRunMetrics;
@@ -38,15 +38,14 @@ VgRunMetrics *vg_run_metrics_new(const char *source);
  * (vigil_alerts_sent_total). The result is valid while m lives; call once. */
 VgAlertOutput vg_run_metrics_output(VgRunMetrics *m, VgAlertOutput out);
 /* Start exposing an object's counters (and, for delivery and Kafka, readiness checks).
- * The objects must outlive m, or rather its vg_run_metrics_free(). Call each once. */
-void vg_run_metrics_watch_pipeline(VgRunMetrics *m, VgPipeline *p);
+ * The objects must outlive m, or rather its vg_run_metrics_free(). Call each once.
+ * watch_state: the pipelines' counters, the models' tables (keys tracked, evicted,
+ * memory against budget) and the rule set's generation and size. */
+void vg_run_metrics_watch_state(VgRunMetrics *m, VgRunState *st);
 void vg_run_metrics_watch_delivery(VgRunMetrics *m, VgDelivery *d);
 void vg_run_metrics_watch_kafka(VgRunMetrics *m, VgKafkaCollector *kc);
-/* The models' tables (keys tracked, evicted, memory against budget) and the rule set's
- * generation and size. */
-void vg_run_metrics_watch_detectors(VgRunMetrics *m, VgPipeline *p);
-/* On the pipeline's thread, after a batch: publishes the detectors' counters for scrapes
- * (at most once a second; cheap otherwise). m may be NULL. */
+/* On the run loop's thread, after a batch and when idle: publishes the models' figures
+ * for scrapes (at most once a second; cheap otherwise). m may be NULL. */
 void vg_run_metrics_publish(VgRunMetrics *m);
 /* The run loop's own readiness: ready while it reads; why (copied) says otherwise. */
 void vg_run_metrics_set_ready(VgRunMetrics *m, bool ready, const char *why);

@@ -41,6 +41,7 @@
 #include "collectors/collectors.h"
 #include "engine/checkpoint.h"
 #include "engine/cli-metrics.h"
+#include "engine/cli-run-state.h"
 #include "engine/log.h"
 #include "engine/sinks/delivery.h"
 #include "rules/rules.h"
@@ -74,7 +75,7 @@ static void on_usr1(int sig)
 }
 
 typedef struct {
-    VgPipeline *p;
+    VgRunState *st; /* the pipeline, or one per partition (checkpoint.redis) */
     VgDelivery *dl;
     VgKafkaCollector *kc;
     VgRunMetrics *rm;
@@ -89,6 +90,12 @@ typedef struct {
     VgCheckpoint *restored;
     const char *group;
     GHashTable *next;
+    GHashTable *saved; /* per-partition mode: partition id -> next offset of its last save */
+    bool restore;      /* checkpoint.restore: load state (file at start, Redis on assignment) */
+    /* the processed batch waiting for its alerts' delivery (full: delivery refused) */
+    bool full;
+    int32_t held_partition;
+    int64_t held_offset;
 } Run;
 
 static void seen(Run *r, int32_t partition);
@@ -113,52 +120,131 @@ static void done_upto(Run *r, int32_t partition, int64_t offset)
     next_set(r, partition, offset + 1);
 }
 
-/* Writes a checkpoint: the pipeline's state now, with the offsets of every batch it has
- * processed. Only called between batches with no delivery held back, so the state is
- * exactly that of the events before those offsets and their alerts are out. Then commits,
- * so the group's offsets are not behind the checkpoint longer than needed. */
+/* Per-partition mode: saves partition's state to Redis when it moved since its last save.
+ * Not for a partition whose last batch waits for its alerts' delivery: its state already
+ * holds events its offset does not cover yet (the next save, or the previous one, will). */
+static int save_partition(Run *r, int32_t partition)
+{
+    int64_t *next = r->next ? g_hash_table_lookup(r->next, GINT_TO_POINTER(partition)) : NULL;
+    int64_t *saved = g_hash_table_lookup(r->saved, GINT_TO_POINTER(partition));
+    const char *topic;
+    int32_t kp;
+    if (!next || (saved && *saved == *next) || (r->full && r->held_partition == partition) ||
+        !vg_kafka_collector_partition_info(r->kc, partition, &topic, &kp))
+        return VG_OK;
+    GError *err = NULL;
+    int rc = vg_run_state_save(r->st, partition, topic, kp, *next, &err);
+    char ps[16], off[24];
+    g_snprintf(ps, sizeof ps, "%d", kp);
+    g_snprintf(off, sizeof off, "%" G_GINT64_FORMAT, *next);
+    if (rc == VG_OK) {
+        if (!saved) {
+            saved = g_new(int64_t, 1);
+            g_hash_table_insert(r->saved, GINT_TO_POINTER(partition), saved);
+        }
+        *saved = *next;
+        vg_log_debug("partition state saved", "topic", topic, "partition", ps, "next_offset", off);
+    } else if (rc != VG_ENOENT) {
+        vg_log_error("partition state not saved: its next owner resumes from the previous save",
+                     "topic", topic, "partition", ps, "error", err->message);
+    }
+    g_clear_error(&err);
+    return rc == VG_ENOENT ? VG_OK : rc;
+}
+
+/* Writes a checkpoint: the state now, with the offsets of every batch it has processed
+ * (one file for the process, or each partition's state to Redis). Only called between
+ * batches with no delivery held back (a held partition is skipped in per-partition mode),
+ * so the state is exactly that of the events before those offsets and their alerts are
+ * out. Then commits, so the group's offsets are not behind the checkpoint longer than
+ * needed. */
 static int checkpoint(Run *r)
 {
-    VgCheckpoint *c = vg_checkpoint_new(r->group);
-    c->created_ms = g_get_real_time() / 1000;
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, r->next);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        const char *topic;
-        int32_t kp;
-        if (vg_kafka_collector_partition_info(r->kc, GPOINTER_TO_INT(key), &topic, &kp))
-            vg_checkpoint_add_offset(c, topic, kp, *(int64_t *)value);
-    }
-    /* partitions of the restored checkpoint this process has not been given (yet) keep
-     * their offsets: their state is still in the pipeline */
-    for (guint i = 0; r->restored && i < r->restored->offsets->len; i++) {
-        const VgCheckpointOffset *o = &g_array_index(r->restored->offsets, VgCheckpointOffset, i);
-        if (vg_checkpoint_offset(c, o->topic, o->partition) < 0)
-            vg_checkpoint_add_offset(c, o->topic, o->partition, o->next_offset);
-    }
-    vg_pipeline_snapshot(r->p, c->state);
     GError *err = NULL;
-    int rc = vg_checkpointer_save(r->ckptr, c, &err);
-    if (rc != VG_OK) {
-        vg_log_error("checkpoint not written: a restart resumes from the previous one", "error",
-                     err->message);
-        g_error_free(err);
+    int rc = VG_OK;
+    if (vg_run_state_per_partition(r->st)) {
+        vg_checkpointer_touch(r->ckptr);
+        GList *ids = g_hash_table_get_keys(r->next);
+        for (GList *l = ids; l; l = l->next)
+            if (save_partition(r, GPOINTER_TO_INT(l->data)) != VG_OK)
+                rc = VG_EIO;
+        g_list_free(ids);
     } else {
-        char n[16];
-        g_snprintf(n, sizeof n, "%u", c->offsets->len);
-        vg_log_debug("checkpoint written", "partitions", n);
-        if (vg_kafka_collector_commit(r->kc, false, &err) != VG_OK) {
-            vg_log_warn("kafka commit after checkpoint failed", "error", err->message);
-            g_clear_error(&err);
+        VgCheckpoint *c = vg_checkpoint_new(r->group);
+        c->created_ms = g_get_real_time() / 1000;
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, r->next);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            const char *topic;
+            int32_t kp;
+            if (vg_kafka_collector_partition_info(r->kc, GPOINTER_TO_INT(key), &topic, &kp))
+                vg_checkpoint_add_offset(c, topic, kp, *(int64_t *)value);
         }
+        /* partitions of the restored checkpoint this process has not been given (yet)
+         * keep their offsets: their state is still in the pipeline */
+        for (guint i = 0; r->restored && i < r->restored->offsets->len; i++) {
+            const VgCheckpointOffset *o =
+                &g_array_index(r->restored->offsets, VgCheckpointOffset, i);
+            if (vg_checkpoint_offset(c, o->topic, o->partition) < 0)
+                vg_checkpoint_add_offset(c, o->topic, o->partition, o->next_offset);
+        }
+        vg_pipeline_snapshot(vg_run_state_find(r->st, 0), c->state);
+        rc = vg_checkpointer_save(r->ckptr, c, &err);
+        if (rc != VG_OK) {
+            vg_log_error("checkpoint not written: a restart resumes from the previous one", "error",
+                         err->message);
+            g_clear_error(&err);
+        } else {
+            char n[16];
+            g_snprintf(n, sizeof n, "%u", c->offsets->len);
+            vg_log_debug("checkpoint written", "partitions", n);
+        }
+        vg_checkpoint_free(c);
     }
-    vg_checkpoint_free(c);
+    if (vg_kafka_collector_commit(r->kc, false, &err) != VG_OK) {
+        vg_log_warn("kafka commit after checkpoint failed", "error", err->message);
+        g_clear_error(&err);
+    }
     return rc;
 }
+
+/* Per-partition mode, a partition just assigned: its state from Redis, and where to read
+ * on. Without a usable state it starts fresh from the group's committed offset. */
+static void load_partition(Run *r, int32_t partition)
+{
+    const char *topic;
+    int32_t kp;
+    if (!r->restore || !vg_kafka_collector_partition_info(r->kc, partition, &topic, &kp))
+        return;
+    char ps[16], off[24];
+    g_snprintf(ps, sizeof ps, "%d", kp);
+    int64_t at = -1;
+    GError *err = NULL;
+    int rc = vg_run_state_load(r->st, partition, topic, kp, &at, &err);
+    if (rc == VG_OK) {
+        /* the state holds every event before at, and none after: read from there */
+        vg_kafka_collector_start_at(r->kc, partition, at);
+        next_set(r, partition, at);
+        int64_t *saved = g_new(int64_t, 1);
+        *saved = at;
+        g_hash_table_replace(r->saved, GINT_TO_POINTER(partition), saved);
+        g_snprintf(off, sizeof off, "%" G_GINT64_FORMAT, at);
+        vg_log_info("partition state loaded", "topic", topic, "partition", ps, "next_offset", off);
+    } else if (rc == VG_ENOENT) {
+        vg_log_info("no stored state for partition: starting it fresh from the committed offset",
+                    "topic", topic, "partition", ps);
+    } else {
+        vg_log_error("partition state not loaded: starting it fresh from the committed offset",
+                     "topic", topic, "partition", ps, "error", err->message);
+    }
+    g_clear_error(&err);
+}
+
 static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, size_t n)
 {
     Run *r = user;
+    bool per_part = vg_run_state_per_partition(r->st);
     /* the loop is synchronous: every batch handed out before this call has been processed
      * and, if delivered, marked; there is nothing else to drain here */
     for (size_t i = 0; i < n; i++) {
@@ -166,21 +252,43 @@ static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, 
             const char *topic;
             int32_t kp;
             int64_t at = -1;
-            if (r->restored && vg_kafka_collector_partition_info(r->kc, ids[i], &topic, &kp))
+            if (per_part) {
+                load_partition(r, ids[i]);
+            } else if (r->restored &&
+                       vg_kafka_collector_partition_info(r->kc, ids[i], &topic, &kp)) {
                 at = vg_checkpoint_offset(r->restored, topic, kp);
-            if (at >= 0) {
-                /* the state holds every event before at, and none after: read from there */
-                vg_kafka_collector_start_at(r->kc, ids[i], at);
-                next_set(r, ids[i], at);
+                if (at >= 0) {
+                    /* the state holds every event before at, and none after */
+                    vg_kafka_collector_start_at(r->kc, ids[i], at);
+                    next_set(r, ids[i], at);
+                }
             }
             /* an assigned partition holds the watermark back until its first event or
              * until it has been quiet for kafka.idle_timeout, so that reading one
              * partition first does not make the others' events late */
-            vg_pipeline_partition_idle(r->p, ids[i], false);
+            VgPipeline *p = vg_run_state_pipeline(r->st, ids[i]);
+            if (p)
+                vg_pipeline_partition_idle(p, ids[i], false);
             seen(r, ids[i]);
             continue;
         }
-        vg_pipeline_partition_idle(r->p, ids[i], true);
+        if (per_part) {
+            /* revoked: the next owner loads what is saved now; lost: it may own the
+             * partition already, and loads the last periodic save */
+            if (what == VG_KAFKA_REVOKED)
+                save_partition(r, ids[i]);
+            vg_run_state_drop(r->st, ids[i]);
+            g_hash_table_remove(r->saved, GINT_TO_POINTER(ids[i]));
+            if (r->full && r->held_partition == ids[i]) {
+                /* its alerts were refused and go with the pipeline; the offset was not
+                 * marked, so the next owner reads the batch again */
+                r->full = false;
+                vg_kafka_collector_resume(r->kc);
+            }
+        } else {
+            VgPipeline *p = vg_run_state_find(r->st, ids[i]);
+            vg_pipeline_partition_idle(p, ids[i], true);
+        }
         g_hash_table_remove(r->active, GINT_TO_POINTER(ids[i]));
         if (r->next)
             g_hash_table_remove(r->next, GINT_TO_POINTER(ids[i]));
@@ -198,7 +306,9 @@ static void check_idle(Run *r)
     g_hash_table_iter_init(&it, r->active);
     while (g_hash_table_iter_next(&it, &key, &value)) {
         if (now - *(gint64 *)value >= r->idle_timeout_ms * 1000) {
-            vg_pipeline_partition_idle(r->p, GPOINTER_TO_INT(key), true);
+            VgPipeline *p = vg_run_state_find(r->st, GPOINTER_TO_INT(key));
+            if (p)
+                vg_pipeline_partition_idle(p, GPOINTER_TO_INT(key), true);
             g_hash_table_iter_remove(&it);
         }
     }
@@ -217,8 +327,11 @@ static void seen(Run *r, int32_t partition)
 /* SIGUSR1: one log line with where the daemon stands. */
 static void status(Run *r)
 {
-    const VgPipelineStats *ps = vg_pipeline_stats(r->p);
-    const VgAlertStats *as = vg_alert_stage_stats(vg_pipeline_alerts(r->p));
+    VgPipelineStats pst;
+    VgAlertStats ast;
+    vg_run_state_totals(r->st, &pst, &ast);
+    const VgPipelineStats *ps = &pst;
+    const VgAlertStats *as = &ast;
     char wm[25] = "none", n[8][24];
     if (ps->watermark != INT64_MIN)
         vg_time_format(ps->watermark, wm);
@@ -258,49 +371,40 @@ static void reload(Run *r)
         vg_log_error("configuration not reloaded: the running one stays (see the error above)");
         return;
     }
-    VgDetector *rules = vg_pipeline_detector(r->p, "rules");
-    int rc = VG_OK;
-    if (rules)
-        rc = ns ? vg_rules_reconfigure(rules, ns->rules, &err) : vg_rules_reload(rules, NULL, &err);
-    if (rc != VG_OK) {
+    if (vg_run_state_reconfigure(r->st, ns, &err) != VG_OK) {
         vg_log_error("rules not reloaded: the running rule set stays", "error",
                      err ? err->message : "unknown");
         g_clear_error(&err);
         vg_settings_free(ns);
         return;
     }
-    if (ns) {
-        vg_alert_stage_reconfigure(vg_pipeline_alerts(r->p), ns->alerts.cooldown_ms,
-                                   (int)ns->alerts.max_samples);
-        /* vg_cli_settings set log.level already */
-        vg_settings_free(ns);
-    }
+    /* ns is the state's now; vg_cli_settings set log.level already */
     vg_log_info("rules reloaded");
 }
 
-/* Loads the checkpoint at path into r->p. A missing file is a first start. A checkpoint
- * that cannot be used (corrupt, another version, another models config) is logged as an
+/* Loads the checkpoint at path into the (single) pipeline. A missing file is a first start. A
+ * checkpoint that cannot be used (corrupt, another version, another models config) is logged as an
  * error, counted, moved aside to path.bad for a look, and the run starts without state
  * from the group's committed offsets: at-least-once still holds, the baselines are new.
- * Returns the pipeline to use (r->p or a fresh one), NULL only if a fresh one cannot be
- * built. */
-static VgPipeline *restore(Run *r, const VgSettings *s, VgAlertOutput out, const char *path)
+ * Returns VG_OK, or VG_ECONFIG when a fresh pipeline cannot be built. */
+static int restore(Run *r, const char *path)
 {
     GError *err = NULL;
     VgCheckpoint *c = vg_checkpoint_read_file(path, &err);
     if (!c && err->code == VG_ENOENT) {
         vg_log_info("no checkpoint yet: starting without state", "path", path);
         g_error_free(err);
-        return r->p;
+        return VG_OK;
     }
-    if (c && vg_pipeline_restore(r->p, c->state->data, c->state->len, &err) == VG_OK) {
+    if (c && vg_pipeline_restore(vg_run_state_find(r->st, 0), c->state->data, c->state->len,
+                                 &err) == VG_OK) {
         char n[16];
         g_snprintf(n, sizeof n, "%u", c->offsets->len);
         vg_log_info("checkpoint restored", "path", path, "partitions", n);
         if (c->group && r->group && strcmp(c->group, r->group))
             vg_log_warn("checkpoint was written by another consumer group", "group", c->group);
         r->restored = c;
-        return r->p;
+        return VG_OK;
     }
     vg_log_error("checkpoint not restored: starting without state from the committed offsets",
                  "path", path, "error", err->message);
@@ -311,13 +415,12 @@ static VgPipeline *restore(Run *r, const VgSettings *s, VgAlertOutput out, const
         vg_log_warn("cannot move the checkpoint aside", "path", aside);
     g_free(aside);
     vg_checkpoint_free(c);
-    vg_pipeline_free(r->p);
-    r->p = vg_pipeline_new(s, out, NULL, NULL, &err);
-    if (!r->p) {
+    if (vg_run_state_reset(r->st, &err) != VG_OK) {
         fprintf(stderr, "vigil: %s\n", err->message);
         g_error_free(err);
+        return VG_ECONFIG;
     }
-    return r->p;
+    return VG_OK;
 }
 
 /* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
@@ -326,9 +429,6 @@ static int run_kafka(Run *r, int64_t batch_lines)
     VgCollector *col = vg_kafka_collector_base(r->kc);
     VgLineBatch b;
     vg_line_batch_init(&b, (uint32_t)batch_lines, 1 << 20);
-    bool full = false;
-    int32_t held_partition = -1; /* the processed batch waiting for its alerts' delivery */
-    int64_t held_offset = -1;
     int rc = VG_OK;
     while (!stop_signal) {
         if (hup_signal) {
@@ -339,9 +439,9 @@ static int run_kafka(Run *r, int64_t batch_lines)
             usr1_signal = 0;
             status(r);
         }
-        if (full && vg_pipeline_flush(r->p) == VG_OK) {
-            full = false;
-            done_upto(r, held_partition, held_offset);
+        if (r->full && vg_run_state_flush(r->st) == VG_OK) {
+            r->full = false;
+            done_upto(r, r->held_partition, r->held_offset);
             vg_kafka_collector_resume(r->kc);
             vg_log_info("alert delivery caught up: reading again");
         }
@@ -358,35 +458,42 @@ static int run_kafka(Run *r, int64_t batch_lines)
             /* lines are in offset order: the last one's offset covers the batch */
             int64_t last = b.lines[b.n - 1].offset;
             seen(r, b.partition);
-            int pr = vg_pipeline_process(r->p, &b);
-            vg_run_metrics_publish(r->rm);
+            VgPipeline *p = vg_run_state_pipeline(r->st, b.partition);
+            if (!p) {
+                rc = VG_EIO; /* logged; the partition cannot be judged: restart */
+                break;
+            }
+            int pr = vg_pipeline_process(p, &b);
             if (pr == VG_EFULL) {
-                full = true;
-                held_partition = b.partition;
-                held_offset = last;
+                r->full = true;
+                r->held_partition = b.partition;
+                r->held_offset = last;
                 vg_kafka_collector_pause(r->kc);
                 vg_log_warn("alert delivery full: pausing kafka input");
             } else {
                 done_upto(r, b.partition, last);
             }
-        } else if (!full) {
-            vg_pipeline_flush(r->p); /* retries spooled records while the input is quiet */
+        } else if (!r->full) {
+            vg_run_state_flush(r->st); /* retries spooled records while the input is quiet */
         }
+        vg_run_metrics_publish(r->rm);
         check_idle(r);
-        if (r->ckptr && !full && vg_checkpointer_due(r->ckptr))
+        /* per partition, a held batch only keeps its own partition from being saved */
+        if (r->ckptr && (!r->full || vg_run_state_per_partition(r->st)) &&
+            vg_checkpointer_due(r->ckptr))
             checkpoint(r);
     }
     vg_line_batch_free(&b);
     if (r->ckptr && rc == VG_OK) {
         /* shutdown: the held batch must be out before its offsets can be claimed */
         gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-        while (full && g_get_monotonic_time() < until) {
-            if (vg_pipeline_flush(r->p) == VG_OK) {
-                full = false;
-                done_upto(r, held_partition, held_offset);
+        while (r->full && g_get_monotonic_time() < until) {
+            if (vg_run_state_flush(r->st) == VG_OK) {
+                r->full = false;
+                done_upto(r, r->held_partition, r->held_offset);
             }
         }
-        if (full)
+        if (r->full && !vg_run_state_per_partition(r->st))
             vg_log_error("checkpoint not written at shutdown (alert delivery still full): a "
                          "restart resumes from the previous one");
         else
@@ -437,10 +544,11 @@ static int run_files(Run *r, const VgSettings *s)
             int n = c->ops->next(c, &b, &err);
             if (b.n) {
                 any = true;
-                int pr = vg_pipeline_process(r->p, &b);
+                VgPipeline *p = vg_run_state_pipeline(r->st, b.partition);
+                int pr = vg_pipeline_process(p, &b);
                 vg_run_metrics_publish(r->rm);
                 if (pr == VG_EFULL)
-                    while (vg_pipeline_flush(r->p) == VG_EFULL && !stop_signal)
+                    while (vg_pipeline_flush(p) == VG_EFULL && !stop_signal)
                         ; /* the delivery waits between retries */
             }
             if (n == VG_EOF || n == VG_EIO) {
@@ -456,7 +564,8 @@ static int run_files(Run *r, const VgSettings *s)
             i++;
         }
         if (!any) {
-            vg_pipeline_flush(r->p);
+            vg_run_state_flush(r->st);
+            vg_run_metrics_publish(r->rm);
             g_usleep(100000);
         }
     }
@@ -496,7 +605,9 @@ int vg_cmd_run(int argc, char **argv)
     VgRunMetrics *rm = NULL;
     VgMetricsServer *msrv = NULL;
     VgCheckpointConf cconf = {0};
+    VgStateRedis *shared = NULL;
     r.active = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    r.saved = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         rc = vg_cli_usage_error(ctx, "%s", err->message);
@@ -524,8 +635,16 @@ int vg_cmd_run(int argc, char **argv)
         fprintf(stderr, "vigil: %s\n", err->message);
         goto out;
     }
-    if (cconf.path && cconf.path[0] && !s->kafka)
-        vg_log_warn("checkpoint.path is set but the input is not Kafka: no checkpoints");
+    bool want_ckpt = (cconf.path && cconf.path[0]) || cconf.redis;
+    if (want_ckpt && !s->kafka) {
+        vg_log_warn("checkpoint.path or checkpoint.redis is set but the input is not Kafka: no "
+                    "checkpoints");
+        want_ckpt = false;
+    }
+    if (want_ckpt && cconf.redis && !(shared = vg_state_redis_new(cconf.redis, &err))) {
+        fprintf(stderr, "vigil: %s\n", err->message);
+        goto out;
+    }
     rc = VG_EXIT_FAIL;
     r.dl = vg_delivery_new(s->sinks, s->spool, &err);
     if (!r.dl) {
@@ -535,20 +654,23 @@ int vg_cmd_run(int argc, char **argv)
     }
     rm = vg_run_metrics_new(s->kafka ? "kafka" : "files");
     VgAlertOutput aout = vg_run_metrics_output(rm, vg_delivery_output(r.dl));
-    r.p = vg_pipeline_new(s, aout, NULL, NULL, &err);
-    if (!r.p) {
+    if (want_ckpt) {
+        r.ckptr = vg_checkpointer_new(&cconf);
+        r.next = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+        r.group = kconf.group;
+        r.restore = cconf.restore;
+    }
+    r.st = vg_run_state_new(s, aout, shared, r.ckptr, kconf.group, &err);
+    shared = NULL; /* the state's, even when it failed */
+    if (!r.st) {
         fprintf(stderr, "vigil: %s\n", err->message);
         rc = VG_EXIT_USAGE;
         goto out;
     }
-    if (s->kafka && cconf.path && cconf.path[0]) {
-        r.ckptr = vg_checkpointer_new(&cconf);
-        r.next = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-        r.group = kconf.group;
-        if (cconf.restore && !(r.p = restore(&r, s, aout, cconf.path))) {
-            rc = VG_EXIT_USAGE;
-            goto out;
-        }
+    if (r.ckptr && !vg_run_state_per_partition(r.st) && cconf.restore &&
+        restore(&r, cconf.path) != VG_OK) {
+        rc = VG_EXIT_USAGE;
+        goto out;
     }
     if (s->kafka) {
         VgKafkaCollectorOpts o = {.max_line_bytes = (size_t)s->input.max_line_bytes,
@@ -561,9 +683,8 @@ int vg_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    vg_run_metrics_watch_pipeline(rm, r.p);
+    vg_run_metrics_watch_state(rm, r.st);
     vg_run_metrics_watch_delivery(rm, r.dl);
-    vg_run_metrics_watch_detectors(rm, r.p);
     r.rm = rm;
     r.cli = &c;
     if (r.kc)
@@ -596,7 +717,7 @@ int vg_cmd_run(int argc, char **argv)
     /* with checkpoints the open windows live on in the checkpoint (written by the loop on
      * its way out); without, they are closed now rather than forgotten */
     if (!r.ckptr)
-        vg_pipeline_finish(r.p);
+        vg_run_state_finish(r.st);
     GError *cerr = NULL;
     int dr = vg_delivery_close(r.dl, (int64_t)drain_s * 1000, &cerr);
     if (dr == VG_EFULL)
@@ -605,7 +726,7 @@ int vg_cmd_run(int argc, char **argv)
         vg_log_warn("alerts left in the spool for the next start", "detail",
                     cerr ? cerr->message : "");
     g_clear_error(&cerr);
-    /* the collectors read r.kc, r.p and r.dl: stop scrapes before any of them goes */
+    /* the collectors read r.kc, r.st and r.dl: stop scrapes before any of them goes */
     vg_metrics_server_stop(msrv);
     msrv = NULL;
     vg_run_metrics_free(rm);
@@ -623,8 +744,12 @@ int vg_cmd_run(int argc, char **argv)
         vg_log_info("kafka consumer closed", "messages", m, "lines", l, "commits", cm);
     }
     double el = (double)(g_get_monotonic_time() - t0) / 1e6;
-    if (!c.quiet)
-        vg_cli_summary("run", r.p, el);
+    if (!c.quiet) {
+        VgPipelineStats ps;
+        VgAlertStats as;
+        vg_run_state_totals(r.st, &ps, &as);
+        vg_cli_summary_of("run", &ps, &as, el);
+    }
     rc = res == VG_OK && dr != VG_EFULL ? VG_EXIT_OK : VG_EXIT_FAIL;
 out:
     g_clear_error(&err);
@@ -634,11 +759,13 @@ out:
     vg_checkpoint_conf_clear(&cconf);
     if (r.kc)
         vg_kafka_collector_base(r.kc)->ops->close(vg_kafka_collector_base(r.kc));
-    vg_pipeline_free(r.p);
+    vg_run_state_free(r.st);
+    vg_state_redis_free(shared);
     vg_checkpointer_free(r.ckptr);
     vg_checkpoint_free(r.restored);
     if (r.next)
         g_hash_table_destroy(r.next);
+    g_hash_table_destroy(r.saved);
     vg_delivery_free(r.dl);
     if (kconf_loaded)
         vg_kafka_conf_clear(&kconf);

@@ -26,38 +26,21 @@
 #include <stdio.h>
 
 #include "engine/log.h"
+#include "engine/sinks/redis-conn.h"
 #include "engine/sinks/sink-util.h"
 
 typedef struct {
-    char *host;
-    int64_t port;
-    char *unix_socket;
-    int64_t db;
-    char *user;
-    char *password;
+    VgRedisConn conn;
     char *key;
     char *mode;
     int64_t maxlen;
     char *channel;
     bool dedup;
     int64_t dedup_ttl_ms;
-    int64_t connect_timeout_ms;
-    int64_t timeout_ms;
 } RedisConf;
 
 static const VgConfOption redis_options[] = {
-    {"host", VG_CT_STRING, offsetof(RedisConf, host), "127.0.0.1", 0, 0, NULL, 0, NULL,
-     "Redis server address"},
-    {"port", VG_CT_INT, offsetof(RedisConf, port), "6379", 1, 65535, NULL, 0, NULL,
-     "Redis server port"},
-    {"unix_socket", VG_CT_STRING, offsetof(RedisConf, unix_socket), NULL, 0, 0, NULL, 0, NULL,
-     "connect to this unix socket instead of host:port"},
-    {"db", VG_CT_INT, offsetof(RedisConf, db), "0", 0, 1000000, NULL, 0, NULL,
-     "database number (SELECT)"},
-    {"user", VG_CT_STRING, offsetof(RedisConf, user), NULL, 0, 0, NULL, 0, "VIGIL_REDIS_USER",
-     "ACL user name (Redis 6+; AUTH user password)"},
-    {"password", VG_CT_STRING, offsetof(RedisConf, password), NULL, 0, 0, NULL, VG_CO_SECRET,
-     "VIGIL_REDIS_PASSWORD", "password (AUTH)"},
+    VG_REDIS_CONN_OPTIONS(RedisConf, conn),
     {"key", VG_CT_STRING, offsetof(RedisConf, key), "vigil:alerts", 0, 0, NULL, 0, NULL,
      "stream or list key"},
     {"mode", VG_CT_STRING, offsetof(RedisConf, mode), "stream", 0, 0, "stream|list", 0, NULL,
@@ -70,10 +53,6 @@ static const VgConfOption redis_options[] = {
      "drop alerts whose event.id Redis has already seen (retries, replays)"},
     {"dedup_ttl", VG_CT_DURATION, offsetof(RedisConf, dedup_ttl_ms), "7d", 1, 1e8, NULL, 0, NULL,
      "how long Redis remembers an event.id"},
-    {"connect_timeout", VG_CT_DURATION, offsetof(RedisConf, connect_timeout_ms), "2s", 0.001, 600,
-     NULL, 0, NULL, "TCP connect timeout"},
-    {"timeout", VG_CT_DURATION, offsetof(RedisConf, timeout_ms), "5s", 0.001, 600, NULL, 0, NULL,
-     "command (send and reply) timeout"},
     {0},
 };
 
@@ -138,84 +117,27 @@ static void drop(VgRedisSink *s)
     s->ctx = NULL;
 }
 
-static struct timeval tv_ms(int64_t ms)
-{
-    return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-}
-
-/* Runs one setup command; false with err set on any failure. */
-static bool setup_cmd(VgRedisSink *s, GError **err, const char *what, int argc, const char **argv,
-                      redisReply **keep)
-{
-    redisReply *r = redisCommandArgv(s->ctx, argc, argv, NULL);
-    if (!r) {
-        g_set_error(err, VG_ERROR, VG_EIO, "redis %s: %s", what, s->ctx->errstr);
-        return false;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        g_set_error(err, VG_ERROR, VG_EIO, "redis %s: %s", what, r->str);
-        freeReplyObject(r);
-        return false;
-    }
-    if (keep)
-        *keep = r;
-    else
-        freeReplyObject(r);
-    return true;
-}
-
 static int redis_connect(VgRedisSink *s, GError **err)
 {
-    struct timeval ct = tv_ms(s->c.connect_timeout_ms);
-    if (s->c.unix_socket)
-        s->ctx = redisConnectUnixWithTimeout(s->c.unix_socket, ct);
-    else
-        s->ctx = redisConnectWithTimeout(s->c.host, (int)s->c.port, ct);
-    const char *where = s->c.unix_socket ? s->c.unix_socket : s->c.host;
-    if (!s->ctx || s->ctx->err) {
-        g_set_error(err, VG_ERROR, VG_EIO, "redis connect %s:%d: %s", where, (int)s->c.port,
-                    s->ctx ? s->ctx->errstr : "out of memory");
-        goto fail;
-    }
-    if (redisSetTimeout(s->ctx, tv_ms(s->c.timeout_ms)) != REDIS_OK) {
-        g_set_error(err, VG_ERROR, VG_EIO, "redis: cannot set timeout: %s", s->ctx->errstr);
-        goto fail;
-    }
-    if (!s->c.unix_socket)
-        redisEnableKeepAlive(s->ctx);
-    if (s->c.password) {
-        const char *a3[] = {"AUTH", s->c.user, s->c.password};
-        const char *a2[] = {"AUTH", s->c.password};
-        if (!(s->c.user ? setup_cmd(s, err, "AUTH", 3, a3, NULL)
-                        : setup_cmd(s, err, "AUTH", 2, a2, NULL)))
-            goto fail;
-    }
-    if (s->c.db) {
-        char db[24];
-        snprintf(db, sizeof db, "%d", (int)s->c.db);
-        const char *a[] = {"SELECT", db};
-        if (!setup_cmd(s, err, "SELECT", 2, a, NULL))
-            goto fail;
-    }
+    if (!(s->ctx = vg_redis_connect(&s->c.conn, err)))
+        return VG_EIO;
     if (s->c.dedup) {
-        redisReply *r = NULL;
         const char *a[] = {"SCRIPT", "LOAD", dedup_script};
-        if (!setup_cmd(s, err, "SCRIPT LOAD", 3, a, &r))
-            goto fail;
-        bool ok = r->type == REDIS_REPLY_STRING && r->len == 40;
+        redisReply *r = vg_redis_command(s->ctx, "SCRIPT LOAD", 3, a, NULL, NULL, err);
+        bool ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
         if (ok)
             memcpy(s->sha, r->str, 41);
-        freeReplyObject(r);
-        if (!ok) {
+        else if (r)
             g_set_error(err, VG_ERROR, VG_EIO, "redis SCRIPT LOAD: unexpected reply");
-            goto fail;
+        if (r)
+            freeReplyObject(r);
+        if (!ok) {
+            drop(s);
+            return VG_EIO;
         }
     }
     s->base.reconnects++;
     return VG_OK;
-fail:
-    drop(s);
-    return VG_EIO;
 }
 
 static VgSink *redis_create(const VgSinkOps *ops, const VgConfNode *section, GError **err)
@@ -228,10 +150,8 @@ static VgSink *redis_create(const VgSinkOps *ops, const VgConfNode *section, GEr
     s->argvlen = g_array_new(FALSE, FALSE, sizeof(size_t));
     if (vg_conf_apply(redis_options, &s->c, section, err) < 0)
         goto fail;
-    if (s->c.user && !s->c.password) {
-        vg_conf_error(err, section, "redis: user needs a password");
+    if (vg_redis_conn_check(&s->c.conn, section, err) != VG_OK)
         goto fail;
-    }
     snprintf(s->ttl_s, sizeof s->ttl_s, "%" G_GINT64_FORMAT, MAX(1, s->c.dedup_ttl_ms / 1000));
     snprintf(s->maxlen_s, sizeof s->maxlen_s, "%" G_GINT64_FORMAT, s->c.maxlen);
     /* Not connecting here: the server may be down at start; the first write connects. */
@@ -399,7 +319,7 @@ static int redis_write(VgSink *sink, const VgAlertRecord *const *recs, size_t n,
             g_free(first_error);
             if (timeout)
                 g_set_error(err, VG_ERROR, VG_EIO, "redis: no reply within %" G_GINT64_FORMAT " ms",
-                            s->c.timeout_ms);
+                            s->c.conn.timeout_ms);
             else
                 g_set_error(err, VG_ERROR, VG_EIO, "redis: %s", s->ctx->errstr);
             drop(s);

@@ -277,9 +277,12 @@ Test(metrics, pipeline_content_after_replay)
     cr_assert_not(vg_metrics_ready(why));
     cr_assert_str_eq(why->str, "run: starting\n");
     VgAlertOutput out = vg_run_metrics_output(m, (VgAlertOutput){NULL, rec_push, rec_flush});
-    VgPipeline *p = vg_pipeline_new(s, out, NULL, NULL, &err);
-    cr_assert_not_null(p, "%s", err ? err->message : "");
-    vg_run_metrics_watch_pipeline(m, p);
+    VgRunState *st = vg_run_state_new(s, out, NULL, NULL, NULL, &err);
+    cr_assert_not_null(st, "%s", err ? err->message : "");
+    cr_assert_not(vg_run_state_per_partition(st));
+    VgPipeline *p = vg_run_state_pipeline(st, 0);
+    cr_assert_eq(vg_run_state_pipeline(st, 7), p, "one pipeline for every partition");
+    vg_run_metrics_watch_state(m, st);
     vg_run_metrics_set_ready(m, true, NULL);
     g_string_truncate(why, 0);
     cr_assert(vg_metrics_ready(why), "%s", why->str);
@@ -323,7 +326,7 @@ Test(metrics, pipeline_content_after_replay)
 
     g_string_free(txt, TRUE);
     g_string_free(why, TRUE);
-    vg_pipeline_free(p);
+    vg_run_state_free(st);
     vg_settings_free(s);
     g_unlink(path);
     g_free(path);

@@ -2,123 +2,20 @@
  * loopback port: stream fields, dedup by event.id, list mode, PUBLISH, AUTH (password and
  * ACL user), SELECT, command timeout, and an outage in the middle (spool, then exactly
  * once). Skipped when redis-server is not installed. */
-#include <arpa/inet.h>
-#include <criterion/criterion.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
+#include "redis-test-util.h"
+
 #include <stdio.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "engine/sinks/delivery.h"
 #include "engine/sinks/sinks.h"
 
-static char *dir;
-static int port;
-static GPid server = 0;
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static redisContext *client(void)
-{
-    redisContext *c = redisConnect("127.0.0.1", port);
-    cr_assert(c && !c->err);
-    return c;
-}
-
-/* Starts redis-server (persisting to dir so that a restart keeps the data), plus extra
- * arguments, and waits until it answers. */
-static void start_server(const char *const *extra)
-{
-    char p[16];
-    snprintf(p, sizeof p, "%d", port);
-    GPtrArray *argv = g_ptr_array_new();
-    const char *base[] = {"redis-server",
-                          "--port",
-                          p,
-                          "--bind",
-                          "127.0.0.1",
-                          "--save",
-                          "",
-                          "--dir",
-                          dir,
-                          "--appendonly",
-                          "yes",
-                          "--appendfsync",
-                          "always",
-                          "--loglevel",
-                          "warning"};
-    for (size_t i = 0; i < VG_ARRAY_LEN(base); i++)
-        g_ptr_array_add(argv, (char *)base[i]);
-    for (; extra && *extra; extra++)
-        g_ptr_array_add(argv, (char *)*extra);
-    g_ptr_array_add(argv, NULL);
-    GError *err = NULL;
-    cr_assert(
-        g_spawn_async(NULL, (char **)argv->pdata, NULL,
-                      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
-                      NULL, NULL, &server, &err),
-        "%s", err ? err->message : "");
-    g_ptr_array_free(argv, TRUE);
-    for (int i = 0; i < 200; i++) {
-        redisContext *c = redisConnect("127.0.0.1", port);
-        bool up = c && !c->err;
-        if (c)
-            redisFree(c);
-        if (up)
-            return;
-        g_usleep(20000);
-    }
-    cr_assert_fail("redis-server did not start on port %d", port);
-}
-
-static void stop_server(int sig)
-{
-    if (!server)
-        return;
-    kill(server, sig);
-    waitpid(server, NULL, 0);
-    g_spawn_close_pid(server);
-    server = 0;
-}
-
 static void setup(void)
 {
     vg_sinks_register();
-    dir = g_dir_make_tmp("vg-redis-XXXXXX", NULL);
-    port = free_port();
+    redis_test_init();
 }
 
-static void teardown(void)
-{
-    stop_server(SIGKILL);
-    char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-    g_free(cmd);
-    g_free(dir);
-}
-
-TestSuite(redis, .init = setup, .fini = teardown);
-
-static bool have_redis(void)
-{
-    char *p = g_find_program_in_path("redis-server");
-    g_free(p);
-    if (!p)
-        cr_skip_test("redis-server not installed");
-    return p != NULL;
-}
+TestSuite(redis, .init = setup, .fini = redis_test_fini);
 
 static VgDelivery *make(const char *sink_opts)
 {
