@@ -97,6 +97,10 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
     char count[16];
     g_snprintf(count, sizeof count, "%d", list->cnt);
+    GString *names = g_string_new(NULL); /* "topic/0,topic/3": which ones, for the log */
+    for (int i = 0; i < list->cnt && names->len < 1024; i++)
+        g_string_append_printf(names, "%s%s/%d", i ? "," : "", list->elems[i].topic,
+                               (int)list->elems[i].partition);
 
     g_mutex_lock(&c->lock);
     c->stats.rebalances++;
@@ -110,7 +114,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             p->marked = p->committed = -1;
         }
         g_mutex_unlock(&c->lock);
-        vg_log_info("kafka partitions assigned", "count", count);
+        vg_log_info("kafka partitions assigned", "count", count, "partitions", names->str);
         if (c->opts.rebalance)
             c->opts.rebalance(c->opts.user, VG_KAFKA_ASSIGNED, ids, n);
         /* start offsets the run loop asked for (a checkpoint's) replace the committed ones */
@@ -150,9 +154,9 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         g_mutex_unlock(&c->lock);
         if (lost)
-            vg_log_warn("kafka partitions lost", "count", count);
+            vg_log_warn("kafka partitions lost", "count", count, "partitions", names->str);
         else
-            vg_log_info("kafka partitions revoked", "count", count);
+            vg_log_info("kafka partitions revoked", "count", count, "partitions", names->str);
         if (coop)
             e = rd_kafka_incremental_unassign(rk, list);
         else
@@ -164,6 +168,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (re) {
         vg_log_error("kafka assignment failed", "error", rd_kafka_err2str(re));
     }
+    g_string_free(names, TRUE);
     g_free(ids);
 }
 

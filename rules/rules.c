@@ -173,6 +173,28 @@ static void rules_destroy(VgDetector *d)
     g_free(r);
 }
 
+/* True unless the last rule set built in this process had exactly these load errors. */
+static bool report_once(const GPtrArray *errors)
+{
+    static GMutex lock;
+    static char *last;
+    GString *sig = g_string_new(NULL);
+    for (guint i = 0; i < errors->len; i++) {
+        g_string_append(sig, ((const GError *)errors->pdata[i])->message);
+        g_string_append_c(sig, '\n');
+    }
+    g_mutex_lock(&lock);
+    bool fresh = !last || strcmp(last, sig->str) != 0;
+    if (fresh) {
+        g_free(last);
+        last = g_string_free(sig, FALSE);
+    } else {
+        g_string_free(sig, TRUE);
+    }
+    g_mutex_unlock(&lock);
+    return fresh;
+}
+
 static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *section, GError **err)
 {
     RulesConf conf = {0};
@@ -202,14 +224,22 @@ static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *sect
                                    base ? base + 1 : e->message);
             continue;
         }
-        vg_log_warn("rule not loaded", "error", e->message);
         if (!broken++)
             first = e;
     }
-    if (inactive->len)
-        vg_log_info("rules inactive until their rules.expand lists are set (vigil check "
-                    "tells which list)",
-                    "rules", inactive->str);
+    /* one process builds several rule sets from the same files (a pipeline per worker or
+     * per Kafka partition): the same findings are logged once */
+    if (errors->len && report_once(errors)) {
+        for (guint i = 0; i < errors->len; i++) {
+            const GError *e = errors->pdata[i];
+            if (e->code != VG_ENOENT)
+                vg_log_warn("rule not loaded", "error", e->message);
+        }
+        if (inactive->len)
+            vg_log_info("rules inactive until their rules.expand lists are set (vigil check "
+                        "tells which list)",
+                        "rules", inactive->str);
+    }
     g_string_free(inactive, TRUE);
     if (broken && conf.strict) {
         g_set_error(err, VG_ERROR, VG_ECONFIG, "%s (and %u more rule errors; rules.strict)",

@@ -148,3 +148,40 @@ replay_ids() {
 
 # dup_count FILE...: alert lines beyond the first of each id (at-least-once repeats).
 dup_count() { echo $(($(lines "$@") - $(ids "$@" | grep -c .))); }
+
+# model_ids FILE...: ids of the models' alerts (not Sigma rules, not built-in checks)
+model_ids() { cat "$@" | python3 -c 'import json,sys; print("\n".join(sorted({j["event"]["id"] for j in map(json.loads, filter(str.strip, sys.stdin)) if j["rule"]["category"] not in ("sigma", "builtin")})))'; }
+
+# start_redis: a redis-server on a free loopback port (REDIS_PORT), data in $WORK/redis.
+start_redis() {
+  command -v redis-server >/dev/null || fail "redis-server not installed (scripts/install-deps)"
+  REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$WORK/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$WORK/redis" --loglevel warning --logfile "$WORK/redis/log" &
+  PIDS+=("$!")
+  local i
+  for i in $(seq 1 100); do
+    rcli PING >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  fail "redis-server did not start"
+}
+rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+
+# dump_partition P OUT: every message of partition P of topic access as OFFSET<TAB>PAYLOAD.
+dump_partition() {
+  kcat -C -b "$BS" -t access -p "$1" -o beginning -e -q -f '%o\t%s\n' >"$2" || fail "kcat dump of partition $1"
+}
+
+# replay_partition P FROM YAML OUT: the reference for per-partition state: the alert ids
+# of `vigil replay` (cooldown 0, plus the YAML) over the messages of partition P from
+# offset FROM on, alone (OUT; the alerts in OUT.jsonl).
+replay_partition() {
+  printf 'alerts:\n  cooldown: 0\n%s\n' "$3" >"$WORK/replay-p.yml"
+  dump_partition "$1" "$WORK/part-$1.dump"
+  awk -F '\t' -v from="$2" '$1 >= from { sub(/^[^\t]*\t/, ""); print }' "$WORK/part-$1.dump" >"$WORK/part-$1.jsonl"
+  "$VIGIL" replay -q -c "$WORK/replay-p.yml" "$WORK/part-$1.jsonl" >"$4.jsonl" 2>"$WORK/replay-p.err" ||
+    fail "replay of partition $1"
+  ids "$4.jsonl" >"$4"
+}

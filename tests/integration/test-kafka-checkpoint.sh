@@ -37,8 +37,6 @@ replay_with() {
     2>"$WORK/replay.err" || fail "replay"
   ids "$2.jsonl" >"$2"
 }
-# model_ids FILE...: ids of the models' alerts (not Sigma rules, not built-in checks)
-model_ids() { cat "$@" | python3 -c 'import json,sys; print("\n".join(sorted({j["event"]["id"] for j in map(json.loads, filter(str.strip, sys.stdin)) if j["rule"]["category"] not in ("sigma", "builtin")})))'; }
 replay_with "$WORK/all.tsv" "$WORK/want.ids"
 replay_with "$WORK/second.tsv" "$WORK/fresh-second.ids"
 model_ids "$WORK/want.ids.jsonl" >"$WORK/want-models.ids"
