@@ -11,7 +11,9 @@
  * 2) of thread CPU time, first with the prefilter, then without. Prints: rules.events_per_s <n>
  *   rules.events_per_s_no_prefilter <n>
  * and on stderr the rule count, guarded rules, automaton size and matches per event
- * (both runs must agree on the matches, or the bench fails).
+ * (both runs must agree on the matches, or the bench fails). VG_BENCH_RULE_STATS=1 adds, on
+ * stderr, one line per rule of RULES_DIR: how often the prefilter let it be evaluated and
+ * how often it matched, in percent of the events (one pass, before the timed runs).
  */
 #include "collectors/decoders.h"
 #include "engine/config.h"
@@ -108,6 +110,44 @@ static void count_cb(void *user, const VgRuleMatch *m)
 {
     (void)m;
     ((Count *)user)->n++;
+}
+
+typedef struct {
+    uint64_t *evaluated, *matched;
+} RuleStats;
+
+static void stats_cb(void *user, const VgRuleMatch *m)
+{
+    ((RuleStats *)user)->matched[m->rule]++;
+}
+
+/* Per rule: evaluated (candidate or unguarded) and matched counts over one pass. Reads the
+ * scratch's candidate list, which vg_rule_set_eval leaves sorted with the unguarded rules
+ * appended. */
+static void rule_stats(const VgRuleSet *set, VgEvent *evs, size_t n, int first_n)
+{
+    VgRuleScratch *s = vg_rule_scratch_new(set);
+    VgArena arena;
+    vg_arena_init(&arena, 64 * 1024);
+    RuleStats st = {g_new0(uint64_t, set->rules->len), g_new0(uint64_t, set->rules->len)};
+    for (size_t i = 0; i < n; i++) {
+        vg_rule_set_eval(set, s, &evs[i], &arena, false, stats_cb, &st);
+        for (int k = 0; k < s->n_cand + set->n_unguarded; k++)
+            st.evaluated[s->cand_list[k]]++;
+        if ((i & 1023) == 1023)
+            vg_arena_reset(&arena);
+    }
+    for (int r = 0; r < first_n && r < (int)set->rules->len; r++) {
+        const SigRule *rule = set->rules->pdata[r];
+        fprintf(stderr, "bench-rules: rule %-40s guard %-3s evaluated %6.2f%% matched %6.2f%%\n",
+                rule->name ? rule->name : rule->title, rule->guarded ? "yes" : "no",
+                100.0 * (double)st.evaluated[r] / (double)n,
+                100.0 * (double)st.matched[r] / (double)n);
+    }
+    g_free(st.evaluated);
+    g_free(st.matched);
+    vg_arena_destroy(&arena);
+    vg_rule_scratch_free(s);
 }
 
 static void rm_dir(const char *dir)
@@ -247,6 +287,9 @@ int main(int argc, char **argv)
             "%zu automaton states; %u events (%zu bad lines)\n",
             vg_rule_set_size(set), have, argv[1], guarded, set->n_lits,
             sig_prefilter_states(set->pf), evs->len, bad);
+
+    if (g_getenv("VG_BENCH_RULE_STATS"))
+        rule_stats(set, (VgEvent *)evs->data, evs->len, have);
 
     uint64_t m_on = 0, m_off = 0;
     /* VG_BENCH_MODE=on|off runs one of the two (for profiling) */
