@@ -13,7 +13,16 @@
  * Runs of plain characters form one literal; a quantifier that allows zero repetitions
  * makes its atom optional; classes, `.`, escapes such as `\d`, back references and
  * lookarounds require nothing. Anything unusual (`\x`, `\p`, `\Q`, conditionals,
- * recursion) stops the analysis: no guard.
+ * recursion, the `x` flag that makes spaces insignificant) stops the analysis: no guard.
+ *
+ * An atom that matches one of a few known strings — `\s` (the six ASCII spaces: without
+ * UCP, which a pattern could only ask for with `(*UCP)`, where the analysis stops), a
+ * group of plain alternatives `(or|and)`, a class of plain characters `[cn]` — does not
+ * end the literal run: the run becomes the set of its concatenations, so
+ * `(\s|\+|%20)(or|and)` requires one of ` or`, `+or`, `%20and`, ... rather than the
+ * two-letter words alone, which occur in half the paths of an API (/orders). Past
+ * SIG_RELIT_MAX_SET strings the run is cut there. A repeated atom (`\s+`) ends the run
+ * with its first repetition and starts the next with its last.
  *
  * Case: the prefilter folds ASCII only. A caseless pattern in UTF mode also matches the
  * Kelvin sign for `k` and the long s for `s`, so in caseless mode those two letters end
@@ -27,23 +36,62 @@ typedef struct {
     bool fail;
 } Re;
 
-/* A requirement: NULL = none, else a set of alternative literals (GPtrArray of GString). */
-typedef GPtrArray Req;
+/* Largest set of strings a run or an atom may expand to. */
+#define SIG_RELIT_MAX_SET 64
 
-static Req *req_one(const GString *lit)
+/* A set of strings (GPtrArray of GString): the run so far, or what an atom matches. */
+typedef GPtrArray Set;
+
+static Set *set_new(void)
 {
-    Req *r = g_ptr_array_new();
-    g_ptr_array_add(r, g_string_new_len(lit->str, (gssize)lit->len));
-    return r;
+    return g_ptr_array_new();
 }
+
+static void set_add(Set *s, const char *p, size_t n)
+{
+    g_ptr_array_add(s, g_string_new_len(p, (gssize)n));
+}
+
+/* {""}: the run before any character. */
+static Set *set_empty_run(void)
+{
+    Set *s = set_new();
+    set_add(s, "", 0);
+    return s;
+}
+
+static void set_free(Set *s)
+{
+    if (!s)
+        return;
+    for (guint i = 0; i < s->len; i++)
+        g_string_free(s->pdata[i], TRUE);
+    g_ptr_array_free(s, TRUE);
+}
+
+/* Every string of a followed by every string of b; NULL if that is too many. */
+static Set *set_product(const Set *a, const Set *b)
+{
+    if ((size_t)a->len * b->len > SIG_RELIT_MAX_SET)
+        return NULL;
+    Set *s = set_new();
+    for (guint i = 0; i < a->len; i++) {
+        for (guint k = 0; k < b->len; k++) {
+            const GString *x = a->pdata[i], *y = b->pdata[k];
+            GString *g = g_string_new_len(x->str, (gssize)x->len);
+            g_string_append_len(g, y->str, (gssize)y->len);
+            g_ptr_array_add(s, g);
+        }
+    }
+    return s;
+}
+
+/* A requirement: NULL = none, else a set of alternative literals (a Set). */
+typedef GPtrArray Req;
 
 static void req_destroy(Req *r)
 {
-    if (!r)
-        return;
-    for (guint i = 0; i < r->len; i++)
-        g_string_free(r->pdata[i], TRUE);
-    g_ptr_array_free(r, TRUE);
+    set_free(r);
 }
 
 static double req_weight(const Req *r)
@@ -118,14 +166,36 @@ static bool quantifier(Re *re, long *min)
     return true;
 }
 
-static void flush(GString *cur, Req **best)
+/* The run ends here: it becomes a requirement (unless it can be empty), and a new one
+ * starts. */
+static void flush(Set **cur, Req **best)
 {
-    if (cur->len)
-        *best = req_best(*best, req_one(cur));
-    g_string_truncate(cur, 0);
+    bool empty = (*cur)->len == 0;
+    for (guint i = 0; i < (*cur)->len && !empty; i++)
+        empty = ((GString *)(*cur)->pdata[i])->len == 0;
+    if (!empty) {
+        *best = req_best(*best, *cur);
+        *cur = set_empty_run();
+    } else if ((*cur)->len != 1 || ((GString *)(*cur)->pdata[0])->len != 0) {
+        set_free(*cur);
+        *cur = set_empty_run();
+    }
 }
 
-static Req *parse_alt(Re *re, int depth, int *run);
+/* The run goes on with one of the strings of e; when that makes too many, the run so far
+ * is a requirement of its own and the new one starts with e. */
+static void extend(Set **cur, const Set *e, Req **best)
+{
+    Set *x = set_product(*cur, e);
+    if (!x) {
+        flush(cur, best);
+        x = set_product(*cur, e);
+    }
+    set_free(*cur);
+    *cur = x;
+}
+
+static Req *parse_alt(Re *re, int depth, int *run, Set **exact);
 
 /* Skips a character class [...] (PCRE: `]` right after `[` or `[^` is literal). Returns
  * true when every character the class matches is an ASCII digit ([0-9], [2-6], [\d]). */
@@ -163,20 +233,42 @@ static bool skip_class(Re *re)
     return digits;
 }
 
+/* The characters of a class of plain characters ([cn], [dD]), ASCII-folded; NULL for
+ * anything else (ranges, negation, escapes, letters with Unicode case variants). p is the
+ * `[`, q the `]`. */
+static Set *class_set(const Re *re, const char *p, const char *q)
+{
+    if (q - p < 2 || q - p > 9 || p[1] == '^' || p[1] == ']')
+        return NULL;
+    bool seen[256] = {false};
+    Set *s = set_new();
+    for (const char *c = p + 1; c < q; c++) {
+        uint8_t b = (uint8_t)*c;
+        if (b >= 0x80 || b == '\\' || b == '[' || b == '-' || (re->caseless && strchr("sSkK", b))) {
+            set_free(s);
+            return NULL;
+        }
+        char f = (char)sig_fold[b];
+        if (!seen[(uint8_t)f])
+            set_add(s, &f, 1);
+        seen[(uint8_t)f] = true;
+    }
+    return s;
+}
+
 /* Also computes *run_out: the longest run of consecutive digits every match of the
  * sequence contains (`4[0-9]{12}` needs 13), for patterns such as card numbers whose only
- * literals are digits. */
-static Req *parse_seq(Re *re, int depth, int *run_out)
+ * literals are digits; and *exact_out, when the sequence can only match one of a few
+ * strings (plain characters and such atoms, no quantifiers), those strings (else NULL). */
+static Req *parse_seq(Re *re, int depth, int *run_out, Set **exact_out)
 {
     Req *best = NULL;
-    GString *cur = g_string_new(NULL);
+    Set *cur = set_empty_run();
+    Set *whole = set_empty_run(); /* NULL once the sequence is not a known set */
     int run = 0, best_run = 0, group_run = 0;
     while (!re->fail && re->p < re->end && *re->p != '|' && *re->p != ')') {
         char c = *re->p;
-        int lit = -1; /* a plain character, or -1 */
-        char mb[4];   /* or a multi-byte UTF-8 character */
-        int mb_len = 0;
-        bool atom = true;   /* consumes input (else zero-width) */
+        Set *e = NULL;      /* the strings the atom matches, if known */
         bool digit = false; /* matches exactly one ASCII digit */
         Req *group = NULL;
         group_run = 0;
@@ -185,27 +277,43 @@ static Req *parse_seq(Re *re, int depth, int *run_out)
                 re->fail = true;
                 break;
             }
-            char e = re->p[1];
+            char x = re->p[1];
             re->p += 2;
-            if (!g_ascii_isalnum(e))
-                lit = (unsigned char)e;
-            else if (strchr("tnrfe", e))
-                lit = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 'f' ? '\f' : 27;
-            else if (strchr("bBAzZG", e))
-                atom = false;
-            else if (e == 'd')
-                digit = true;
-            else if (strchr("DwWsShHvVRX", e) || g_ascii_isdigit(e))
-                ; /* a class or a back reference: consumes, requires nothing known */
+            char ch = 0;
+            bool plain = true;
+            if (!g_ascii_isalnum(x))
+                ch = x;
+            else if (strchr("tnrfe", x))
+                ch = x == 't' ? '\t' : x == 'n' ? '\n' : x == 'r' ? '\r' : x == 'f' ? '\f' : 27;
             else
+                plain = false;
+            if (plain) {
+                if (re->caseless && strchr("sSkK", ch))
+                    ; /* Unicode case variants: not a safe literal */
+                else
+                    set_add(e = set_new(), (const char *)&sig_fold[(uint8_t)ch], 1);
+            } else if (x == 's') {
+                e = set_new();
+                for (const char *w = " \t\n\v\f\r"; *w; w++)
+                    set_add(e, w, 1);
+            } else if (strchr("bBAzZG", x)) {
+                ; /* zero-width */
+            } else if (x == 'd') {
+                digit = true;
+            } else if (strchr("DwWSShHvVRX", x) || g_ascii_isdigit(x)) {
+                ; /* a class or a back reference: consumes, requires nothing known */
+            } else {
                 re->fail = true;
+            }
         } else if (c == '.') {
             re->p++;
         } else if (c == '^' || c == '$') {
             re->p++;
-            atom = false;
         } else if (c == '[') {
+            const char *open = re->p;
             digit = skip_class(re);
+            if (!re->fail)
+                e = class_set(re, open, re->p - 1);
         } else if (c == '(') {
             re->p++;
             bool keep = true;
@@ -216,38 +324,39 @@ static Req *parse_seq(Re *re, int depth, int *run_out)
                 } else if (q < re->end && (*q == '=' || *q == '!')) {
                     re->p = q + 1; /* lookahead: zero-width, content not required here */
                     keep = false;
-                    atom = false;
                 } else if (q + 1 < re->end && *q == '<' && (q[1] == '=' || q[1] == '!')) {
                     re->p = q + 2;
                     keep = false;
-                    atom = false;
                 } else if (q < re->end && (*q == '<' || *q == 'P' || *q == '\'')) {
-                    const char *e = q;
-                    while (e < re->end && *e != '>' && !(e > q && *e == '\''))
-                        e++;
-                    re->p = e + 1; /* named group */
+                    const char *x = q;
+                    while (x < re->end && *x != '>' && !(x > q && *x == '\''))
+                        x++;
+                    re->p = x + 1; /* named group */
                 } else {
-                    /* inline flags (?i) (?-s) (?i:...) */
-                    const char *e = q;
+                    /* inline flags (?i) (?-s) (?i:...); x (spaces do not count) is not
+                     * followed */
+                    const char *x = q;
                     bool neg = false;
-                    while (e < re->end && (g_ascii_isalpha(*e) || *e == '-')) {
-                        if (*e == '-')
+                    while (x < re->end && (g_ascii_isalpha(*x) || *x == '-')) {
+                        if (*x == '-')
                             neg = true;
-                        else if (*e == 'i' && !neg)
+                        else if (*x == 'i' && !neg)
                             re->caseless = true;
-                        else if (!strchr("imsxnU", *e))
+                        else if (!strchr("imsnU", *x))
                             re->fail = true;
-                        e++;
+                        x++;
                     }
-                    if (e < re->end && *e == ')') { /* flags for the rest: zero-width */
-                        re->p = e + 1;
-                        flush(cur, &best);
+                    if (x < re->end && *x == ')') { /* flags for the rest: zero-width */
+                        re->p = x + 1;
+                        flush(&cur, &best);
+                        set_free(whole);
+                        whole = NULL;
                         best_run = MAX(best_run, run);
                         run = 0;
                         continue;
                     }
-                    if (e < re->end && *e == ':')
-                        re->p = e + 1;
+                    if (x < re->end && *x == ':')
+                        re->p = x + 1;
                     else
                         re->fail = true;
                 }
@@ -258,37 +367,47 @@ static Req *parse_seq(Re *re, int depth, int *run_out)
                 re->fail = true;
                 break;
             }
-            group = parse_alt(re, depth + 1, &group_run);
+            Set *gx = NULL;
+            group = parse_alt(re, depth + 1, &group_run, &gx);
             if (re->p >= re->end || *re->p != ')') {
                 req_destroy(group);
+                set_free(gx);
                 re->fail = true;
                 break;
             }
             re->p++;
             if (!keep) {
                 req_destroy(group);
+                set_free(gx);
                 group = NULL;
+                gx = NULL;
                 group_run = 0;
             }
+            e = gx;
         } else if (c == '*' || c == '+' || c == '?') {
             re->fail = true; /* a quantifier with nothing to repeat */
             break;
         } else if ((unsigned char)c >= 0xC0) {
             int n = (unsigned char)c < 0xE0 ? 2 : (unsigned char)c < 0xF0 ? 3 : 4;
+            const char *start = re->p;
             for (int i = 0; i < n && re->p < re->end; i++)
-                mb[mb_len++] = *re->p++;
+                re->p++;
+            if (!re->caseless) /* one character: all its bytes or none */
+                set_add(e = set_new(), start, (size_t)(re->p - start));
         } else {
-            lit = (unsigned char)c;
             re->p++;
+            if (c >= '0' && c <= '9')
+                digit = true;
+            if (!(re->caseless && strchr("sSkK", c)))
+                set_add(e = set_new(), (const char *)&sig_fold[(uint8_t)c], 1);
         }
         if (re->fail) {
             req_destroy(group);
+            set_free(e);
             break;
         }
         long min = 1;
         bool quant = quantifier(re, &min);
-        if (lit >= '0' && lit <= '9')
-            digit = true;
         if (digit) { /* the digit run goes on (an optional digit adds nothing) */
             run = (int)MIN((long)run + min, 100000L);
         } else {
@@ -297,57 +416,71 @@ static Req *parse_seq(Re *re, int depth, int *run_out)
             if (group && (!quant || min > 0))
                 best_run = MAX(best_run, group_run);
         }
-        if (lit >= 0 && re->caseless && strchr("sSkK", lit))
-            lit = -1, atom = true;     /* Unicode case variants: not a safe literal */
-        if (mb_len && !re->caseless) { /* one character: all its bytes or none */
-            if (quant && min == 0) {
-                flush(cur, &best);
-            } else {
-                g_string_append_len(cur, mb, mb_len);
-                if (quant)
-                    flush(cur, &best);
+        if (whole) { /* the sequence stays a known set only without quantifiers */
+            Set *w = e && !quant ? set_product(whole, e) : NULL;
+            set_free(whole);
+            whole = w;
+        }
+        if (e && (!quant || min > 0)) {
+            /* known strings: the run goes on through the atom (its first repetition) */
+            extend(&cur, e, &best);
+            if (quant) { /* and the next run starts with its last repetition */
+                flush(&cur, &best);
+                set_free(cur);
+                cur = e;
+                e = NULL;
             }
+            req_destroy(group); /* implied by the run */
+            set_free(e);
             continue;
         }
-        if (lit >= 0) {
-            if (quant && min == 0) {
-                flush(cur, &best);
-            } else {
-                g_string_append_c(cur, (char)sig_fold[lit]);
-                if (quant) /* repeated: the run cannot continue past it */
-                    flush(cur, &best);
-            }
-            continue;
-        }
-        flush(cur, &best);
-        (void)atom;
+        set_free(e);
+        flush(&cur, &best);
         if (group && (!quant || min > 0))
             best = req_best(best, group);
         else
             req_destroy(group);
     }
-    flush(cur, &best);
-    g_string_free(cur, TRUE);
+    flush(&cur, &best);
+    set_free(cur);
     *run_out = MAX(best_run, run);
+    if (re->fail) {
+        set_free(whole);
+        whole = NULL;
+    }
+    *exact_out = whole;
     return best;
 }
 
-/* An alternation requires one of its branches' sets, and the shortest of their runs. */
-static Req *parse_alt(Re *re, int depth, int *run)
+/* An alternation requires one of its branches' sets, and the shortest of their runs; it
+ * matches one of a known set of strings when each branch does. */
+static Req *parse_alt(Re *re, int depth, int *run, Set **exact)
 {
-    Req *r = parse_seq(re, depth, run);
+    Set *x = NULL;
+    Req *r = parse_seq(re, depth, run, &x);
     bool any = r != NULL;
     while (!re->fail && re->p < re->end && *re->p == '|') {
         re->p++;
         int k;
-        Req *b = parse_seq(re, depth, &k);
+        Set *bx = NULL;
+        Req *b = parse_seq(re, depth, &k, &bx);
         *run = MIN(*run, k);
         if (any)
             r = req_union(r, b);
         else
             req_destroy(b);
         any = r != NULL;
+        if (x && bx && x->len + bx->len <= SIG_RELIT_MAX_SET) {
+            for (guint i = 0; i < bx->len; i++)
+                g_ptr_array_add(x, g_string_new_len(((GString *)bx->pdata[i])->str,
+                                                    (gssize)((GString *)bx->pdata[i])->len));
+        } else {
+            set_free(x);
+            x = NULL;
+        }
+        set_free(bx);
     }
+    *exact = x;
     return r;
 }
 
@@ -355,7 +488,9 @@ GPtrArray *sig_re_required(const char *pattern, bool caseless, int *min_digits)
 {
     Re re = {pattern, pattern + strlen(pattern), caseless, false};
     int run = 0;
-    Req *r = parse_alt(&re, 0, &run);
+    Set *exact = NULL;
+    Req *r = parse_alt(&re, 0, &run, &exact);
+    set_free(exact);
     *min_digits = 0;
     if (re.fail || re.p != re.end) {
         req_destroy(r);

@@ -362,11 +362,15 @@ static inline size_t sig_str_offset(int f)
 }
 
 /* How much a literal narrows things down, for choosing between requirements: its length,
- * except that a lone character found in almost every URL counts for less. */
+ * except that a lone character found in almost every URL counts for less, and one that
+ * ordinary requests hardly ever carry (a quote, a backtick, an angle bracket: what
+ * injections are made of) for more than a two-letter word such as "or" or "id". */
 static inline double sig_lit_weight(const char *p, size_t n)
 {
     if (n == 1 && (strchr("/.-_=&:;, %+0123456789", p[0]) != NULL))
         return 0.5;
+    if (n == 1 && p[0] != '\0' && strchr("'\"`<>$\\{}^~", p[0]) != NULL)
+        return 2.5;
     return (double)n;
 }
 

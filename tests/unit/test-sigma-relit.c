@@ -41,7 +41,7 @@ Test(sigma_relit, shapes)
 {
     expect("admin", false, "admin", 0);
     expect("^/v[0-9]+/admin$", false, "/admin", 1);
-    expect("a(b|c)d", false, "a", 0); /* longest of a, {b,c}, d: a (first) */
+    expect("a(b|c)d", false, "abd|acd", 0); /* a group of known strings joins the run */
     expect("(foo|barbaz)", false, "barbaz|foo", 0);
     expect("(foo|x?)", false, "-", 0); /* a branch needs nothing */
     expect("ab?c", false, "a", 0);     /* b optional: runs "a" and "c" */
@@ -49,8 +49,8 @@ Test(sigma_relit, shapes)
     expect("x*", false, "-", 0);
     expect("[a-z]+@[a-z]+", false, "@", 0);
     expect("(@|%40)", false, "%40|@", 0);
-    expect("\\.(bak|sql)$", false, "bak|sql", 0); /* longer literals win over "." */
-    expect("UNION\\s+SELECT", true, "union", 0);
+    expect("\\.(bak|sql)$", false, ".bak|.sql", 0);
+    expect("UNION\\s+SELECT", true, "union\t|union\n|union\v|union\f|union\r|union ", 0);
     expect("select", true, "elect", 0); /* s and k break literals when caseless */
     expect("select", false, "select", 0);
     expect("(?i)select", false, "elect", 0);
@@ -62,6 +62,46 @@ Test(sigma_relit, shapes)
     expect("\\x41", false, "-", 0);          /* unsupported escape: no claim */
     expect("a{2}", false, "a", 0);           /* a repeated atom ends the run */
     expect("caf\xc3\xa9?", false, "caf", 0); /* é optional as a whole character */
+}
+
+/* Atoms that match one of a few strings extend the literal run through them. */
+Test(sigma_relit, runs_through_known_sets)
+{
+    expect("(\\+|%20)(or|and)(\\+|%20)", true,
+           "%20and%20|%20and+|%20or%20|%20or+|+and%20|+and+|+or%20|+or+", 0);
+    expect("%2[dD]", false, "%2d", 1); /* a class of plain characters, folded */
+    expect("[cn]at", false, "cat|nat", 0);
+    expect("[^ab]x", false, "x", 0);    /* negated: nothing known */
+    expect("[a-c]xy", false, "xy", 0);  /* a range: nothing known */
+    expect("[sk]ab", true, "ab", 0);    /* Unicode case variants when caseless */
+    expect("(a|b)?cd", false, "cd", 0); /* optional: ends the run */
+    expect("x(y|z)+w", false, "xy|xz", 0);
+    expect("ping(\\+|%20)+-[cn]", false, "ping%20|ping+", 0);
+    expect("(a|bc)(d|e)f", false, "adf|aef|bcdf|bcef", 0);
+    expect("(a|)b", false, "ab|b", 0);
+    expect("(a|\\d)b", false, "b", 0); /* \\d: not a known set */
+    expect("(?x)a b", false, "-", 0);  /* spaces do not count: no claim */
+    expect("(?ix)ab", false, "-", 0);
+    /* the SQL injection tautology needs the word with a space before it, not "or" */
+    expect("(\\s|\\+|%20)(or|and)(\\s|\\+|%20)+[0-9]+", true,
+           "\tand|\tor|\nand|\nor|\vand|\vor|\fand|\for|\rand|\ror| and| or|%20and|%20or|+and|+or",
+           1);
+    /* past SIG_RELIT_MAX_SET strings the run is cut: 64 pairs, then {ax, bx} */
+    expect("(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b)x", false, "ax|bx", 0);
+    int d;
+    GPtrArray *r = sig_re_required("(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b)", false, &d);
+    cr_assert(r);
+    cr_expect_eq(r->len, 64); /* the pairs (weight 2) beat {a, b} */
+    sig_re_required_free(r);
+}
+
+/* A lone quote or backtick is worth more than a two-letter word, less than a long one. */
+Test(sigma_relit, rare_punctuation_outweighs_short_words)
+{
+    expect("('|%27)(\\s|%20)*(or|and)[a-z]+=", true, "%27|'", 0);
+    expect("(`|%60)(\\s|\\+|%20)*(id|sh)", true, "%60|`", 0);
+    expect("(`|%60)(\\s|\\+|%20)*(whoami|uname)", true, "uname|whoami", 0);
+    expect("(;|%3b)(id|whoami)", true, "%3bid|%3bwhoami|;id|;whoami", 0);
 }
 
 /* Soundness: generated subjects, every pcre2 match must contain a required literal
@@ -83,8 +123,48 @@ Test(sigma_relit, never_claims_too_much)
         "(a|b)(c|d)e+",
         "(\\d\\d)+x",
         "((ab)+|cd)?ef",
+        "(\\s|\\+|%20)(or|and)(\\s|\\+|%20)+[0-9]+(\\s|\\+|%20)*(=|%3d)",
+        "('|%27)(\\s|\\+|%20)*(or|and)(\\s|\\+|%20)+['%0-9a-z]+(\\s|\\+|%20)*(=|%3d|like)",
+        "ping(\\s|\\+|%20)+-[cn]",
+        "(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b)x",
+        "x(?:y|z)+w",
+        "(ab|a)(c|bc)d",
+        "%2[dD]x",
+        "(a|)b[cn]",
+        "(`|%60)(\\s|\\+|%20)*(id|sh|cat)((\\s|\\+|%20|%09)|`|%60|\\)|%29)",
     };
-    static const char alphabet[] = "abcdeksxyzw0123456789@%24-+.;&|~ UNIONSELECT";
+    static const char alphabet[] = "abcdeksxyzw0123456789@%24-+.;&|~ UNIONSELECT\t\v\r'`=";
+    /* pieces of the patterns, so that the long ones match now and then: those a pattern
+     * contains, and separators */
+    static const char *const tokens[] = {
+        "or",       "and",
+        "OR",       " ",
+        "\t",       "\v",
+        "+",        "%20",
+        "%09",      "1",
+        "=",        "%3d",
+        "'",        "%27",
+        "like",     "ping",
+        "-c",       "-n",
+        "`",        "%60",
+        "id",       "sh",
+        "cat",      ")",
+        "%29",      "a",
+        "b",        "c",
+        "h",        "x",
+        "y",        "w",
+        "d",        "D",
+        "%2",       "n",
+        "union",    "select",
+        "ef",       "ab",
+        "cd",       "e",
+        "phone",    "=12345678",
+        "12345678", "4111111111111",
+        "@",        ".com",
+        "-",        "k",
+        "S",        "&&",
+        ";",
+    };
     GRand *r = g_rand_new_with_seed(1);
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
     for (size_t pi = 0; pi < G_N_ELEMENTS(pats); pi++) {
@@ -97,13 +177,33 @@ Test(sigma_relit, never_claims_too_much)
             cr_assert(re, "%s", pats[pi]);
             int digits;
             GPtrArray *req = sig_re_required(pats[pi], cl, &digits);
-            for (int n = 0; n < 20000; n++) {
+            int matched = 0;
+            const char *pool[G_N_ELEMENTS(tokens)];
+            int n_pool = 0;
+            for (size_t k = 0; k < G_N_ELEMENTS(tokens); k++)
+                if (strstr(pats[pi], tokens[k]) || strchr(" \t1x", tokens[k][0]) ||
+                    g_ascii_isdigit(tokens[k][1]))
+                    pool[n_pool++] = tokens[k];
+            for (int n = 0; n < 60000; n++) {
                 char subj[40];
-                int len = g_rand_int_range(r, 0, sizeof subj);
-                for (int i = 0; i < len; i++)
-                    subj[i] = alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)];
+                int len = 0;
+                if (n % 2) { /* characters */
+                    len = g_rand_int_range(r, 0, sizeof subj);
+                    for (int i = 0; i < len; i++)
+                        subj[i] = alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)];
+                } else { /* pieces */
+                    int k = g_rand_int_range(r, 0, 12);
+                    for (int i = 0; i < k; i++) {
+                        const char *t = pool[g_rand_int_range(r, 0, n_pool)];
+                        if (len + strlen(t) > sizeof subj)
+                            break;
+                        memcpy(subj + len, t, strlen(t));
+                        len += (int)strlen(t);
+                    }
+                }
                 if (pcre2_match(re, (PCRE2_SPTR)subj, (PCRE2_SIZE)len, 0, 0, md, NULL) < 0)
                     continue;
+                matched++;
                 char fold[40];
                 int run = 0, best = 0;
                 for (int i = 0; i < len; i++) {
@@ -122,6 +222,8 @@ Test(sigma_relit, never_claims_too_much)
                 cr_assert(found, "%s (caseless %d) matched '%.*s' without its literals", pats[pi],
                           cl, len, subj);
             }
+            cr_expect_gt(matched, 0, "%s (caseless %d) never matched: the test proves nothing",
+                         pats[pi], cl);
             sig_re_required_free(req);
             pcre2_code_free(re);
         }
