@@ -16,6 +16,12 @@
  * are all absent is skipped without being evaluated; a rule without one is always
  * evaluated.
  *
+ * A guard element is a literal and where it must be: anywhere (contains, regexes,
+ * globs), at the start of the field (startswith), at its end (endswith), or the whole
+ * field (a value without modifiers). `scheme: http` is then not woken up by every
+ * "https": the scan knows the position of each literal it reports anyway, so rules that
+ * want a position are listed apart and stamped only when the literal is found there.
+ *
  * A regex with no usable literal often still needs digits (a card number, a phone number:
  * a run of at least k ASCII digits, sigma-relit.c). "Field f has a run of k digits" is then
  * a guard element too: a pseudo-literal, stamped after the field's longest digit run is
@@ -53,10 +59,11 @@ struct SigPrefilter {
     int fields[SIG_N_SCAN_FIELDS];
     size_t offsets[SIG_N_SCAN_FIELDS]; /* of their VgStr in VgEvent */
     uint32_t *lit_len;
-    uint32_t *rule_off; /* per literal: rules it guards, in rule_ids */
+    uint32_t *rule_off; /* per guard element (literal, position): rules, in rule_ids */
     uint32_t *rule_len;
     int32_t *rule_ids;
-    DigitLit *digits; /* sorted by field */
+    uint8_t *pos_rules; /* per literal: bit p when rules want it at position p (not ANY) */
+    DigitLit *digits;   /* sorted by field */
     int n_digits;
 };
 
@@ -197,6 +204,28 @@ static void assign_detection(Lits *L, SigDetection *d)
 
 /* ---- guards: NULL means "no guard" (the rule must always be evaluated) ---- */
 
+/* A guard element: literal id and where it must be found. */
+enum { POS_ANY, POS_START, POS_END, POS_EXACT, POS__COUNT };
+
+static inline int32_t guard_elem(int32_t id, int pos)
+{
+    return id * POS__COUNT + pos;
+}
+
+static int pattern_pos(const SigPattern *p)
+{
+    switch (p->kind) {
+    case SIG_PAT_EXACT:
+        return POS_EXACT;
+    case SIG_PAT_PREFIX:
+        return POS_START;
+    case SIG_PAT_SUFFIX:
+        return POS_END;
+    default:
+        return POS_ANY;
+    }
+}
+
 static GArray *guard_union(GArray *a, GArray *b)
 {
     if (!a || !b) {
@@ -211,14 +240,15 @@ static GArray *guard_union(GArray *a, GArray *b)
     return a;
 }
 
-/* The more selective of two guards: the higher weight of its weakest literal, then fewer
- * literals. */
+/* The more selective of two guards: the higher weight of its weakest element, then fewer
+ * elements. A literal that must be at one end counts one more, the whole value two. */
 static double guard_weight(const GArray *g, const Lits *L)
 {
     double w = 1e9;
     for (guint i = 0; i < g->len; i++) {
-        int32_t id = g_array_index(g, int32_t, i);
-        w = MIN(w, sig_lit_weight(L->text->pdata[id], g_array_index(L->len, uint32_t, id)));
+        int32_t e = g_array_index(g, int32_t, i), id = e / POS__COUNT, pos = e % POS__COUNT;
+        double x = sig_lit_weight(L->text->pdata[id], g_array_index(L->len, uint32_t, id));
+        w = MIN(w, x + (pos == POS_EXACT ? 2 : pos != POS_ANY ? 1 : 0));
     }
     return w;
 }
@@ -233,10 +263,11 @@ static GArray *guard_best(GArray *a, GArray *b, const Lits *L)
     return keep_a ? a : b;
 }
 
-static GArray *guard_one(int32_t id)
+static GArray *guard_one(int32_t id, int pos)
 {
     GArray *g = g_array_new(FALSE, FALSE, sizeof(int32_t));
-    g_array_append_val(g, id);
+    int32_t e = guard_elem(id, pos);
+    g_array_append_val(g, e);
     return g;
 }
 
@@ -251,15 +282,20 @@ static GArray *guard_test(const SigTest *t, const Lits *L)
         if (t->kind == SIG_T_RE) {
             if (t->re_lits && t->re_lits[i]) {
                 one = g_array_new(FALSE, FALSE, sizeof(int32_t));
-                g_array_append_vals(one, t->re_lits[i], (guint)t->re_n_lits[i]);
+                for (int k = 0; k < t->re_n_lits[i]; k++) {
+                    int32_t e = guard_elem(t->re_lits[i][k], POS_ANY);
+                    g_array_append_val(one, e);
+                }
             } else if (t->re_min_digits && t->re_min_digits[i] > 0) {
                 int32_t id = digit_lit(L, t->field.id, (uint32_t)t->re_min_digits[i]);
-                one = id >= 0 ? guard_one(id) : NULL;
+                one = id >= 0 ? guard_one(id, POS_ANY) : NULL;
             }
         } else {
             const SigPattern *p = &t->pats[i];
-            int32_t id = p->lit_id >= 0 ? p->lit_id : p->guard_id;
-            one = id >= 0 ? guard_one(id) : NULL;
+            if (p->lit_id >= 0)
+                one = guard_one(p->lit_id, pattern_pos(p));
+            else if (p->guard_id >= 0) /* a glob's longest literal, anywhere */
+                one = guard_one(p->guard_id, POS_ANY);
         }
         if (t->all) {
             g = i == 0 ? one : guard_best(g, one, L);
@@ -461,6 +497,7 @@ void sig_prefilter_free(SigPrefilter *pf)
     g_free(pf->rule_off);
     g_free(pf->rule_len);
     g_free(pf->rule_ids);
+    g_free(pf->pos_rules);
     g_free(pf->digits);
     g_free(pf);
 }
@@ -490,8 +527,10 @@ void sig_prefilter_build(VgRuleSet *set)
     pf->lit_len = g_new0(uint32_t, MAX(n_lits, 1));
     if (n_lits)
         memcpy(pf->lit_len, L.len->data, sizeof(uint32_t) * (size_t)n_lits);
-    /* guards, and the inverse map literal -> rules it guards */
-    GArray **by_lit = g_new0(GArray *, MAX(n_lits, 1));
+    /* guards, and the inverse map guard element -> rules it guards */
+    size_t n_elems = (size_t)MAX(n_lits, 1) * POS__COUNT;
+    GArray **by_lit = g_new0(GArray *, n_elems);
+    pf->pos_rules = g_new0(uint8_t, MAX(n_lits, 1));
     for (guint i = 0; i < set->rules->len; i++) {
         SigRule *r = set->rules->pdata[i];
         GArray *g = guard_cond(r->det.cond, &r->det, &L);
@@ -512,23 +551,25 @@ void sig_prefilter_build(VgRuleSet *set)
         r->n_guard = (int)g->len;
         r->guard = (int32_t *)g_array_free(g, FALSE);
         for (int k = 0; k < r->n_guard; k++) {
-            int32_t id = r->guard[k];
-            if (!by_lit[id])
-                by_lit[id] = g_array_new(FALSE, FALSE, sizeof(int32_t));
+            int32_t e = r->guard[k];
+            if (!by_lit[e])
+                by_lit[e] = g_array_new(FALSE, FALSE, sizeof(int32_t));
             int32_t ri = (int32_t)i;
-            g_array_append_val(by_lit[id], ri);
+            g_array_append_val(by_lit[e], ri);
+            if (e % POS__COUNT != POS_ANY)
+                pf->pos_rules[e / POS__COUNT] |= (uint8_t)(1u << (e % POS__COUNT));
         }
     }
-    pf->rule_off = g_new0(uint32_t, MAX(n_lits, 1));
-    pf->rule_len = g_new0(uint32_t, MAX(n_lits, 1));
+    pf->rule_off = g_new0(uint32_t, n_elems);
+    pf->rule_len = g_new0(uint32_t, n_elems);
     GArray *rids = g_array_new(FALSE, FALSE, sizeof(int32_t));
-    for (int32_t id = 0; id < n_lits; id++) {
-        pf->rule_off[id] = rids->len;
-        if (by_lit[id]) {
-            g_array_append_vals(rids, by_lit[id]->data, by_lit[id]->len);
-            g_array_free(by_lit[id], TRUE);
+    for (size_t e = 0; e < n_elems; e++) {
+        pf->rule_off[e] = rids->len;
+        if (by_lit[e]) {
+            g_array_append_vals(rids, by_lit[e]->data, by_lit[e]->len);
+            g_array_free(by_lit[e], TRUE);
         }
-        pf->rule_len[id] = rids->len - pf->rule_off[id];
+        pf->rule_len[e] = rids->len - pf->rule_off[e];
     }
     g_free(by_lit);
     pf->rule_ids = (int32_t *)g_array_free(rids, FALSE);
@@ -552,19 +593,25 @@ void sig_prefilter_build(VgRuleSet *set)
     set->pf = pf;
 }
 
-/* Literal id occurs (first time this event): stamp it and the rules it guards. */
-static inline void found(const SigPrefilter *pf, int32_t id, VgRuleScratch *s)
+/* Guard element e is satisfied: stamp the rules it guards as candidates. */
+static inline void wake(const SigPrefilter *pf, int32_t e, VgRuleScratch *s)
 {
     uint32_t g = s->gen;
-    s->lit_found[id] = g;
-    uint32_t nr = pf->rule_len[id];
-    const int32_t *r = nr ? pf->rule_ids + pf->rule_off[id] : NULL;
+    uint32_t nr = pf->rule_len[e];
+    const int32_t *r = nr ? pf->rule_ids + pf->rule_off[e] : NULL;
     for (uint32_t j = 0; j < nr; j++) {
         if (s->cand[r[j]] != g) {
             s->cand[r[j]] = g;
             s->cand_list[s->n_cand++] = r[j];
         }
     }
+}
+
+/* Literal id occurs (first time this event): stamp it and the rules it guards anywhere. */
+static inline void found(const SigPrefilter *pf, int32_t id, VgRuleScratch *s)
+{
+    s->lit_found[id] = s->gen;
+    wake(pf, guard_elem(id, POS_ANY), s);
 }
 
 /* Called for each position where at least one literal ends; out of line, so the scan
@@ -579,10 +626,20 @@ __attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *
         int32_t id = ids[k];
         if (s->lit_found[id] != g)
             found(pf, id, s);
-        if (i + 1 == pf->lit_len[id])
+        bool start = i + 1 == pf->lit_len[id], end = i + 1 == n;
+        if (start)
             s->lit_start[id] = g;
-        if (i + 1 == n)
+        if (end)
             s->lit_end[id] = g;
+        uint8_t want = pf->pos_rules[id];
+        if (G_UNLIKELY(want) && (start || end)) {
+            if (start && (want & (1u << POS_START)))
+                wake(pf, guard_elem(id, POS_START), s);
+            if (end && (want & (1u << POS_END)))
+                wake(pf, guard_elem(id, POS_END), s);
+            if (start && end && (want & (1u << POS_EXACT)))
+                wake(pf, guard_elem(id, POS_EXACT), s);
+        }
     }
 }
 

@@ -82,3 +82,209 @@ Test(sigma_prefilter, digit_run_and_literal_guards_together)
     tu_event_clear(&t);
     vg_rule_set_free(set);
 }
+
+/* ---- guards that say where the literal must be ---- */
+
+#define RULE1(det)                                                                                 \
+    "title: t\nid: r1\nlogsource: {category: webserver}\ndetection:\n" det "level: high\n"
+
+/* Whether rule 0 was evaluated (a candidate, or unguarded) on ev, and whether it matched
+ * (with and without the prefilter: tu_eval asserts they agree). */
+static bool woken(const VgRuleSet *set, const VgEvent *ev, int rule)
+{
+    VgArena arena;
+    vg_arena_init(&arena, 4096);
+    VgRuleScratch *s = vg_rule_scratch_new(set);
+    vg_rule_set_eval(set, s, ev, &arena, false, NULL, NULL);
+    bool w = false;
+    for (int k = 0; k < s->n_cand + set->n_unguarded; k++)
+        w = w || s->cand_list[k] == rule;
+    vg_rule_scratch_free(s);
+    vg_arena_destroy(&arena);
+    return w;
+}
+
+typedef struct {
+    bool woken, matched;
+} Seen;
+
+/* One event with field = value (value NULL: field absent), seen by rule 0. */
+static Seen seen1(const VgRuleSet *set, const char *field, const char *value)
+{
+    TuEvent t;
+    tu_event_init(&t);
+    if (value)
+        tu_set(&t, field, value);
+    Seen r = {woken(set, &t.ev, 0), (tu_eval(set, &t.ev) & 1) != 0};
+    tu_event_clear(&t);
+    cr_assert(r.woken || !r.matched, "a rule that matches was not evaluated");
+    return r;
+}
+
+/* A value without modifiers is guarded by the whole field: "https" does not wake a rule
+ * that wants "http". Case-insensitive, and empty or missing fields match nothing. */
+Test(sigma_prefilter, exact_value_guards_the_whole_field)
+{
+    VgRuleSet *set = tu_load(RULE1("  sel:\n    scheme: http\n  condition: sel\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    Seen s = seen1(set, "scheme", "http");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "scheme", "HTTP");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "scheme", "https");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "scheme", "xhttp");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "scheme", "");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "scheme", NULL);
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+}
+
+/* startswith and endswith: the literal at that end, wherever else it also occurs. */
+Test(sigma_prefilter, startswith_and_endswith_guard_their_end)
+{
+    VgRuleSet *set = tu_load(RULE1("  sel:\n    path|startswith: /adm\n  condition: sel\n"));
+    Seen s = seen1(set, "path", "/ADMIN/x");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/adm");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/v1/admin");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "path", "/adm/adm");
+    cr_assert(s.woken && s.matched);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  sel:\n    path|endswith: /.env\n  condition: sel\n"));
+    s = seen1(set, "path", "/app/.ENV");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/.env/x");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "path", "/.env/x/.env");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/.en");
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+}
+
+#define RULEN(id, mod)                                                                             \
+    "title: t\nid: " id "\nlogsource: {category: webserver}\ndetection:\n  sel:\n    path|" mod    \
+    ": /x\n  condition: sel\nlevel: high\n"
+
+/* One literal wanted at different places by different rules: each rule is woken by its
+ * own place only (cased: the whole value, since a value without modifiers cannot be
+ * written with a `|`). */
+Test(sigma_prefilter, one_literal_four_places)
+{
+    VgRuleSet *set = tu_load(RULEN("r1", "startswith") "---\n" RULEN(
+        "r2", "endswith") "---\n" RULEN("r3", "cased") "---\n" RULEN("r4", "contains"));
+    static const struct {
+        const char *path;
+        uint64_t want;
+    } cases[] = {
+        {"/x", 0xf}, {"/x/y", 0x9}, {"/y/x", 0xa}, {"/y/x/z", 0x8}, {"/X", 0xb}, {"/y", 0},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        TuEvent t;
+        tu_event_init(&t);
+        tu_set(&t, "path", cases[i].path);
+        uint64_t got = tu_eval(set, &t.ev);
+        cr_assert_eq(got, cases[i].want, "%s: %#llx", cases[i].path, (unsigned long long)got);
+        for (int r = 0; r < 4; r++) /* "/X" wakes the cased rule, which then says no */
+            cr_assert_eq(woken(set, &t.ev, r), ((cases[i].want | (i == 4 ? 4 : 0)) >> r) & 1,
+                         "%s rule %d", cases[i].path, r);
+        tu_event_clear(&t);
+    }
+    vg_rule_set_free(set);
+}
+
+/* Modifiers whose patterns are not plain values keep a guard that never rejects a match:
+ * cased (re-checked), contains|all, base64 (a whole encoded value), base64offset and
+ * windash (alternatives), a glob. */
+Test(sigma_prefilter, modifiers_never_lose_a_match)
+{
+    VgRuleSet *set = tu_load(RULE1("  sel:\n    path|cased: /Admin\n  condition: sel\n"));
+    Seen s = seen1(set, "path", "/Admin");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/admin");
+    cr_assert(!s.matched);
+    s = seen1(set, "path", "/Admin/x");
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  sel:\n    path|contains|all: [/b2, /a1]\n  condition: sel\n"));
+    s = seen1(set, "path", "/A1/b2");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/b2");
+    cr_assert(!s.matched);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  sel:\n    query|base64: admin\n  condition: sel\n"));
+    s = seen1(set, "query", "YWRtaW4=");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "query", "xYWRtaW4=");
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  sel:\n    query|base64offset|contains: secret\n  condition: sel\n"));
+    char *enc = g_base64_encode((const guchar *)"my secret", 9);
+    s = seen1(set, "query", enc);
+    cr_assert(s.woken && s.matched);
+    g_free(enc);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  sel:\n    query|windash|startswith: '-exec'\n  condition: sel\n"));
+    s = seen1(set, "query", "/exec x");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "query", "x -exec");
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  sel:\n    path: '/v1/*/export'\n  condition: sel\n"));
+    s = seen1(set, "path", "/V1/users/export");
+    cr_assert(s.woken && s.matched);
+    vg_rule_set_free(set);
+}
+
+/* An exact value or'ed with a test that has no literal (null, cidr, re without one, a
+ * dotted field) leaves the rule unguarded; and'ed, the exact value guards it. */
+Test(sigma_prefilter, exact_value_with_tests_without_literals)
+{
+    VgRuleSet *set = tu_load(RULE1("  a:\n    scheme: http\n  b:\n    scheme: null\n"
+                                   "  condition: a or b\n"));
+    cr_assert(!((SigRule *)set->rules->pdata[0])->guarded);
+    cr_assert(seen1(set, "scheme", NULL).matched);
+    cr_assert(!seen1(set, "scheme", "https").matched);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  a:\n    scheme: http\n  b:\n    client_ip|cidr: 10.0.0.0/8\n"
+                        "  condition: a or b\n"));
+    cr_assert(!((SigRule *)set->rules->pdata[0])->guarded);
+    TuEvent t;
+    tu_event_init(&t);
+    tu_set(&t, "scheme", "https");
+    tu_set(&t, "client_ip", "10.1.2.3");
+    cr_assert(tu_eval(set, &t.ev) & 1);
+    tu_event_clear(&t);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  a:\n    scheme: http\n  b:\n    request.headers.x|re: '^h'\n"
+                        "  condition: a and b\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    tu_event_init(&t);
+    tu_set(&t, "scheme", "http");
+    tu_set(&t, "request.headers.x", "hello");
+    cr_assert(tu_eval(set, &t.ev) & 1);
+    tu_set(&t, "scheme", "HTTPS");
+    cr_assert(!(tu_eval(set, &t.ev) & 1));
+    cr_assert(!woken(set, &t.ev, 0));
+    tu_event_clear(&t);
+    vg_rule_set_free(set);
+
+    set = tu_load(RULE1("  a:\n    scheme: ''\n  condition: a\n")); /* empty: no literal */
+    cr_assert(!((SigRule *)set->rules->pdata[0])->guarded);
+    cr_assert(seen1(set, "scheme", "").matched);
+    cr_assert(!seen1(set, "scheme", "http").matched);
+    vg_rule_set_free(set);
+}
