@@ -181,8 +181,14 @@ typedef struct {
 typedef struct {
     uint8_t *entries; /* n_entries * stride */
     uint32_t stride, n_entries, n_live;
-    uint32_t high;       /* entries at or above this index were never used */
-    uint32_t *free_list; /* stack of free entry indexes */
+    uint32_t high; /* entries at or above this index were never used */
+    /* The free entries form one stack: at its bottom the n_fresh entries never used
+     * (n_entries - 1 down to n_entries - n_fresh, so pops hand out 0, 1, 2, ...), on top
+     * the entries freed since, in free_list (grown as needed, so a table's free list
+     * costs memory only once keys leave it). n_free = n_fresh + n_list. */
+    uint32_t n_fresh;
+    uint32_t *free_list;
+    uint32_t n_list, list_cap;
     uint32_t n_free;
     uint64_t *index;                /* (hash low 32 << 32) | (entry + 1); 0 empty */
     uint32_t index_mask, index_max; /* grows up to index_max + 1 slots */
@@ -201,6 +207,9 @@ static inline VgEntryHead *vg_table_entry(const VgModelTable *t, uint32_t i)
 }
 
 void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget);
+/* The free stack: push a freed entry / pop the next entry to use (n_free > 0). */
+void vg_table_free_push(VgModelTable *t, uint32_t i);
+uint32_t vg_table_free_pop(VgModelTable *t);
 void vg_table_destroy(VgModelTable *t);
 /* The first entry whose index tag matches hash (unverified; for prefetching). */
 static inline uint32_t vg_table_candidate(const VgModelTable *t, uint64_t hash)

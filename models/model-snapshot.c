@@ -99,8 +99,13 @@ int vg_models_snapshot(VgDetector *d, GByteArray *out)
         put_u64(out, high);
         put(out, t->entries, (size_t)high * t->stride);
         put_u64(out, t->n_live);
+        /* the whole free stack, as if every free entry were listed */
         put_u64(out, t->n_free);
-        put(out, t->free_list, (size_t)t->n_free * 4);
+        for (uint32_t j = 0; j < t->n_fresh; j++) {
+            uint32_t v = t->n_entries - 1 - j;
+            put(out, &v, 4);
+        }
+        put(out, t->free_list, (size_t)t->n_list * 4);
         put_u64(out, t->index_mask);
         put(out, t->index, ((size_t)t->index_mask + 1) * 8);
         put(out, t->cms, 4 * ((size_t)t->cms_mask + 1));
@@ -196,10 +201,21 @@ int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
         uint64_t nf = get_u64(&r);
         if (nf > t->n_entries)
             r.bad = true;
-        t->n_free = r.bad ? 0 : (uint32_t)nf;
-        get(&r, t->free_list, (size_t)t->n_free * 4);
-        if (!r.bad && !u32s_below(t->free_list, t->n_free, t->n_entries))
+        uint32_t *stack = g_new(uint32_t, r.bad ? 1 : MAX(nf, 1));
+        get(&r, stack, (size_t)(r.bad ? 0 : nf) * 4);
+        if (!r.bad && !u32s_below(stack, (uint32_t)nf, t->n_entries))
             r.bad = true;
+        /* back to never-used entries at the bottom and the freed ones on top */
+        t->n_free = t->n_fresh = t->n_list = 0;
+        uint32_t fresh = 0;
+        while (!r.bad && fresh < nf && stack[fresh] == t->n_entries - 1 - fresh)
+            fresh++;
+        if (!r.bad) {
+            t->n_fresh = t->n_free = fresh;
+            for (uint64_t j = fresh; j < nf; j++)
+                vg_table_free_push(t, stack[j]);
+        }
+        g_free(stack);
         uint64_t mask = get_u64(&r);
         if (mask > t->index_max || ((mask + 1) & mask))
             r.bad = true;

@@ -105,6 +105,24 @@ static size_t bytes_for(uint32_t stride, uint64_t n)
     return n * stride + n * 4 + idx * 8 + 4 * cms + 3 * n * 4;
 }
 
+void vg_table_free_push(VgModelTable *t, uint32_t i)
+{
+    if (t->n_list == t->list_cap) {
+        t->list_cap = MIN(MAX(t->list_cap * 2, 256u), t->n_entries);
+        t->free_list = g_renew(uint32_t, t->free_list, t->list_cap);
+    }
+    t->free_list[t->n_list++] = i;
+    t->n_free++;
+}
+
+uint32_t vg_table_free_pop(VgModelTable *t)
+{
+    t->n_free--;
+    if (t->n_list)
+        return t->free_list[--t->n_list];
+    return t->n_entries - t->n_fresh--;
+}
+
 void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
 {
     memset(t, 0, sizeof *t);
@@ -118,11 +136,7 @@ void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
         n = UINT32_MAX / 4;
     t->n_entries = (uint32_t)n;
     t->entries = pool_alloc((size_t)n * stride);
-    t->free_list = g_new(uint32_t, n);
-    /* pop order: entry 0 first */
-    for (uint32_t i = 0; i < n; i++)
-        t->free_list[i] = (uint32_t)(n - 1 - i);
-    t->n_free = (uint32_t)n;
+    t->n_fresh = t->n_free = (uint32_t)n; /* pop order: entry 0 first */
     /* the index starts small and doubles with the live keys (up to what the pool needs):
      * a compact index stays in cache, which is most of the cost of a look-up */
     uint64_t idx = pow2_at_least(n * MAX_LOAD_DEN);
@@ -280,7 +294,7 @@ void vg_table_remove(VgModelTable *t, uint32_t i)
     }
     memset(e, 0, t->stride);
     e->slot_bucket = VG_NO_BUCKET;
-    t->free_list[t->n_free++] = i;
+    vg_table_free_push(t, i);
     t->n_live--;
 }
 
@@ -316,7 +330,7 @@ uint32_t vg_table_admit(VgModelTable *t, uint64_t hash, uint32_t fp, unsigned fr
             t->evicted++;
         vg_table_remove(t, victim);
     }
-    i = t->free_list[--t->n_free];
+    i = vg_table_free_pop(t);
     if (i >= t->high)
         t->high = i + 1;
     VgEntryHead *e = vg_table_entry(t, i);
