@@ -146,6 +146,10 @@ static bool quantifier(Re *re, long *min)
             if (lo > 100000)
                 lo = 100000;
         }
+        if (!digits && q < re->end && *q == ',') {
+            re->fail = true; /* `{,n}`: a plain brace before PCRE2 10.43, {0,n} since */
+            return false;
+        }
         if (!digits)
             return false; /* `{` that is not a quantifier is a plain brace */
         if (q < re->end && *q == ',') {

@@ -61,6 +61,8 @@ Test(sigma_relit, shapes)
     expect("[0-9]{1,4}", false, "-", 1);
     expect("\\x41", false, "-", 0);          /* unsupported escape: no claim */
     expect("a{2}", false, "a", 0);           /* a repeated atom ends the run */
+    expect("xy{,3}z", false, "-", 0);        /* {,3}: literal or {0,3} by PCRE2 version */
+    expect("xy{a}z", false, "xy{a}z", 0);    /* not a quantifier: plain braces */
     expect("caf\xc3\xa9?", false, "caf", 0); /* é optional as a whole character */
 }
 
