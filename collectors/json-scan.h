@@ -93,9 +93,15 @@ void vg_json_scanner_free(VgJsonScanner *s);
 /* Scans one JSON object. line[len .. len + VG_LINE_PADDING) must be readable. Fills slots
  * (and seen) for the paths of m; unescaped strings go to arena. Returns VG_BAD_NONE,
  * VG_BAD_UTF8 or VG_BAD_JSON (not an object, malformed, trailing bytes). Slots not marked
- * in seen are left untouched. */
+ * in seen hold nothing meaningful (the fast path may have written them before handing the
+ * line to simdjson). */
 VgBadReason vg_json_scan(VgJsonScanner *s, const VgJsonMap *m, const char *line, size_t len,
                          VgJsonSlot *slots, VgJsonSeen *seen, VgArena *arena);
+
+/* vg_json_scan() without its fast path: simdjson On-Demand alone, on every line. The
+ * reference the fast path must agree with (the JSON fuzz target compares the two). */
+VgBadReason vg_json_scan_reference(VgJsonScanner *s, const VgJsonMap *m, const char *line,
+                                   size_t len, VgJsonSlot *slots, VgJsonSeen *seen, VgArena *arena);
 
 /* Looks up a dotted path in the JSON object text json[0..len) (no padding needed: it is
  * copied into arena first, unless padded is true). Keys compare ASCII case-insensitively

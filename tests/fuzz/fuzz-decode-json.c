@@ -4,8 +4,14 @@
  * decoders, and decoded as one line by each JSON preset, one of them with a user mapping;
  * for lines that decode, a few dotted look-ups run too. Anything but a clean return
  * (crash, sanitizer report, a reason out of range) is a finding.
+ *
+ * The same bytes are also scanned twice with one map of flat, nested and shared paths:
+ * by vg_json_scan(), whose fast path reads most lines without simdjson, and by
+ * vg_json_scan_reference() (simdjson alone). Any difference in the verdict or in a slot
+ * the line filled aborts: the fast path may only ever save time.
  */
 #include "collectors/decoders.h"
+#include "collectors/json-scan.h"
 #include "engine/registry.h"
 
 #include <stdlib.h>
@@ -14,6 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *presets[] = {"vigil", "kong", "aws-apigw", "traefik", "ecs", "auto"};
 static VgDecoder *decs[G_N_ELEMENTS(presets) + 1];
+static VgJsonMap *map;
+static VgJsonScanner *scanner;
 
 static void init(void)
 {
@@ -33,6 +41,63 @@ static void init(void)
     const VgDecoderOps *ops = vg_find_decoder("vigil");
     decs[G_N_ELEMENTS(presets)] = ops->create(ops, &conf, NULL);
     g_array_free(fields, TRUE);
+
+    /* flat keys, nested objects, a dotted key, a path feeding two slots, a node that is
+     * both read and descended into ("a" and "a.s"), and a key with a dot in it */
+    static const char *map_paths[] = {"time",
+                                      "ts",
+                                      "status",
+                                      "path",
+                                      "token",
+                                      "x",
+                                      "a",
+                                      "a.s",
+                                      "a.b.authorization",
+                                      "a.b.c.d.e",
+                                      "request.headers.host",
+                                      "latency_ms",
+                                      "t",
+                                      "x"};
+    map = vg_json_map_new();
+    for (size_t i = 0; i < G_N_ELEMENTS(map_paths); i++)
+        vg_json_map_add(map, map_paths[i], strlen(map_paths[i]), (unsigned)i);
+    vg_json_map_add(map, "status", 6, 20);
+    vg_json_map_compile(map);
+    scanner = vg_json_scanner_new();
+}
+
+static bool slot_same(const VgJsonSlot *a, const VgJsonSlot *b)
+{
+    if (a->kind != b->kind || a->is_int != b->is_int || !a->s.p != !b->s.p ||
+        a->s.len != b->s.len || (a->s.p && memcmp(a->s.p, b->s.p, a->s.len)))
+        return false;
+    switch (a->kind) {
+    case VG_JV_NUM:
+        return a->i == b->i && memcmp(&a->d, &b->d, sizeof a->d) == 0;
+    case VG_JV_BOOL:
+    case VG_JV_ARRAY:
+        return a->i == b->i;
+    default:
+        return true;
+    }
+}
+
+/* vg_json_scan() and vg_json_scan_reference() agree on buf[0..size). */
+static void check_fast_path(const char *buf, size_t size, VgArena *arena)
+{
+    VgJsonSlot fs[VG_JSON_MAX_SLOTS], rs[VG_JSON_MAX_SLOTS];
+    VgJsonSeen fseen = {{0}}, rseen = {{0}};
+    VgBadReason fr = vg_json_scan(scanner, map, buf, size, fs, &fseen, arena);
+    VgBadReason rr = vg_json_scan_reference(scanner, map, buf, size, rs, &rseen, arena);
+    if (fr != rr)
+        abort();
+    if (fr != VG_BAD_NONE)
+        return;
+    if (memcmp(&fseen, &rseen, sizeof fseen))
+        abort();
+    for (unsigned i = 0; i < VG_JSON_MAX_SLOTS; i++)
+        if (vg_json_seen(&fseen, i) && !slot_same(&fs[i], &rs[i]))
+            abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,6 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
+    check_fast_path(buf, size, &arena);
     vg_arena_reset(&arena);
     free(buf);
     return 0;
