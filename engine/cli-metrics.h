@@ -9,7 +9,7 @@
  *
  *     VgRunMetrics *m = vg_run_metrics_new("kafka");          // or "files"
  *     VgAlertOutput out = vg_run_metrics_output(m, vg_delivery_output(dl));
- *     VgRunState *st = vg_run_state_new(s, out, NULL, NULL, NULL, &err);
+ *     VgRunState *st = vg_run_state_new(s, out, false, NULL, NULL, NULL, &err);
  *     vg_run_metrics_watch_state(m, st);
  *     vg_run_metrics_watch_delivery(m, dl);
  *     vg_run_metrics_watch_kafka(m, kc);                      // when reading Kafka

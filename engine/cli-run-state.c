@@ -171,10 +171,11 @@ static int redis_store(void *user, const VgCheckpoint *c, const void *data, size
     return rc;
 }
 
-VgRunState *vg_run_state_new(const VgSettings *s, VgAlertOutput out, VgStateRedis *redis,
-                             VgCheckpointer *ckptr, const char *group, GError **err)
+VgRunState *vg_run_state_new(const VgSettings *s, VgAlertOutput out, bool per_partition,
+                             VgStateRedis *redis, VgCheckpointer *ckptr, const char *group,
+                             GError **err)
 {
-    g_return_val_if_fail(!redis || ckptr, NULL);
+    g_return_val_if_fail(!redis || (ckptr && per_partition), NULL);
     VgRunState *st = g_new0(VgRunState, 1);
     st->s = s;
     st->ckptr = ckptr;
@@ -191,10 +192,11 @@ VgRunState *vg_run_state_new(const VgSettings *s, VgAlertOutput out, VgStateRedi
         vg_run_state_free(st);
         return NULL;
     }
-    if (redis) {
+    if (per_partition) {
         st->parts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
         st->spare = p;
-        vg_checkpointer_set_store(ckptr, redis_store, st);
+        if (redis)
+            vg_checkpointer_set_store(ckptr, redis_store, st);
     } else {
         st->single.p = p;
     }
@@ -230,7 +232,7 @@ void vg_run_state_free(VgRunState *st)
 
 bool vg_run_state_per_partition(const VgRunState *st)
 {
-    return st->redis != NULL;
+    return st->parts != NULL;
 }
 
 VgPipeline *vg_run_state_find(VgRunState *st, int32_t partition)
@@ -364,7 +366,7 @@ int vg_run_state_reconfigure(VgRunState *st, VgSettings *ns, GError **err)
 int vg_run_state_save(VgRunState *st, int32_t partition, const char *topic, int32_t kafka_partition,
                       int64_t next, GError **err)
 {
-    VgPipeline *p = st->parts ? vg_run_state_find(st, partition) : NULL;
+    VgPipeline *p = st->parts && st->redis ? vg_run_state_find(st, partition) : NULL;
     if (!p)
         return VG_ENOENT;
     VgCheckpoint *c = vg_checkpoint_new(st->group);
@@ -379,7 +381,7 @@ int vg_run_state_save(VgRunState *st, int32_t partition, const char *topic, int3
 int vg_run_state_load(VgRunState *st, int32_t partition, const char *topic, int32_t kafka_partition,
                       int64_t *next, GError **err)
 {
-    g_return_val_if_fail(st->parts, VG_EINVAL);
+    g_return_val_if_fail(st->parts && st->redis, VG_EINVAL);
     vg_run_state_drop(st, partition);
     char *key = vg_state_redis_key(st->redis, st->group, topic, kafka_partition);
     GByteArray *b = g_byte_array_new();

@@ -3,13 +3,15 @@
  *
  * Two modes:
  *
- * - One pipeline for the whole process (no checkpoint.redis): every line of every input
- *   goes through it; models and correlation windows see all traffic the process reads.
- *   Checkpoints of it go to a file (checkpoint.path; cli-run.c).
+ * - One pipeline for the whole process: every line of every input goes through it;
+ *   models and correlation windows see all traffic the process reads. Checkpoints of it
+ *   go to a file (checkpoint.path; cli-run.c).
  *
- * - One pipeline per Kafka partition (checkpoint.redis set): each partition's lines are
- *   judged by that partition's own decoder, detectors, alert stage and event-time clock.
- *   The state of a partition is then self-contained, so it can be stored in Redis under
+ * - One pipeline per Kafka partition (with checkpoint.redis, or engine.workers > 1 on
+ *   Kafka): each partition's lines are judged by that partition's own decoder, detectors,
+ *   alert stage and event-time clock, so partitions can be judged on different threads
+ *   (cli-run-workers.h). The state of a partition is self-contained, so it can be stored
+ *   in Redis under
  *   <prefix>:<group>:<topic>:<partition> with the offset it corresponds to, and loaded by
  *   whichever instance of the consumer group is assigned the partition next: periodically
  *   and when a partition is revoked its owner saves it; when one is assigned the new
@@ -34,13 +36,14 @@
 
 typedef struct VgRunState VgRunState;
 
-/* Builds the first pipeline from s (so a configuration error shows at start). redis
- * (taken over; NULL: one pipeline for the process) stores the partitions' state through
- * ckptr (required with redis; its store is set to redis), which counts the saves; group
- * names the keys. s must outlive the state (or until vg_run_state_reconfigure). NULL and
- * err on a configuration error. */
-VgRunState *vg_run_state_new(const VgSettings *s, VgAlertOutput out, VgStateRedis *redis,
-                             VgCheckpointer *ckptr, const char *group, GError **err);
+/* Builds the first pipeline from s (so a configuration error shows at start), with one
+ * pipeline per partition when per_partition. redis (taken over; needs per_partition; may
+ * be NULL) stores the partitions' state through ckptr (required with redis; its store is
+ * set to redis), which counts the saves; group names the keys. s must outlive the state
+ * (or until vg_run_state_reconfigure). NULL and err on a configuration error. */
+VgRunState *vg_run_state_new(const VgSettings *s, VgAlertOutput out, bool per_partition,
+                             VgStateRedis *redis, VgCheckpointer *ckptr, const char *group,
+                             GError **err);
 void vg_run_state_free(VgRunState *st);
 bool vg_run_state_per_partition(const VgRunState *st);
 
@@ -66,11 +69,11 @@ int vg_run_state_reconfigure(VgRunState *st, VgSettings *ns, GError **err);
 /* ---- per-partition state in Redis ---- */
 
 /* Saves partition's state with next (the first offset not reflected in it) under the key
- * of (topic, kafka_partition). VG_OK, VG_ENOENT when the partition has no pipeline, or
- * VG_EIO and err. */
+ * of (topic, kafka_partition). VG_OK, VG_ENOENT when the partition has no pipeline (or
+ * there is no Redis), or VG_EIO and err. */
 int vg_run_state_save(VgRunState *st, int32_t partition, const char *topic, int32_t kafka_partition,
                       int64_t next, GError **err);
-/* Loads the state stored for (topic, kafka_partition) into a fresh pipeline for
+/* With Redis: loads the state stored for (topic, kafka_partition) into a fresh pipeline for
  * partition (replacing any it had). VG_OK and *next (where to read on); VG_ENOENT when
  * nothing is stored (the partition starts fresh); VG_EIO or VG_EINVAL with err when Redis
  * cannot be read or the value is not a usable state (the partition then starts fresh too). */

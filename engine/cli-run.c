@@ -32,6 +32,16 @@
  * once. SIGHUP reloads the rules and makes file sinks reopen (logrotate). SIGUSR1 logs a
  * status summary.
  *
+ * State per partition (checkpoint.redis, or engine.workers > 1; cli-run-state.h): each
+ * partition has its own pipeline. checkpoint.redis saves each partition's state to Redis
+ * with its next offset (periodically, on revocation, at shutdown) and loads it when a
+ * partition is assigned, seeking there. With engine.workers > 1 the partitions' batches
+ * are judged on worker threads (cli-run-workers.h): the loop reads, hands each batch to
+ * its partition's worker, and marks it when the worker hands it back delivered; before
+ * anything reads or replaces a pipeline (checkpoint, rebalance, reload, shutdown) the
+ * workers are drained. A batch whose worker has no free slot is held, and the input
+ * paused if that lasts, until one is free.
+ *
  * Without a `kafka:` section, run reads input.files (following them when input.follow)
  * or standard input, and ends when every file has ended (never, when following).
  */
@@ -42,6 +52,7 @@
 #include "engine/checkpoint.h"
 #include "engine/cli-metrics.h"
 #include "engine/cli-run-state.h"
+#include "engine/cli-run-workers.h"
 #include "engine/log.h"
 #include "engine/sinks/delivery.h"
 #include "rules/rules.h"
@@ -92,10 +103,20 @@ typedef struct {
     GHashTable *next;
     GHashTable *saved; /* per-partition mode: partition id -> next offset of its last save */
     bool restore;      /* checkpoint.restore: load state (file at start, Redis on assignment) */
-    /* the processed batch waiting for its alerts' delivery (full: delivery refused) */
+    /* one thread: the processed batch waiting for its alerts' delivery (full: delivery
+     * refused) */
     bool full;
     int32_t held_partition;
     int64_t held_offset;
+    /* engine.workers > 1 (NULL: one thread): the workers, and the batch read while its
+     * worker had no free slot (holding), since when, and whether the input is paused
+     * for it */
+    VgRunWorkers *wk;
+    VgLineBatch held;
+    bool holding, paused_for_workers;
+    gint64 holding_since;
+    GHashTable *tainted; /* partitions whose state holds a batch not marked: never saved */
+    bool resume;         /* resume the input after the rebalance callback */
 } Run;
 
 static void seen(Run *r, int32_t partition);
@@ -120,6 +141,35 @@ static void done_upto(Run *r, int32_t partition, int64_t offset)
     next_set(r, partition, offset + 1);
 }
 
+/* A judged batch handed back by a worker: marked when its alerts went out; a batch given
+ * up leaves its partition's state ahead of its marks, so that state is never saved. */
+static void on_done(void *user, int32_t partition, int64_t last, VgRunBatchStatus status)
+{
+    Run *r = user;
+    if (status == VG_RUN_BATCH_DONE && last >= 0)
+        done_upto(r, partition, last);
+    else if (status == VG_RUN_BATCH_ABANDONED)
+        g_hash_table_add(r->tainted, GINT_TO_POINTER(partition));
+}
+
+/* Workers: waits until every submitted batch is judged and marked. When that takes longer
+ * than wait_s (a worker retrying a refused delivery), gives up the listed partitions
+ * (NULL: all) and waits for the workers to hand their batches back unjudged. False when
+ * batches are still out after that (a sink call hanging past its timeouts). */
+static bool drain_workers(Run *r, double wait_s, const int32_t *give_up, size_t n, bool all)
+{
+    if (!r->wk || vg_run_workers_drain(r->wk, (int64_t)(wait_s * 1e6), on_done, r))
+        return true;
+    if (!give_up && !all)
+        return false;
+    vg_log_warn("giving up batches whose alerts the sinks refuse: their events are read "
+                "again later");
+    vg_run_workers_abandon(r->wk, give_up, n);
+    bool ok = vg_run_workers_drain(r->wk, 30 * G_USEC_PER_SEC, on_done, r);
+    vg_run_workers_readmit(r->wk);
+    return ok;
+}
+
 /* Per-partition mode: saves partition's state to Redis when it moved since its last save.
  * Not for a partition whose last batch waits for its alerts' delivery: its state already
  * holds events its offset does not cover yet (the next save, or the previous one, will). */
@@ -130,6 +180,7 @@ static int save_partition(Run *r, int32_t partition)
     const char *topic;
     int32_t kp;
     if (!next || (saved && *saved == *next) || (r->full && r->held_partition == partition) ||
+        g_hash_table_contains(r->tainted, GINT_TO_POINTER(partition)) ||
         !vg_kafka_collector_partition_info(r->kc, partition, &topic, &kp))
         return VG_OK;
     GError *err = NULL;
@@ -245,8 +296,11 @@ static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, 
 {
     Run *r = user;
     bool per_part = vg_run_state_per_partition(r->st);
-    /* the loop is synchronous: every batch handed out before this call has been processed
-     * and, if delivered, marked; there is nothing else to drain here */
+    /* every batch handed out before this call has been judged and, if delivered, marked:
+     * on one thread at once, with workers once they are drained (a revoked partition's
+     * batch stuck behind a full delivery is given up: the next owner reads it again) */
+    if (what != VG_KAFKA_ASSIGNED && !drain_workers(r, 10, ids, n, false))
+        vg_log_error("revoked partitions still being judged: their state is not saved");
     for (size_t i = 0; i < n; i++) {
         if (what == VG_KAFKA_ASSIGNED) {
             const char *topic;
@@ -275,15 +329,22 @@ static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, 
         if (per_part) {
             /* revoked: the next owner loads what is saved now; lost: it may own the
              * partition already, and loads the last periodic save */
-            if (what == VG_KAFKA_REVOKED)
+            if (what == VG_KAFKA_REVOKED && (!r->wk || !vg_run_workers_outstanding(r->wk)))
                 save_partition(r, ids[i]);
-            vg_run_state_drop(r->st, ids[i]);
+            if (!r->wk || !vg_run_workers_outstanding(r->wk))
+                vg_run_state_drop(r->st, ids[i]); /* else a worker may still hold it */
             g_hash_table_remove(r->saved, GINT_TO_POINTER(ids[i]));
+            g_hash_table_remove(r->tainted, GINT_TO_POINTER(ids[i]));
             if (r->full && r->held_partition == ids[i]) {
                 /* its alerts were refused and go with the pipeline; the offset was not
                  * marked, so the next owner reads the batch again */
                 r->full = false;
-                vg_kafka_collector_resume(r->kc);
+                r->resume = true;
+            }
+            if (r->holding && r->held.partition == ids[i]) {
+                /* read, never judged, not marked: the next owner reads it */
+                vg_line_batch_clear(&r->held);
+                r->holding = false;
             }
         } else {
             VgPipeline *p = vg_run_state_find(r->st, ids[i]);
@@ -295,10 +356,13 @@ static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, 
     }
 }
 
+/* One pipeline for several partitions: a quiet one stops holding the watermark back.
+ * (Per partition, a pipeline's clock is its partition's own.) */
 static void check_idle(Run *r)
 {
     gint64 now = g_get_monotonic_time();
-    if (r->idle_timeout_ms <= 0 || now - r->last_idle_check < G_USEC_PER_SEC)
+    if (r->idle_timeout_ms <= 0 || now - r->last_idle_check < G_USEC_PER_SEC ||
+        vg_run_state_per_partition(r->st))
         return;
     r->last_idle_check = now;
     GHashTableIter it;
@@ -364,6 +428,11 @@ static void status(Run *r)
  * options need a restart. */
 static void reload(Run *r)
 {
+    if (r->wk && !drain_workers(r, 5, NULL, 0, false)) {
+        vg_log_warn("reload deferred: workers busy (alert delivery full?)");
+        hup_signal = 1;
+        return;
+    }
     vg_delivery_reopen(r->dl);
     GError *err = NULL;
     VgSettings *ns = r->cli && r->cli->config ? vg_cli_settings(r->cli) : NULL;
@@ -423,6 +492,26 @@ static int restore(Run *r, const char *path)
     return VG_OK;
 }
 
+/* Workers: hands the held batch to its worker once one of its slots is free. While none
+ * is, waits for judged batches a little; holding on longer pauses the input (librdkafka
+ * then drops its prefetch: memory stays bounded) until the batch is handed over. Returns
+ * true while the batch is still held. */
+static bool hand_over_held(Run *r)
+{
+    VgPipeline *p = vg_run_state_find(r->st, r->held.partition);
+    if (p && !vg_run_workers_submit(r->wk, &r->held, p)) {
+        vg_run_workers_collect(r->wk, 20000, on_done, r);
+        if (!r->paused_for_workers && g_get_monotonic_time() - r->holding_since > 200000) {
+            vg_kafka_collector_pause(r->kc);
+            r->paused_for_workers = true;
+        }
+        return true;
+    }
+    r->holding = false; /* handed over, or its partition is gone */
+    vg_line_batch_clear(&r->held);
+    return false;
+}
+
 /* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
 static int run_kafka(Run *r, int64_t batch_lines)
 {
@@ -439,15 +528,30 @@ static int run_kafka(Run *r, int64_t batch_lines)
             usr1_signal = 0;
             status(r);
         }
+        if (r->resume) { /* a revocation took the batch the input was paused for */
+            r->resume = false;
+            vg_kafka_collector_resume(r->kc);
+        }
         if (r->full && vg_run_state_flush(r->st) == VG_OK) {
             r->full = false;
             done_upto(r, r->held_partition, r->held_offset);
             vg_kafka_collector_resume(r->kc);
             vg_log_info("alert delivery caught up: reading again");
         }
+        bool holding = false;
+        if (r->wk) {
+            vg_run_workers_collect(r->wk, 0, on_done, r);
+            holding = r->holding && hand_over_held(r);
+            if (!holding && r->paused_for_workers) {
+                r->paused_for_workers = false;
+                vg_kafka_collector_resume(r->kc);
+            }
+        }
         vg_line_batch_clear(&b);
         GError *err = NULL;
-        int n = col->ops->next(col, &b, &err);
+        /* holding: no read until the input is paused; a paused input hands out nothing
+         * (it only serves callbacks: rebalances, the group session) */
+        int n = holding && !r->paused_for_workers ? VG_EAGAIN : col->ops->next(col, &b, &err);
         if (n == VG_EIO) {
             vg_log_error("kafka input failed", "error", err ? err->message : "unknown");
             g_clear_error(&err);
@@ -463,8 +567,15 @@ static int run_kafka(Run *r, int64_t batch_lines)
                 rc = VG_EIO; /* logged; the partition cannot be judged: restart */
                 break;
             }
-            int pr = vg_pipeline_process(p, &b);
-            if (pr == VG_EFULL) {
+            if (r->wk) {
+                if (!vg_run_workers_submit(r->wk, &b, p)) {
+                    VgLineBatch t = r->held;
+                    r->held = b;
+                    b = t;
+                    r->holding = true;
+                    r->holding_since = g_get_monotonic_time();
+                }
+            } else if (vg_pipeline_process(p, &b) == VG_EFULL) {
                 r->full = true;
                 r->held_partition = b.partition;
                 r->held_offset = last;
@@ -473,17 +584,40 @@ static int run_kafka(Run *r, int64_t batch_lines)
             } else {
                 done_upto(r, b.partition, last);
             }
-        } else if (!r->full) {
-            vg_run_state_flush(r->st); /* retries spooled records while the input is quiet */
+        } else if (!r->full && !holding) {
+            /* retries spooled records while the input is quiet (with workers, the
+             * delivery's own flush: the pipelines are theirs) */
+            if (r->wk) {
+                VgAlertOutput o = vg_run_workers_output(r->wk);
+                o.flush(o.user);
+            } else {
+                vg_run_state_flush(r->st);
+            }
         }
         vg_run_metrics_publish(r->rm);
         check_idle(r);
-        /* per partition, a held batch only keeps its own partition from being saved */
-        if (r->ckptr && (!r->full || vg_run_state_per_partition(r->st)) &&
-            vg_checkpointer_due(r->ckptr))
-            checkpoint(r);
+        /* per partition, a held batch only keeps its own partition from being saved; with
+         * workers, the state is read once they are drained */
+        if (r->ckptr && vg_checkpointer_due(r->ckptr)) {
+            if (r->wk) {
+                if (!holding && !vg_run_workers_full(r->wk) && drain_workers(r, 5, NULL, 0, false))
+                    checkpoint(r);
+                else
+                    vg_checkpointer_touch(r->ckptr); /* try again next interval */
+            } else if (!r->full || vg_run_state_per_partition(r->st)) {
+                checkpoint(r);
+            }
+        }
     }
     vg_line_batch_free(&b);
+    /* shutdown: what the workers hold is judged and delivered, or given up (a full
+     * delivery) and then not marked and its partition's state not saved */
+    if (r->wk && !drain_workers(r, 5, NULL, 0, true))
+        vg_log_error("workers did not hand their batches back at shutdown");
+    if (r->holding) {
+        vg_line_batch_clear(&r->held); /* never judged, not marked: read again next time */
+        r->holding = false;
+    }
     if (r->ckptr && rc == VG_OK) {
         /* shutdown: the held batch must be out before its offsets can be claimed */
         gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
@@ -608,6 +742,7 @@ int vg_cmd_run(int argc, char **argv)
     VgStateRedis *shared = NULL;
     r.active = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     r.saved = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    r.tainted = g_hash_table_new(g_direct_hash, g_direct_equal);
 
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         rc = vg_cli_usage_error(ctx, "%s", err->message);
@@ -645,6 +780,16 @@ int vg_cmd_run(int argc, char **argv)
         fprintf(stderr, "vigil: %s\n", err->message);
         goto out;
     }
+    /* several threads on Kafka judge partitions apart: state per partition */
+    int n_workers = s->kafka ? (int)s->engine.workers : 1;
+    if (n_workers > 1 && cconf.path && cconf.path[0]) {
+        fprintf(stderr, "vigil: engine.workers > 1 on Kafka keeps state per partition: use "
+                        "checkpoint.redis, not checkpoint.path\n");
+        goto out;
+    }
+    if (!s->kafka && s->engine.workers > 1)
+        vg_log_warn("engine.workers applies to vigil run on Kafka (and to replay): reading "
+                    "files on one thread");
     rc = VG_EXIT_FAIL;
     r.dl = vg_delivery_new(s->sinks, s->spool, &err);
     if (!r.dl) {
@@ -660,7 +805,12 @@ int vg_cmd_run(int argc, char **argv)
         r.group = kconf.group;
         r.restore = cconf.restore;
     }
-    r.st = vg_run_state_new(s, aout, shared, r.ckptr, kconf.group, &err);
+    if (n_workers > 1) {
+        r.wk = vg_run_workers_new(n_workers, (uint32_t)s->engine.batch_lines, aout);
+        aout = vg_run_workers_output(r.wk);
+        vg_line_batch_init(&r.held, (uint32_t)s->engine.batch_lines, 1 << 20);
+    }
+    r.st = vg_run_state_new(s, aout, n_workers > 1 || shared, shared, r.ckptr, kconf.group, &err);
     shared = NULL; /* the state's, even when it failed */
     if (!r.st) {
         fprintf(stderr, "vigil: %s\n", err->message);
@@ -760,12 +910,16 @@ out:
     if (r.kc)
         vg_kafka_collector_base(r.kc)->ops->close(vg_kafka_collector_base(r.kc));
     vg_run_state_free(r.st);
+    vg_run_workers_free(r.wk);
+    if (r.wk)
+        vg_line_batch_free(&r.held);
     vg_state_redis_free(shared);
     vg_checkpointer_free(r.ckptr);
     vg_checkpoint_free(r.restored);
     if (r.next)
         g_hash_table_destroy(r.next);
     g_hash_table_destroy(r.saved);
+    g_hash_table_destroy(r.tainted);
     vg_delivery_free(r.dl);
     if (kconf_loaded)
         vg_kafka_conf_clear(&kconf);

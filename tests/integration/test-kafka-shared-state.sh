@@ -12,7 +12,8 @@
 # (models.start_buckets), so the survivor's alert proves the baselines came along.
 # Alerts also go to a Redis stream (exactly once there). Then the survivor stops with
 # SIGTERM (saving every partition), a third process loads all four and reads only what
-# is new.
+# is new. a runs on one thread; b and c judge their partitions on two worker threads
+# (engine.workers: 2), so the state also moves between the two ways of running.
 . "$(dirname "$0")/lib-kafka.sh"
 
 YML='models:
@@ -54,7 +55,8 @@ produce "$WORK/first.tsv"
 start_vigil a "$WORK/vigil.yml"
 A=$VPID
 wait_log "$WORK/a.err" "partitions assigned" 30 || fail "a did not join"
-start_vigil b "$WORK/vigil.yml"
+printf 'engine:\n  workers: 2\n' | cat "$WORK/vigil.yml" - >"$WORK/vigil-2.yml"
+start_vigil b "$WORK/vigil-2.yml"
 B=$VPID
 wait_log "$WORK/b.err" "partitions assigned\" count=2" 40 || fail "b did not get 2 partitions"
 wait_log "$WORK/a.err" "partitions assigned\" count=2" 20 || fail "a did not get 2 partitions"
@@ -131,7 +133,7 @@ pass "the Redis stream holds each alert exactly once"
 
 # graceful: b saves every partition on SIGTERM; c loads all four and reads only what is new
 stop_vigil "$B" b 15
-start_vigil c "$WORK/vigil.yml"
+start_vigil c "$WORK/vigil-2.yml"
 C=$VPID
 wait_log "$WORK/c.err" "partitions assigned\" count=4" 40 || fail "c did not join"
 for i in $(seq 1 40); do

@@ -277,7 +277,7 @@ Test(metrics, pipeline_content_after_replay)
     cr_assert_not(vg_metrics_ready(why));
     cr_assert_str_eq(why->str, "run: starting\n");
     VgAlertOutput out = vg_run_metrics_output(m, (VgAlertOutput){NULL, rec_push, rec_flush});
-    VgRunState *st = vg_run_state_new(s, out, NULL, NULL, NULL, &err);
+    VgRunState *st = vg_run_state_new(s, out, false, NULL, NULL, NULL, &err);
     cr_assert_not_null(st, "%s", err ? err->message : "");
     cr_assert_not(vg_run_state_per_partition(st));
     VgPipeline *p = vg_run_state_pipeline(st, 0);

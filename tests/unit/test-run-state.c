@@ -48,7 +48,8 @@ static void instance_open(Instance *in, const char *extra)
     VgStateRedis *r = vg_state_redis_new(in->cconf.redis, &err);
     cr_assert_not_null(r, "%s", err ? err->message : "");
     in->w = vg_checkpointer_new(&in->cconf);
-    in->st = vg_run_state_new(in->s, (VgAlertOutput){NULL, sink_push, NULL}, r, in->w, "grp", &err);
+    in->st = vg_run_state_new(in->s, (VgAlertOutput){NULL, sink_push, NULL}, true, r, in->w, "grp",
+                              &err);
     cr_assert_not_null(in->st, "%s", err ? err->message : "");
     cr_assert(vg_run_state_per_partition(in->st));
     g_free(path);
