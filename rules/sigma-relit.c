@@ -25,8 +25,10 @@
  * with its first repetition and starts the next with its last.
  *
  * Case: the prefilter folds ASCII only. A caseless pattern in UTF mode also matches the
- * Kelvin sign for `k` and the long s for `s`, so in caseless mode those two letters end
- * a literal instead of joining it.
+ * Kelvin sign (U+212A) for `k` and the long s (U+017F) for `s` — no other character
+ * matches an ASCII letter caselessly (checked against every code point with PCRE2 10.42)
+ * — so in caseless mode those two letters are an atom of two known strings: `sql`
+ * requires `sql` or `\xc5\xbfql`.
  */
 #include "rules/sigma.h"
 
@@ -50,6 +52,18 @@ static Set *set_new(void)
 static void set_add(Set *s, const char *p, size_t n)
 {
     g_ptr_array_add(s, g_string_new_len(p, (gssize)n));
+}
+
+/* The strings a plain character c matches (ASCII-folded): itself, or in caseless mode
+ * for s and k also their Unicode case variants, in UTF-8. */
+static void add_char(Set *s, char c, bool caseless)
+{
+    char f = (char)sig_fold[(uint8_t)c];
+    set_add(s, &f, 1);
+    if (caseless && f == 's')
+        set_add(s, "\xc5\xbf", 2); /* U+017F LATIN SMALL LETTER LONG S */
+    else if (caseless && f == 'k')
+        set_add(s, "\xe2\x84\xaa", 3); /* U+212A KELVIN SIGN */
 }
 
 /* {""}: the run before any character. */
@@ -237,9 +251,9 @@ static bool skip_class(Re *re)
     return digits;
 }
 
-/* The characters of a class of plain characters ([cn], [dD]), ASCII-folded; NULL for
- * anything else (ranges, negation, escapes, letters with Unicode case variants). p is the
- * `[`, q the `]`. */
+/* The characters of a class of plain characters ([cn], [dD]), ASCII-folded (with the
+ * case variants of s and k when caseless); NULL for anything else (ranges, negation,
+ * escapes). p is the `[`, q the `]`. */
 static Set *class_set(const Re *re, const char *p, const char *q)
 {
     if (q - p < 2 || q - p > 9 || p[1] == '^' || p[1] == ']')
@@ -248,14 +262,13 @@ static Set *class_set(const Re *re, const char *p, const char *q)
     Set *s = set_new();
     for (const char *c = p + 1; c < q; c++) {
         uint8_t b = (uint8_t)*c;
-        if (b >= 0x80 || b == '\\' || b == '[' || b == '-' || (re->caseless && strchr("sSkK", b))) {
+        if (b >= 0x80 || b == '\\' || b == '[' || b == '-') {
             set_free(s);
             return NULL;
         }
-        char f = (char)sig_fold[b];
-        if (!seen[(uint8_t)f])
-            set_add(s, &f, 1);
-        seen[(uint8_t)f] = true;
+        if (!seen[sig_fold[b]])
+            add_char(s, (char)b, re->caseless);
+        seen[sig_fold[b]] = true;
     }
     return s;
 }
@@ -292,10 +305,7 @@ static Req *parse_seq(Re *re, int depth, int *run_out, Set **exact_out)
             else
                 plain = false;
             if (plain) {
-                if (re->caseless && strchr("sSkK", ch))
-                    ; /* Unicode case variants: not a safe literal */
-                else
-                    set_add(e = set_new(), (const char *)&sig_fold[(uint8_t)ch], 1);
+                add_char(e = set_new(), ch, re->caseless);
             } else if (x == 's') {
                 e = set_new();
                 for (const char *w = " \t\n\v\f\r"; *w; w++)
@@ -402,8 +412,7 @@ static Req *parse_seq(Re *re, int depth, int *run_out, Set **exact_out)
             re->p++;
             if (c >= '0' && c <= '9')
                 digit = true;
-            if (!(re->caseless && strchr("sSkK", c)))
-                set_add(e = set_new(), (const char *)&sig_fold[(uint8_t)c], 1);
+            add_char(e = set_new(), c, re->caseless);
         }
         if (re->fail) {
             req_destroy(group);

@@ -288,3 +288,20 @@ Test(sigma_prefilter, exact_value_with_tests_without_literals)
     cr_assert(!seen1(set, "scheme", "http").matched);
     vg_rule_set_free(set);
 }
+
+/* A caseless regex is guarded by its literals and their Unicode case variants: the long s
+ * and the Kelvin sign match s and k, so they must wake the rule too. */
+Test(sigma_prefilter, caseless_regex_long_s_and_kelvin_sign)
+{
+    VgRuleSet *set = tu_load(RULE1("  sel:\n    path|re|i: '\\.(sql|bak)$'\n  condition: sel\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    Seen s = seen1(set, "path", "/db.SQL");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/db.\xc5\xbfql");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/db.ba\xe2\x84\xaa");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "path", "/v1/basket");
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+}

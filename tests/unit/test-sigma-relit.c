@@ -50,10 +50,30 @@ Test(sigma_relit, shapes)
     expect("[a-z]+@[a-z]+", false, "@", 0);
     expect("(@|%40)", false, "%40|@", 0);
     expect("\\.(bak|sql)$", false, ".bak|.sql", 0);
-    expect("UNION\\s+SELECT", true, "union\t|union\n|union\v|union\f|union\r|union ", 0);
-    expect("select", true, "elect", 0); /* s and k break literals when caseless */
+    /* caseless s and k: also the long s and the Kelvin sign; the longer run wins */
+    expect("UNION\\s+SELECT", true,
+           "\tselect|\t\xc5\xbf"
+           "elect|\nselect|\n\xc5\xbf"
+           "elect|\vselect|\v\xc5\xbf"
+           "elect|"
+           "\fselect|\f\xc5\xbf"
+           "elect|\rselect|\r\xc5\xbf"
+           "elect| select| \xc5\xbf"
+           "elect",
+           0);
+    expect("select", true,
+           "select|\xc5\xbf"
+           "elect",
+           0); /* U+017F matches s caselessly */
     expect("select", false, "select", 0);
-    expect("(?i)select", false, "elect", 0);
+    expect("(?i)select", false,
+           "select|\xc5\xbf"
+           "elect",
+           0);
+    expect("(?i)kb", false,
+           "kb|\xe2\x84\xaa"
+           "b",
+           0);                         /* U+212A matches k caselessly */
     expect("(?=abc)x", false, "x", 0); /* lookahead content not required */
     expect("4[0-9]{12}", false, "4", 13);
     expect("(^|[^0-9])(4[0-9]{12}|5[1-5][0-9]{14})($|[^0-9])", false, "4|5", 13);
@@ -73,9 +93,13 @@ Test(sigma_relit, runs_through_known_sets)
            "%20and%20|%20and+|%20or%20|%20or+|+and%20|+and+|+or%20|+or+", 0);
     expect("%2[dD]", false, "%2d", 1); /* a class of plain characters, folded */
     expect("[cn]at", false, "cat|nat", 0);
-    expect("[^ab]x", false, "x", 0);    /* negated: nothing known */
-    expect("[a-c]xy", false, "xy", 0);  /* a range: nothing known */
-    expect("[sk]ab", true, "ab", 0);    /* Unicode case variants when caseless */
+    expect("[^ab]x", false, "x", 0);   /* negated: nothing known */
+    expect("[a-c]xy", false, "xy", 0); /* a range: nothing known */
+    expect("[sk]ab", true,
+           "kab|sab|\xc5\xbf"
+           "ab|\xe2\x84\xaa"
+           "ab",
+           0);                          /* and their variants */
     expect("(a|b)?cd", false, "cd", 0); /* optional: ends the run */
     expect("x(y|z)+w", false, "xy|xz", 0);
     expect("ping(\\+|%20)+-[cn]", false, "ping%20|ping+", 0);
@@ -95,6 +119,51 @@ Test(sigma_relit, runs_through_known_sets)
     cr_assert(r);
     cr_expect_eq(r->len, 64); /* the pairs (weight 2) beat {a, b} */
     sig_re_required_free(r);
+}
+
+/* pcre2 matches subject, and the match contains one of the required literals. */
+static void sound(const char *pat, bool caseless, const char *subj)
+{
+    int code, digits;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | (caseless ? PCRE2_CASELESS : 0), &code, &off, NULL);
+    cr_assert(re, "%s", pat);
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    cr_assert_geq(pcre2_match(re, (PCRE2_SPTR)subj, strlen(subj), 0, 0, md, NULL), 0,
+                  "%s should match %s", pat, subj);
+    GPtrArray *req = sig_re_required(pat, caseless, &digits);
+    char fold[256];
+    size_t n = strlen(subj);
+    for (size_t i = 0; i < n; i++)
+        fold[i] = (char)sig_fold[(uint8_t)subj[i]];
+    bool found = !req;
+    for (guint k = 0; req && k < req->len && !found; k++) {
+        GString *g = req->pdata[k];
+        found = memmem(fold, n, g->str, g->len) != NULL;
+    }
+    cr_assert(found, "%s matched %s without its literals", pat, subj);
+    sig_re_required_free(req);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+}
+
+/* The Unicode case variants of s and k match caselessly and keep their literal. */
+Test(sigma_relit, long_s_and_kelvin_sign)
+{
+    sound("\\.(sql|bak|dump)$", true, "/x.\xc5\xbfql");
+    sound("\\.(sql|bak|dump)$", true, "/x.ba\xe2\x84\xaa");
+    sound("\\.(sql|bak|dump)$", true, "/x.SQL");
+    sound("[sk]ab", true,
+          "\xe2\x84\xaa"
+          "AB");
+    sound("(?i)select", false,
+          "\xc5\xbf"
+          "ELECT");
+    sound("union\\s+select", true,
+          "UNION\v\xc5\xbf"
+          "elect");
+    sound("sh(\\s|\\+|%20)+-c", true, "\xc5\xbfH+-C");
 }
 
 /* A lone quote or backtick is worth more than a two-letter word, less than a long one. */
@@ -134,38 +203,74 @@ Test(sigma_relit, never_claims_too_much)
         "%2[dD]x",
         "(a|)b[cn]",
         "(`|%60)(\\s|\\+|%20)*(id|sh|cat)((\\s|\\+|%20|%09)|`|%60|\\)|%29)",
+        "\\.(sql|bak|dump)$",
+        "[sk]ab",
+        "ask(ed)?",
     };
     static const char alphabet[] = "abcdeksxyzw0123456789@%24-+.;&|~ UNIONSELECT\t\v\r'`=";
     /* pieces of the patterns, so that the long ones match now and then: those a pattern
      * contains, and separators */
     static const char *const tokens[] = {
-        "or",       "and",
-        "OR",       " ",
-        "\t",       "\v",
-        "+",        "%20",
-        "%09",      "1",
-        "=",        "%3d",
-        "'",        "%27",
-        "like",     "ping",
-        "-c",       "-n",
-        "`",        "%60",
-        "id",       "sh",
-        "cat",      ")",
-        "%29",      "a",
-        "b",        "c",
-        "h",        "x",
-        "y",        "w",
-        "d",        "D",
-        "%2",       "n",
-        "union",    "select",
-        "ef",       "ab",
-        "cd",       "e",
-        "phone",    "=12345678",
-        "12345678", "4111111111111",
-        "@",        ".com",
-        "-",        "k",
-        "S",        "&&",
+        "or",
+        "and",
+        "OR",
+        " ",
+        "\t",
+        "\v",
+        "+",
+        "%20",
+        "%09",
+        "1",
+        "=",
+        "%3d",
+        "'",
+        "%27",
+        "like",
+        "ping",
+        "-c",
+        "-n",
+        "`",
+        "%60",
+        "id",
+        "sh",
+        "cat",
+        ")",
+        "%29",
+        "a",
+        "b",
+        "c",
+        "h",
+        "x",
+        "y",
+        "w",
+        "d",
+        "D",
+        "%2",
+        "n",
+        "union",
+        "select",
+        "ef",
+        "ab",
+        "cd",
+        "e",
+        "phone",
+        "=12345678",
+        "12345678",
+        "4111111111111",
+        "@",
+        ".com",
+        "-",
+        "k",
+        "S",
+        "&&",
         ";",
+        "\xc5\xbf",     /* long s */
+        "\xe2\x84\xaa", /* Kelvin sign */
+        "sql",
+        "bak",
+        "dump",
+        "ed",
+        ".",
     };
     GRand *r = g_rand_new_with_seed(1);
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
@@ -184,7 +289,7 @@ Test(sigma_relit, never_claims_too_much)
             int n_pool = 0;
             for (size_t k = 0; k < G_N_ELEMENTS(tokens); k++)
                 if (strstr(pats[pi], tokens[k]) || strchr(" \t1x", tokens[k][0]) ||
-                    g_ascii_isdigit(tokens[k][1]))
+                    g_ascii_isdigit(tokens[k][1]) || (uint8_t)tokens[k][0] >= 0x80)
                     pool[n_pool++] = tokens[k];
             for (int n = 0; n < 60000; n++) {
                 char subj[40];
