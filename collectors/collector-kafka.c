@@ -252,6 +252,8 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
         if (left <= room) {
             g_queue_pop_head(&c->pending);
             rd_kafka_message_destroy(m);
+            c->pending_pos = 0; /* the next pending message (a paused poll's) starts fresh */
+            c->pending_line = 0;
             msgs++;
         }
     }
@@ -265,6 +267,17 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
     c->stats.bytes += bytes;
     g_mutex_unlock(&c->lock);
     return b->n ? VG_OK : VG_EAGAIN;
+}
+
+int32_t vg_kafka_collector_partial(VgKafkaCollector *c)
+{
+    rd_kafka_message_t *m = g_queue_peek_head(&c->pending);
+    if (!m || !c->pending_pos)
+        return -1;
+    g_mutex_lock(&c->lock);
+    VgKafkaPart *p = vg_kafka_part_get(c, rd_kafka_topic_name(m->rkt), m->partition);
+    g_mutex_unlock(&c->lock);
+    return p->id;
 }
 
 static void kafka_progress(VgCollector *base, uint64_t *done, uint64_t *total)

@@ -133,6 +133,12 @@ void vg_kafka_collector_pause(VgKafkaCollector *c);
 void vg_kafka_collector_resume(VgKafkaCollector *c);
 bool vg_kafka_collector_paused(const VgKafkaCollector *c);
 
+/* The partition id whose next message was handed out in part (a message with more lines
+ * than a batch holds), or -1. Until the rest is handed out, the marks of that partition
+ * stop before the message while a pipeline has judged some of its lines: a checkpoint of
+ * that partition's state now would count them twice after a restart. */
+int32_t vg_kafka_collector_partial(VgKafkaCollector *c);
+
 /* Topic and Kafka partition of a partition id; false if the id is unknown. *topic is
  * owned by the collector and lives as long as it. */
 bool vg_kafka_collector_partition_info(const VgKafkaCollector *c, int32_t partition,

@@ -171,8 +171,9 @@ static bool drain_workers(Run *r, double wait_s, const int32_t *give_up, size_t 
 }
 
 /* Per-partition mode: saves partition's state to Redis when it moved since its last save.
- * Not for a partition whose last batch waits for its alerts' delivery: its state already
- * holds events its offset does not cover yet (the next save, or the previous one, will). */
+ * Not for a partition whose state holds events its marks do not cover yet — its last batch
+ * waits for its alerts' delivery, was given up, or ends inside a message split across
+ * batches: the next save, or the previous one, will do. */
 static int save_partition(Run *r, int32_t partition)
 {
     int64_t *next = r->next ? g_hash_table_lookup(r->next, GINT_TO_POINTER(partition)) : NULL;
@@ -181,6 +182,7 @@ static int save_partition(Run *r, int32_t partition)
     int32_t kp;
     if (!next || (saved && *saved == *next) || (r->full && r->held_partition == partition) ||
         g_hash_table_contains(r->tainted, GINT_TO_POINTER(partition)) ||
+        vg_kafka_collector_partial(r->kc) == partition ||
         !vg_kafka_collector_partition_info(r->kc, partition, &topic, &kp))
         return VG_OK;
     GError *err = NULL;
@@ -220,6 +222,10 @@ static int checkpoint(Run *r)
             if (save_partition(r, GPOINTER_TO_INT(l->data)) != VG_OK)
                 rc = VG_EIO;
         g_list_free(ids);
+    } else if (vg_kafka_collector_partial(r->kc) >= 0) {
+        /* the pipeline has judged part of a message whose offset is not marked yet:
+         * checkpoint once its last part is out (the next loop turn, as still due) */
+        return VG_EAGAIN;
     } else {
         VgCheckpoint *c = vg_checkpoint_new(r->group);
         c->created_ms = g_get_real_time() / 1000;
@@ -630,8 +636,9 @@ static int run_kafka(Run *r, int64_t batch_lines)
         if (r->full && !vg_run_state_per_partition(r->st))
             vg_log_error("checkpoint not written at shutdown (alert delivery still full): a "
                          "restart resumes from the previous one");
-        else
-            checkpoint(r);
+        else if (checkpoint(r) == VG_EAGAIN)
+            vg_log_warn("checkpoint not written at shutdown (stopped inside a message split "
+                        "across batches): a restart resumes from the previous one");
     }
     return rc;
 }
