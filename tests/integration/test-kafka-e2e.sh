@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End to end on Kafka: kcat produces keyed access logs (plain, each compression codec, and
 # messages carrying several lines) into the mock cluster (3 brokers, 6 partitions) while
-# `vigil run` consumes them; its alerts must be exactly those of `vigil replay` on the same
-# events (same event.id set), with no raw token anywhere. SIGTERM drains, commits and exits
+# `vigil run` consumes them; its alerts — on stdout and in a real Redis stream — must be
+# exactly those of `vigil replay` on the same events (same event.id set), with no raw
+# token anywhere. SIGTERM drains, commits and exits
 # in bounded time; a restarted vigil in the same group resumes after the committed
 # offsets: it re-alerts nothing old and alerts on everything new.
 . "$(dirname "$0")/lib-kafka.sh"
@@ -14,7 +15,15 @@ replay_ids "$WORK/later.tsv" "$WORK/want-later.ids"
 echo "   reference: $(wc -l <"$WORK/want.ids") + $(wc -l <"$WORK/want-later.ids") alert ids from vigil replay"
 
 start_mock 3 access:6
+start_redis
 write_config "$WORK/vigil.yml" vigil-e2e
+cat >>"$WORK/vigil.yml" <<YML
+sinks:
+  - type: stdout
+  - type: redis
+    port: $REDIS_PORT
+    key: e2e:alerts
+YML
 
 # some traffic is there before vigil starts, the rest arrives while it runs
 split -l 4000 -d "$WORK/all.tsv" "$WORK/part."
@@ -46,6 +55,15 @@ wait_ids "$WORK/want.ids" 90 "$WORK/run1.jsonl" ||
 extra=$(comm -13 "$WORK/want.ids" <(ids "$WORK/run1.jsonl") | grep -c . || true)
 [ "$extra" = 0 ] || fail "$extra alert ids that vigil replay does not raise"
 pass "vigil run on Kafka raised exactly the alert ids of vigil replay ($(wc -l <"$WORK/want.ids"))"
+for i in $(seq 1 40); do
+  [ "$(rcli XLEN e2e:alerts)" -ge "$(wc -l <"$WORK/want.ids")" ] && break
+  sleep 0.25
+done
+rcli --raw XRANGE e2e:alerts - + | awk 'prev == "id" { print } { prev = $0 }' | sort >"$WORK/stream.ids"
+[ "$(sort -u "$WORK/stream.ids")" = "$(cat "$WORK/want.ids")" ] ||
+  fail "Redis stream ids differ from vigil replay's: $(comm -3 <(sort -u "$WORK/stream.ids") "$WORK/want.ids" | wc -l) differ"
+[ "$(wc -l <"$WORK/stream.ids")" = "$(wc -l <"$WORK/want.ids")" ] || fail "Redis stream has duplicates"
+pass "the Redis stream holds the same alert ids, each once"
 d=$(dup_count "$WORK/run1.jsonl")
 [ "$d" = 0 ] || fail "$d duplicate alerts in an undisturbed run"
 pass "no duplicate alerts in an undisturbed run"
