@@ -62,7 +62,8 @@ int vg_run_state_flush(VgRunState *st);
 void vg_run_state_finish(VgRunState *st);
 
 /* SIGHUP: ns's rules (when ns is NULL, the same rule paths read again), cooldown and
- * samples for every pipeline and for those made later. A rule set with errors is refused
+ * samples for every pipeline; pipelines made later (partitions assigned from now on) are
+ * built from ns as a whole. A rule set with errors is refused
  * (VG_ECONFIG, err) and every pipeline keeps its rules. ns is taken over on success. */
 int vg_run_state_reconfigure(VgRunState *st, VgSettings *ns, GError **err);
 

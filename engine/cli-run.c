@@ -117,6 +117,7 @@ typedef struct {
     gint64 holding_since;
     GHashTable *tainted; /* partitions whose state holds a batch not marked: never saved */
     bool resume;         /* resume the input after the rebalance callback */
+    bool reload_deferred;
 } Run;
 
 static void seen(Run *r, int32_t partition);
@@ -434,11 +435,14 @@ static void status(Run *r)
  * options need a restart. */
 static void reload(Run *r)
 {
-    if (r->wk && !drain_workers(r, 5, NULL, 0, false)) {
-        vg_log_warn("reload deferred: workers busy (alert delivery full?)");
-        hup_signal = 1;
+    if (r->wk && (vg_run_workers_full(r->wk) || !drain_workers(r, 5, NULL, 0, false))) {
+        if (!r->reload_deferred)
+            vg_log_warn("reload deferred until the alert delivery takes alerts again");
+        r->reload_deferred = true;
+        hup_signal = 1; /* the next loop turn tries again */
         return;
     }
+    r->reload_deferred = false;
     vg_delivery_reopen(r->dl);
     GError *err = NULL;
     VgSettings *ns = r->cli && r->cli->config ? vg_cli_settings(r->cli) : NULL;
