@@ -452,27 +452,33 @@ inline VgBadReason bad_from(error_code e)
  * accepts only a strict subset of JSON and gives up (returns nullptr) at the first thing
  * outside it: any byte >= 0x80 or below 0x20 inside a string, a backslash, a number with a
  * sign or an exponent or too many digits to convert exactly, an array read into a slot,
- * nesting deeper than FAST_MAX_DEPTH, and anything that is not valid JSON. Giving up
- * costs nothing but the time spent: the line is then scanned by simdjson from scratch.
+ * nesting deeper than FAST_MAX_DEPTH, a line longer than FAST_MAX_LEN, and anything that
+ * is not valid JSON. Giving up costs nothing but the time spent: the line is then scanned
+ * by simdjson from scratch.
  *
  * What the subset buys is that every line it accepts is valid JSON and valid UTF-8, which
  * simdjson accepts too, and reads to the same slots: strings are the bytes between the
  * quotes, integers of up to 18 digits are exact, and decimals of up to 15 digits with at
  * most 22 after the point are one correctly rounded division, as in simdjson's own fast
- * path. tests/fuzz/fuzz-decode-json.c checks this against vg_json_scan_reference(). */
+ * path. tests/fuzz/fuzz-decode-json.c checks this against vg_json_scan_reference().
+ *
+ * The one SIMD step: before reading, the line is turned into a bitmap of the bytes that
+ * end or spoil a string (quote, backslash, below 0x20, above 0x7f), 64 bytes to a word,
+ * so finding a string's end is a shift and a count of trailing zeros rather than a loop
+ * whose length, and so whose mispredicted exit, changes with every value. */
 
 constexpr int FAST_MAX_DEPTH = 16;
+constexpr size_t FAST_MAX_LEN = 8192;
 
-inline const char *fast_ws(const char *p, const char *end)
-{
-    while (p < end && json_ws(*p))
-        p++;
-    return p;
-}
+struct FastLine {
+    const char *base, *end;
+    size_t words;
+    uint64_t stops[FAST_MAX_LEN / 64];
+};
 
 #ifdef __SSE2__
 /* Bit i set when p[i] is a quote, a backslash, below 0x20 or above 0x7f (16 bytes). */
-inline unsigned fast_stops16(const char *p)
+inline uint64_t fast_stops16(const char *p)
 {
     __m128i x = _mm_loadu_si128((const __m128i *)p);
     /* signed compare: bytes >= 0x80 are negative, so below 0x20 too */
@@ -483,30 +489,54 @@ inline unsigned fast_stops16(const char *p)
 }
 #endif
 
-/* The closing quote of the string whose content starts at p, or nullptr when the content
- * holds a backslash, a control character or a non-ASCII byte, or does not end before end. */
-inline const char *fast_string_end(const char *p, const char *end)
+/* Fills l for line[0..len), len <= FAST_MAX_LEN. Reads up to 63 bytes past the end: the
+ * line has VG_LINE_PADDING (64) readable bytes there; what they hold only sets bits past
+ * the end, which fast_string_end() never takes for a quote. */
+inline void fast_line_init(FastLine &l, const char *line, size_t len)
 {
+    l.base = line;
+    l.end = line + len;
+    l.words = (len + 63) / 64;
+    for (size_t w = 0; w < l.words; w++) {
+        const char *p = line + w * 64;
 #ifdef __SSE2__
-    /* the line has VG_LINE_PADDING readable bytes after end: a block may run past it */
-    for (; p < end; p += 16) {
-        unsigned m = fast_stops16(p);
-        if (m) {
-            const char *q = p + __builtin_ctz(m);
-            return q < end && *q == '"' ? q : nullptr;
-        }
-    }
-    return nullptr;
+        l.stops[w] = fast_stops16(p) | fast_stops16(p + 16) << 16 | fast_stops16(p + 32) << 32 |
+                     fast_stops16(p + 48) << 48;
 #else
-    for (; p < end; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch == '"')
-            return p;
-        if (ch == '\\' || ch < 0x20 || ch >= 0x80)
-            return nullptr;
-    }
-    return nullptr;
+        uint64_t m = 0;
+        for (int i = 0; i < 64; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x80)
+                m |= 1ull << i;
+        }
+        l.stops[w] = m;
 #endif
+    }
+}
+
+/* The closing quote of the string whose content starts at p, or nullptr when the content
+ * holds a backslash, a control character or a non-ASCII byte, or does not end in the line. */
+inline const char *fast_string_end(const FastLine &l, const char *p)
+{
+    if (p >= l.end)
+        return nullptr;
+    size_t off = (size_t)(p - l.base), w = off >> 6;
+    uint64_t m = l.stops[w] >> (off & 63);
+    while (!m) {
+        if (++w >= l.words)
+            return nullptr;
+        m = l.stops[w];
+        off = w << 6;
+    }
+    const char *q = l.base + off + __builtin_ctzll(m);
+    return q < l.end && *q == '"' ? q : nullptr;
+}
+
+inline const char *fast_ws(const char *p, const char *end)
+{
+    while (p < end && json_ws(*p))
+        p++;
+    return p;
 }
 
 inline bool fast_digit(char ch)
@@ -577,26 +607,27 @@ inline const char *fast_literal(const char *p, const char *end, const char *lit,
     return p + n;
 }
 
-const char *fast_skip(const char *p, const char *end, int depth);
+const char *fast_skip(const FastLine &l, const char *p, int depth);
 
 /* Skips (and checks) the members of an object or the elements of an array, p just after
  * its opening bracket. */
-const char *fast_skip_container(const char *p, const char *end, int depth, bool object)
+const char *fast_skip_container(const FastLine &l, const char *p, int depth, bool object)
 {
+    const char *end = l.end;
     char close = object ? '}' : ']';
     p = fast_ws(p, end);
     if (p < end && *p == close)
         return p + 1;
     for (;;) {
         if (object) {
-            if (p >= end || *p != '"' || !(p = fast_string_end(p + 1, end)))
+            if (p >= end || *p != '"' || !(p = fast_string_end(l, p + 1)))
                 return nullptr;
             p = fast_ws(p + 1, end);
             if (p >= end || *p != ':')
                 return nullptr;
             p = fast_ws(p + 1, end);
         }
-        if (!(p = fast_skip(p, end, depth)))
+        if (!(p = fast_skip(l, p, depth)))
             return nullptr;
         p = fast_ws(p, end);
         if (p >= end)
@@ -609,21 +640,23 @@ const char *fast_skip_container(const char *p, const char *end, int depth, bool 
     }
 }
 
-/* Skips (and checks) one value at p. */
-const char *fast_skip(const char *p, const char *end, int depth)
+/* Skips (and checks) one value at p. Negative numbers are valid, but left to simdjson
+ * rather than given sign rules of their own here. */
+const char *fast_skip(const FastLine &l, const char *p, int depth)
 {
+    const char *end = l.end;
     if (p >= end)
         return nullptr;
     switch (*p) {
     case '"': {
-        const char *q = fast_string_end(p + 1, end);
+        const char *q = fast_string_end(l, p + 1);
         return q ? q + 1 : nullptr;
     }
     case '{':
     case '[':
         if (depth >= FAST_MAX_DEPTH)
             return nullptr;
-        return fast_skip_container(p + 1, end, depth + 1, *p == '{');
+        return fast_skip_container(l, p + 1, depth + 1, *p == '{');
     case 't':
         return fast_literal(p, end, "true", 4);
     case 'f':
@@ -631,20 +664,17 @@ const char *fast_skip(const char *p, const char *end, int depth)
     case 'n':
         return fast_literal(p, end, "null", 4);
     default:
-        if (fast_digit(*p))
-            return fast_number(p, end, nullptr);
-        if (*p == '-' && p + 1 < end && fast_digit(p[1]))
-            return nullptr; /* valid, but read_number()'s sign rules are simdjson's */
-        return nullptr;
+        return fast_digit(*p) ? fast_number(p, end, nullptr) : nullptr;
     }
 }
 
 /* Reads the scalar at p into s as read_value() would (objects are noted, not read). */
-inline const char *fast_read(const char *p, const char *end, int depth, VgJsonSlot *s)
+inline const char *fast_read(const FastLine &l, const char *p, int depth, VgJsonSlot *s)
 {
+    const char *end = l.end;
     switch (*p) {
     case '"': {
-        const char *q = fast_string_end(p + 1, end);
+        const char *q = fast_string_end(l, p + 1);
         if (!q)
             return nullptr;
         s->kind = VG_JV_STR;
@@ -677,7 +707,7 @@ inline const char *fast_read(const char *p, const char *end, int depth, VgJsonSl
         s->kind = VG_JV_OBJECT;
         s->is_int = false;
         s->s = VG_STR_NULL;
-        return depth >= FAST_MAX_DEPTH ? nullptr : fast_skip_container(p + 1, end, depth + 1, true);
+        return depth >= FAST_MAX_DEPTH ? nullptr : fast_skip_container(l, p + 1, depth + 1, true);
     default:
         return fast_digit(*p) ? fast_number(p, end, s) : nullptr;
     }
@@ -690,15 +720,16 @@ inline void mark(ScanCtx &c, unsigned slot)
 
 /* The members of an object of node, p just after its '{'; the end of the object or
  * nullptr. Follows scan_object() and visit() step for step. */
-const char *fast_object(ScanCtx &c, const Node &node, const char *p, const char *end, int depth)
+const char *fast_object(ScanCtx &c, const FastLine &l, const Node &node, const char *p, int depth)
 {
+    const char *end = l.end;
     p = fast_ws(p, end);
     if (p < end && *p == '}')
         return p + 1;
     for (;;) {
         if (p >= end || *p != '"')
             return nullptr;
-        const char *k = p + 1, *q = fast_string_end(k, end);
+        const char *k = p + 1, *q = fast_string_end(l, k);
         if (!q)
             return nullptr;
         p = fast_ws(q + 1, end);
@@ -709,9 +740,9 @@ const char *fast_object(ScanCtx &c, const Node &node, const char *p, const char 
             return nullptr;
         const Entry *en = map_find(c.map, node, k, (uint32_t)(q - k));
         if (!en) {
-            p = fast_skip(p, end, depth);
+            p = fast_skip(l, p, depth);
         } else if (en->leaf >= 0) {
-            p = fast_read(p, end, depth, &c.slots[en->leaf]);
+            p = fast_read(l, p, depth, &c.slots[en->leaf]);
             if (p)
                 mark(c, (unsigned)en->leaf);
         } else {
@@ -724,7 +755,7 @@ const char *fast_object(ScanCtx &c, const Node &node, const char *p, const char 
                     s->kind = VG_JV_OBJECT;
                     s->is_int = false;
                     s->s = VG_STR_NULL;
-                } else if (!(p = fast_read(p, end, depth, s))) {
+                } else if (!(p = fast_read(l, p, depth, s))) {
                     return nullptr;
                 }
                 mark(c, first);
@@ -734,12 +765,12 @@ const char *fast_object(ScanCtx &c, const Node &node, const char *p, const char 
                 }
             }
             if (!object && n.slots.empty()) {
-                p = fast_skip(p, end, depth);
+                p = fast_skip(l, p, depth);
             } else if (object) {
                 if (depth >= FAST_MAX_DEPTH)
                     return nullptr;
-                p = n.children.empty() ? fast_skip_container(p + 1, end, depth + 1, true)
-                                       : fast_object(c, n, p + 1, end, depth + 1);
+                p = n.children.empty() ? fast_skip_container(l, p + 1, depth + 1, true)
+                                       : fast_object(c, l, n, p + 1, depth + 1);
             }
         }
         if (!p)
@@ -759,11 +790,15 @@ const char *fast_object(ScanCtx &c, const Node &node, const char *p, const char 
  * read it instead (slots may then hold partial values; seen is for the caller to reset). */
 inline bool fast_scan(ScanCtx &c, const char *line, size_t len)
 {
-    const char *end = line + len, *p = fast_ws(line, end);
-    if (p >= end || *p != '{')
+    if (len > FAST_MAX_LEN)
         return false;
-    p = fast_object(c, c.map->nodes[0], p + 1, end, 1);
-    return p && fast_ws(p, end) == end;
+    FastLine l;
+    fast_line_init(l, line, len);
+    const char *p = fast_ws(line, l.end);
+    if (p >= l.end || *p != '{')
+        return false;
+    p = fast_object(c, l, c.map->nodes[0], p + 1, 1);
+    return p && fast_ws(p, l.end) == l.end;
 }
 
 } // namespace
