@@ -53,7 +53,7 @@ static bool fixed(const char *p, size_t n, size_t *i, int w, int *out)
     return true;
 }
 
-static void trim(const char **p, size_t *n)
+static inline void trim(const char **p, size_t *n)
 {
     while (*n && (**p == ' ' || **p == '\t')) {
         (*p)++;

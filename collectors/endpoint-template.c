@@ -12,6 +12,7 @@ enum {
     C_ALPHA = 8, /* any ASCII letter */
     C_B64 = 16,  /* base64/base64url alphabet plus '~' and '.' */
     C_SEP = 32,  /* separators of slug words: - _ . */
+    C_AT = 64,   /* '@' and '%': without one a segment cannot be an e-mail address */
 };
 
 static uint8_t cls[256];
@@ -30,6 +31,8 @@ static void cls_init(void)
             v |= C_SEP | C_B64;
         if (c == '+' || c == '=' || c == '~')
             v |= C_B64;
+        if (c == '@' || c == '%')
+            v |= C_AT;
         cls[c] = v;
     }
 }
@@ -102,7 +105,7 @@ static inline bool is_id(const char *s, size_t n, uint8_t all, uint8_t any, cons
         return true;
     if (n == 36 && is_uuid(s, n, t))
         return true;
-    if (n >= 5 && is_email(s, n))
+    if (n >= 5 && (any & C_AT) && is_email(s, n))
         return true;
     if (n >= 16 && (all & C_B64) && (any & C_DIGIT) && (any & C_ALPHA) && !is_slug(s, n, t))
         return true;
