@@ -1,4 +1,4 @@
-/* json-scan.h — the C face of simdjson (collectors/decode-json.cc, the project's one C++ file).
+/* json-scan.h — the C face of simdjson (collectors/decode-json.cc and decode-json-fast.cc).
  *
  * The JSON presets do not walk documents themselves. At create() time a preset compiles
  * the source paths it cares about ("request.headers.user-agent", "latencies.request", ...)
