@@ -360,8 +360,8 @@ const char *fast_object(FastCtx &c, const FastLine &l, const Node &node, const c
 
 } // namespace
 
-bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t len, VgJsonSlot *slots,
-                       VgJsonSeen *seen)
+extern "C" bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t len,
+                                  VgJsonSlot *slots, VgJsonSeen *seen)
 {
     FastCtx c{m, slots, seen};
     if (len > FAST_MAX_LEN)

@@ -98,11 +98,4 @@ inline bool json_ws(char c)
 
 } // namespace vg_json_int
 
-/* The fast path of vg_json_scan(): true when it read the whole line (then slots and seen
- * are as vg_json_scan_reference() would leave them), false when the line is outside its
- * subset and simdjson must read it (slots may then hold partial values and seen has bits
- * set that the caller must clear). line[len .. len + VG_LINE_PADDING) must be readable. */
-bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t len, VgJsonSlot *slots,
-                       VgJsonSeen *seen);
-
 #endif

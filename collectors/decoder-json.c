@@ -17,6 +17,9 @@ typedef struct {
     VgJsonScanner *scanner;
     unsigned user_base;
     uint32_t user_fields; /* bit f: the user mapped canonical field f */
+    /* Lines still to send straight to simdjson, and how many to send after the next
+     * failure of the fast path (see vg_json_decoder_decode()). */
+    unsigned fast_skip, fast_backoff;
 } VgJsonDecoder;
 
 /* ---- slot readers (the inline ones are in decoder-json.h) ---- */
@@ -190,7 +193,23 @@ VgBadReason vg_json_decoder_decode(VgDecoder *dec, const char *line, size_t len,
     VgJsonSeen seen = {{0}};
     ev->raw = vg_str(line, len);
     ev->decoder = dec;
-    VgBadReason r = vg_json_scan(d->scanner, d->map, line, len, slots, &seen, arena);
+    /* The fast path and simdjson read a line alike, so which one does is a matter of time
+     * only. A source whose lines the fast path gives up on (Kong escapes "\/" in every URL)
+     * would pay for the attempt on every line: after each failure the next 1, 3, 7 ... up
+     * to 63 lines go straight to simdjson, and one success ends the pause. */
+    VgBadReason r = VG_BAD_NONE;
+    if (VG_LIKELY(!d->fast_skip) && vg_json_fast_scan(d->map, line, len, slots, &seen)) {
+        d->fast_backoff = 0;
+    } else {
+        if (d->fast_skip) {
+            d->fast_skip--;
+        } else {
+            memset(&seen, 0, sizeof seen);
+            d->fast_backoff = MIN(d->fast_backoff * 2 + 1, 63u);
+            d->fast_skip = d->fast_backoff;
+        }
+        r = vg_json_scan_reference(d->scanner, d->map, line, len, slots, &seen, arena);
+    }
     if (r != VG_BAD_NONE)
         return r;
     VgJsonLine l = {slots, &seen, arena};

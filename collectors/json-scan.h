@@ -98,6 +98,13 @@ void vg_json_scanner_free(VgJsonScanner *s);
 VgBadReason vg_json_scan(VgJsonScanner *s, const VgJsonMap *m, const char *line, size_t len,
                          VgJsonSlot *slots, VgJsonSeen *seen, VgArena *arena);
 
+/* The fast path of vg_json_scan() alone (decode-json-fast.cc): true when it read the
+ * whole line, and then slots and seen are as vg_json_scan_reference() would leave them;
+ * false when the line is outside its subset (slots may then hold partial values and seen
+ * bits the caller must clear before vg_json_scan_reference()). */
+bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t len, VgJsonSlot *slots,
+                       VgJsonSeen *seen);
+
 /* vg_json_scan() without its fast path: simdjson On-Demand alone, on every line. The
  * reference the fast path must agree with (the JSON fuzz target compares the two). */
 VgBadReason vg_json_scan_reference(VgJsonScanner *s, const VgJsonMap *m, const char *line,
