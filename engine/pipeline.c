@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 
 typedef struct {
     int32_t partition;
@@ -175,7 +176,10 @@ static void dead_letter(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l,
     g_string_append(o, ",\"raw\":");
     vg_json_str(o, b->buf + l->off, l->len);
     g_string_append(o, "}\n");
-    if (fwrite(o->str, 1, o->len, p->dead_letter) != o->len)
+    /* one write() per record on an O_APPEND file, unbuffered: several pipelines (one per
+     * Kafka partition, on worker threads) append to the same file without splitting each
+     * other's lines */
+    if (write(fileno(p->dead_letter), o->str, o->len) != (ssize_t)o->len)
         vg_log_warn("dead-letter write failed", "path", p->dead_letter_path);
     g_string_free(o, TRUE);
 }
