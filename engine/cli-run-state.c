@@ -203,12 +203,6 @@ VgRunState *vg_run_state_new(const VgSettings *s, VgAlertOutput out, bool per_pa
     return st;
 }
 
-static void free_part(VgRunState *st, Part *pt)
-{
-    (void)st;
-    vg_pipeline_free(pt->p);
-}
-
 void vg_run_state_free(VgRunState *st)
 {
     if (!st)
@@ -218,7 +212,7 @@ void vg_run_state_free(VgRunState *st)
         gpointer v;
         g_hash_table_iter_init(&it, st->parts);
         while (g_hash_table_iter_next(&it, NULL, &v))
-            free_part(st, v);
+            vg_pipeline_free(((Part *)v)->p);
         g_hash_table_destroy(st->parts);
     }
     vg_pipeline_free(st->single.p);

@@ -68,6 +68,13 @@ typedef struct {
     int done, abandoned;
 } Seen;
 
+static void seen_init(Seen *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int p = 0; p < 8; p++)
+        s->last[p] = -1;
+}
+
 static void on_done(void *user, int32_t partition, int64_t last, VgRunBatchStatus st)
 {
     Seen *s = user;
@@ -91,9 +98,7 @@ Test(run_workers, every_batch_once_in_order_per_partition)
     VgRunState *st = vg_run_state_new(s, vg_run_workers_output(w), true, NULL, NULL, NULL, &err);
     cr_assert_not_null(st, "%s", err ? err->message : "");
     Seen seen;
-    memset(&seen, 0, sizeof seen);
-    for (int p = 0; p < 8; p++)
-        seen.last[p] = -1;
+    seen_init(&seen);
     VgLineBatch b;
     vg_line_batch_init(&b, 64, 1 << 16);
     int submitted = 0, next[8] = {0};
@@ -134,9 +139,7 @@ Test(run_workers, full_delivery_holds_until_accepted_or_given_up)
     VgRunState *st = vg_run_state_new(s, vg_run_workers_output(w), true, NULL, NULL, NULL, &err);
     cr_assert_not_null(st);
     Seen seen;
-    memset(&seen, 0, sizeof seen);
-    for (int p = 0; p < 8; p++)
-        seen.last[p] = -1;
+    seen_init(&seen);
     VgLineBatch b;
     vg_line_batch_init(&b, 64, 1 << 16);
 
@@ -198,9 +201,7 @@ Test(run_workers, no_free_slot_refuses)
     cr_assert_eq(vg_run_workers_outstanding(w), (uint32_t)n);
     g_atomic_int_set(&refuse, 0);
     Seen seen;
-    memset(&seen, 0, sizeof seen);
-    for (int p = 0; p < 8; p++)
-        seen.last[p] = -1;
+    seen_init(&seen);
     cr_assert(vg_run_workers_drain(w, 10 * G_USEC_PER_SEC, on_done, &seen));
     cr_assert_eq(seen.done, n);
     vg_line_batch_free(&b);
