@@ -29,7 +29,8 @@ struct VgPipeline {
     VgArena arena;
     VgLineObserver obs;
     int64_t lateness_ms;
-    GArray *parts; /* PartClock, one per partition seen or assigned (few: a linear scan) */
+    GArray *parts;    /* PartClock, one per partition seen or assigned (few: a linear scan) */
+    int64_t parts_lo; /* the oldest newest-event-time update_watermark last found */
     FILE *dead_letter;
     char *dead_letter_path;
     VgPipelineStats stats;
@@ -60,6 +61,7 @@ static void update_watermark(VgPipeline *p)
         if (!c->idle && c->max_time < lo)
             lo = c->max_time;
     }
+    p->parts_lo = lo;
     if (lo == INT64_MAX || lo == INT64_MIN)
         return;
     int64_t wm = lo - p->lateness_ms;
@@ -77,6 +79,7 @@ VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrac
     vg_arena_init(&p->arena, 256 * 1024);
     p->lateness_ms = s->engine.allowed_lateness_ms;
     p->ctx.watermark = INT64_MIN;
+    p->parts_lo = INT64_MAX;
     p->stats.min_time = INT64_MAX;
     p->stats.max_time = INT64_MIN;
     p->out = out;
@@ -230,12 +233,16 @@ static inline VgDetectCtx *clock_line(VgPipeline *p, PartClock *clk, const VgLin
     if (ev->time_ms > p->stats.max_time)
         p->stats.max_time = ev->time_ms;
     if (ev->time_ms > clk->max_time) {
+        int64_t was = clk->max_time;
         clk->max_time = ev->time_ms;
         if (p->parts->len == 1) { /* one source (files): no scan needed */
             int64_t wm = ev->time_ms - p->lateness_ms;
             if (wm > p->ctx.watermark)
                 p->ctx.watermark = wm;
-        } else {
+        } else if (was <= p->parts_lo) {
+            /* only the oldest partition moving can move the minimum (parts_lo is never
+             * below it: partitions turning active can only lower the true minimum, and
+             * turning idle rescans) */
             update_watermark(p);
         }
     }
