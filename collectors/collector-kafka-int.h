@@ -37,6 +37,7 @@ struct VgKafkaCollector {
     int64_t commit_interval_ms, poll_timeout_ms, batch_bytes;
     GPtrArray *secrets; /* resolved secret values, scrubbed from librdkafka's log lines */
     GPtrArray *topics;  /* topic names; index = slot */
+    char **subscribed;  /* kafka.topics: names and ^regexes */
     GHashTable *parts;  /* id -> VgKafkaPart */
     GQueue pending;     /* rd_kafka_message_t * fetched, not yet handed out */
     size_t pending_pos; /* bytes of the head's payload already handed out */

@@ -315,6 +315,7 @@ static void kafka_close(VgCollector *base)
         g_ptr_array_free(c->secrets, TRUE);
     if (c->topics)
         g_ptr_array_free(c->topics, TRUE);
+    g_strfreev(c->subscribed);
     if (c->parts)
         g_hash_table_destroy(c->parts);
     g_free(c->fatal);
@@ -327,6 +328,42 @@ static void secret_free(gpointer p)
     char *s = p;
     memset(s, 0, strlen(s));
     g_free(s);
+}
+
+/* Whether the subscription takes topic: by name, or by a ^regex (which, as in librdkafka,
+ * does not take the brokers' internal topics). */
+static bool subscribed(const VgKafkaCollector *c, const char *topic)
+{
+    for (char **t = c->subscribed; t && *t; t++) {
+        if (**t != '^') {
+            if (!strcmp(*t, topic))
+                return true;
+        } else if (strncmp(topic, "__", 2) && g_regex_match_simple(*t, topic, 0, 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int vg_kafka_collector_topic_partitions(VgKafkaCollector *c, int timeout_ms, GError **err)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(c->rk, 1, NULL, &md, timeout_ms);
+    if (e) {
+        g_set_error(err, VG_ERROR, VG_EIO, "kafka: cannot read the topics' metadata: %s",
+                    rd_kafka_err2str(e));
+        return -1;
+    }
+    int n = 0;
+    for (int i = 0; i < md->topic_cnt; i++) {
+        const rd_kafka_metadata_topic_t *t = &md->topics[i];
+        if (!t->err && subscribed(c, t->topic))
+            n += t->partition_cnt;
+    }
+    rd_kafka_metadata_destroy(md);
+    if (!n)
+        g_set_error(err, VG_ERROR, VG_ENOENT, "kafka: no subscribed topic has partitions");
+    return n ? n : -1;
 }
 
 VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafkaCollectorOpts *o,
@@ -342,6 +379,7 @@ VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafka
     c->batch_bytes = conf->batch_bytes > 0 ? conf->batch_bytes : 4 << 20;
     c->secrets = g_ptr_array_new_with_free_func(secret_free);
     c->topics = g_ptr_array_new_with_free_func(g_free);
+    c->subscribed = g_strdupv(conf->topics);
     c->parts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vg_kafka_part_free);
     g_queue_init(&c->pending);
     g_mutex_init(&c->lock);

@@ -158,6 +158,11 @@ typedef struct {
  * are. Any thread (metrics scrapes). */
 size_t vg_kafka_collector_lag(const VgKafkaCollector *c, VgKafkaLag *out, size_t cap);
 
+/* The partitions of every topic the subscription takes, from the brokers' metadata (a
+ * blocking request of at most timeout_ms). -1 and err when the brokers do not answer or
+ * no subscribed topic exists. */
+int vg_kafka_collector_topic_partitions(VgKafkaCollector *c, int timeout_ms, GError **err);
+
 typedef struct {
     uint64_t messages, lines, bytes; /* handed out */
     uint64_t commits, commit_failures;

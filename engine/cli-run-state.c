@@ -5,6 +5,11 @@
  * on disk since the last reload shows as a logged error when the next spare is built,
  * not as a partition that cannot be read.
  *
+ * Memory: per partition, the models get models.memory_budget divided by the partitions of
+ * the subscribed topics (vg_run_state_share_models), so a process holding every partition
+ * stays within the budget, and a partition's state has the same table sizes on every
+ * instance (a restore needs them equal) until the topics' partition count changes.
+ *
  * Counters: a pipeline's stats count what it judged; a restored one starts from the
  * counters in its snapshot (the previous owner's), so each holds a base taken right after
  * the restore, and the totals add (stats - base) of the live pipelines to what the
@@ -26,7 +31,10 @@ typedef struct {
 } Part;
 
 struct VgRunState {
-    const VgSettings *s; /* the settings new pipelines are built from */
+    const VgSettings *s; /* the settings as loaded */
+    VgSettings *ps;      /* per-partition mode with a shared budget: s with each partition's
+                          * models.memory_budget (owned by `owned`); else NULL */
+    int share;           /* partitions the models budget is divided by (0: not divided) */
     GPtrArray *owned;    /* VgSettings * taken over by reconfigure */
     VgAlertOutput out;
     VgStateRedis *redis;   /* NULL: single mode */
@@ -130,22 +138,40 @@ static void take_base(Part *pt)
 
 static VgPipeline *build(VgRunState *st, GError **err)
 {
-    return vg_pipeline_new(st->s, st->out, NULL, NULL, err);
+    return vg_pipeline_new(st->ps ? st->ps : st->s, st->out, NULL, NULL, err);
 }
 
-/* Per-partition mode: a fresh pipeline, the spare if there is one; then a new spare. */
-static VgPipeline *take_fresh(VgRunState *st)
+/* The smallest models budget a partition gets, however many partitions there are. */
+#define MIN_PARTITION_BUDGET ((int64_t)1 << 20)
+
+/* s with models.memory_budget divided by n (the per-partition settings), or NULL and err. */
+static VgSettings *share_settings(const VgSettings *s, int n, int64_t *each, GError **err)
 {
-    GError *err = NULL;
+    int64_t budget;
+    if (!vg_models_section_budget(s->models, &budget, err))
+        return NULL;
+    *each = MAX(budget / n, MIN_PARTITION_BUDGET);
+    char v[32];
+    g_snprintf(v, sizeof v, "%" G_GINT64_FORMAT, *each);
+    return vg_settings_derive(s, "models", "memory_budget", v,
+                              "models.memory_budget divided by the topics' partitions", err);
+}
+
+/* Takes the spare out (NULL if there is none). */
+static VgPipeline *take_spare(VgRunState *st)
+{
     g_mutex_lock(&st->lock);
     VgPipeline *p = st->spare;
     st->spare = NULL;
     g_mutex_unlock(&st->lock);
-    if (!p && !(p = build(st, &err))) {
-        vg_log_error("cannot build a pipeline for a partition", "error", err->message);
-        g_error_free(err);
-        return NULL;
-    }
+    return p;
+}
+
+/* Builds the next spare (the old one, if any, is freed); logged when it cannot be built. */
+static void renew_spare(VgRunState *st)
+{
+    vg_pipeline_free(take_spare(st));
+    GError *err = NULL;
     VgPipeline *next = build(st, &err);
     if (!next) {
         vg_log_error("cannot build the next partition's pipeline (rules or config broken "
@@ -156,6 +182,19 @@ static VgPipeline *take_fresh(VgRunState *st)
     g_mutex_lock(&st->lock);
     st->spare = next;
     g_mutex_unlock(&st->lock);
+}
+
+/* Per-partition mode: a fresh pipeline, the spare if there is one; then a new spare. */
+static VgPipeline *take_fresh(VgRunState *st)
+{
+    GError *err = NULL;
+    VgPipeline *p = take_spare(st);
+    if (!p && !(p = build(st, &err))) {
+        vg_log_error("cannot build a pipeline for a partition", "error", err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    renew_spare(st);
     return p;
 }
 
@@ -332,6 +371,10 @@ static int reconfigure_one(VgPipeline *p, const VgSettings *ns, GError **err)
 
 int vg_run_state_reconfigure(VgRunState *st, VgSettings *ns, GError **err)
 {
+    VgSettings *nps = NULL;
+    int64_t each;
+    if (ns && st->share && !(nps = share_settings(ns, st->share, &each, err)))
+        return VG_ECONFIG;
     GPtrArray *a = live(st);
     if (st->spare)
         g_ptr_array_add(a, st->spare);
@@ -351,8 +394,34 @@ int vg_run_state_reconfigure(VgRunState *st, VgSettings *ns, GError **err)
     if (rc == VG_OK && ns) {
         g_ptr_array_add(st->owned, ns);
         st->s = ns;
+        if (nps) {
+            g_ptr_array_add(st->owned, nps);
+            st->ps = nps;
+            nps = NULL;
+        }
+        if (st->parts)
+            renew_spare(st); /* built from ns as a whole, models included */
     }
+    vg_settings_free(nps);
     return rc;
+}
+
+int vg_run_state_share_models(VgRunState *st, int partitions, int64_t *each, GError **err)
+{
+    g_return_val_if_fail(st->parts && partitions > 0, VG_EINVAL);
+    VgSettings *ps = share_settings(st->s, partitions, each, err);
+    if (!ps)
+        return VG_ECONFIG;
+    g_ptr_array_add(st->owned, ps);
+    st->ps = ps;
+    st->share = partitions;
+    renew_spare(st); /* it was built with the old budget */
+    return VG_OK;
+}
+
+int vg_run_state_share(const VgRunState *st)
+{
+    return st->share;
 }
 
 /* ---- per-partition state in Redis --------------------------------------------------------- */

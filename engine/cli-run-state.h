@@ -67,6 +67,15 @@ void vg_run_state_finish(VgRunState *st);
  * (VG_ECONFIG, err) and every pipeline keeps its rules. ns is taken over on success. */
 int vg_run_state_reconfigure(VgRunState *st, VgSettings *ns, GError **err);
 
+/* Per-partition mode: pipelines built from now on (and after reloads) give their models
+ * models.memory_budget / partitions (at least 1 MiB; *each says how much), partitions
+ * being those of the subscribed topics; the spare is rebuilt. Call before the first
+ * partition's pipeline is built, so every partition of a group gets tables of the same
+ * size on every instance. VG_OK, or VG_ECONFIG and err. */
+int vg_run_state_share_models(VgRunState *st, int partitions, int64_t *each, GError **err);
+/* The partitions the models budget is divided by (0: not divided). */
+int vg_run_state_share(const VgRunState *st);
+
 /* ---- per-partition state in Redis ---- */
 
 /* Saves partition's state with next (the first offset not reflected in it) under the key

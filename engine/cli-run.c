@@ -103,6 +103,7 @@ typedef struct {
     GHashTable *next;
     GHashTable *saved; /* per-partition mode: partition id -> next offset of its last save */
     bool restore;      /* checkpoint.restore: load state (file at start, Redis on assignment) */
+    bool shared;       /* per-partition mode: the models budget division was tried */
     /* one thread: the processed batch waiting for its alerts' delivery (full: delivery
      * refused) */
     bool full;
@@ -299,10 +300,34 @@ static void load_partition(Run *r, int32_t partition)
     g_clear_error(&err);
 }
 
+/* Per-partition mode, before the first partition's pipeline: each partition's models get
+ * their share of models.memory_budget (cli-run-state.h). Without the topics' metadata they
+ * get all of it, as one pipeline would. */
+static void share_models(Run *r)
+{
+    r->shared = true;
+    GError *err = NULL;
+    int parts = vg_kafka_collector_topic_partitions(r->kc, 10000, &err);
+    int64_t each = 0;
+    if (parts > 0 && vg_run_state_share_models(r->st, parts, &each, &err) == VG_OK) {
+        char ps[16], eb[24];
+        g_snprintf(ps, sizeof ps, "%d", parts);
+        g_snprintf(eb, sizeof eb, "%" G_GINT64_FORMAT, each);
+        vg_log_info("models.memory_budget divided over the subscribed topics' partitions",
+                    "partitions", ps, "bytes_per_partition", eb);
+        return;
+    }
+    vg_log_warn("each partition's models get the whole models.memory_budget", "error",
+                err->message);
+    g_error_free(err);
+}
+
 static void on_rebalance(void *user, VgKafkaRebalance what, const int32_t *ids, size_t n)
 {
     Run *r = user;
     bool per_part = vg_run_state_per_partition(r->st);
+    if (per_part && what == VG_KAFKA_ASSIGNED && n && !r->shared)
+        share_models(r);
     /* every batch handed out before this call has been judged and, if delivered, marked:
      * on one thread at once, with workers once they are drained (a revoked partition's
      * batch stuck behind a full delivery is given up: the next owner reads it again) */

@@ -668,10 +668,10 @@ static VgConfNode *new_scalar(const char *origin, const char *v)
     return n;
 }
 
-void vg_conf_override_list(VgConfNode *root, const char *section, const char *key,
-                           const char *const *values)
+/* Sets root.section.key to value (taking it), creating the section; replacing the key. */
+static void override(VgConfNode *root, const char *section, const char *key, VgConfNode *value)
 {
-    const char *origin = "command line";
+    const char *origin = value->file;
     g_return_if_fail(root && root->kind == VG_NODE_MAP);
     VgConfNode *sec = (VgConfNode *)vg_conf_get(root, section);
     if (!sec || sec->kind != VG_NODE_MAP) {
@@ -688,17 +688,49 @@ void vg_conf_override_list(VgConfNode *root, const char *section, const char *ke
         }
         sec = m;
     }
-    yaml_mark_t mk = {0, 0, 0};
-    VgConfNode *list = node_new(VG_NODE_SEQ, intern_file(origin), &mk);
-    for (const char *const *v = values; v && *v; v++)
-        g_ptr_array_add(list->items, new_scalar(origin, *v));
     for (guint i = 0; i < sec->keys->len; i++) {
         if (!strcmp(((VgConfNode *)sec->keys->pdata[i])->value, key)) {
             vg_conf_node_free(sec->items->pdata[i]);
-            sec->items->pdata[i] = list;
+            sec->items->pdata[i] = value;
             return;
         }
     }
     g_ptr_array_add(sec->keys, new_scalar(origin, key));
-    g_ptr_array_add(sec->items, list);
+    g_ptr_array_add(sec->items, value);
+}
+
+void vg_conf_override_list(VgConfNode *root, const char *section, const char *key,
+                           const char *const *values)
+{
+    const char *origin = "command line";
+    yaml_mark_t mk = {0, 0, 0};
+    VgConfNode *list = node_new(VG_NODE_SEQ, intern_file(origin), &mk);
+    for (const char *const *v = values; v && *v; v++)
+        g_ptr_array_add(list->items, new_scalar(origin, *v));
+    override(root, section, key, list);
+}
+
+void vg_conf_override_scalar(VgConfNode *root, const char *section, const char *key,
+                             const char *value, const char *origin)
+{
+    override(root, section, key, new_scalar(origin, value));
+}
+
+VgConfNode *vg_conf_node_copy(const VgConfNode *n)
+{
+    if (!n)
+        return NULL;
+    VgConfNode *c = g_new0(VgConfNode, 1);
+    *c = (VgConfNode){n->kind, n->file, n->line, n->col, g_strdup(n->value), n->quoted, NULL, NULL};
+    if (n->items) {
+        c->items = g_ptr_array_new_full(n->items->len, (GDestroyNotify)vg_conf_node_free);
+        for (guint i = 0; i < n->items->len; i++)
+            g_ptr_array_add(c->items, vg_conf_node_copy(n->items->pdata[i]));
+    }
+    if (n->keys) {
+        c->keys = g_ptr_array_new_full(n->keys->len, (GDestroyNotify)vg_conf_node_free);
+        for (guint i = 0; i < n->keys->len; i++)
+            g_ptr_array_add(c->keys, vg_conf_node_copy(n->keys->pdata[i]));
+    }
+    return c;
 }

@@ -44,6 +44,12 @@ GPtrArray *vg_conf_load_documents(const char *text, size_t len, const char *name
  * from "command line". root must be a map. */
 void vg_conf_override_list(VgConfNode *root, const char *section, const char *key,
                            const char *const *values);
+/* Sets root.section.key to a scalar, the same way; origin names where it came from in
+ * messages about it. */
+void vg_conf_override_scalar(VgConfNode *root, const char *section, const char *key,
+                             const char *value, const char *origin);
+/* A deep copy of n (NULL for NULL); free with vg_conf_node_free(). */
+VgConfNode *vg_conf_node_copy(const VgConfNode *n);
 /* Creates an empty map node (a root for configs built in code). */
 VgConfNode *vg_conf_new_map(const char *origin);
 

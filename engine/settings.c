@@ -109,6 +109,19 @@ static bool known_section(const char *k)
 
 static void bind_module_sections(VgSettings *s);
 
+/* Fills s's engine sections from s->root and binds the module sections. */
+static bool apply_root(VgSettings *s, GError **err)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(engine_sections); i++) {
+        void *base = (char *)s + engine_sections[i].offset;
+        if (vg_conf_apply(engine_sections[i].opts, base,
+                          vg_conf_get(s->root, engine_sections[i].name), err) != VG_OK)
+            return false;
+    }
+    bind_module_sections(s);
+    return true;
+}
+
 VgSettings *vg_settings_load(const char *path, GError **err)
 {
     VgSettings *s = g_new0(VgSettings, 1);
@@ -133,17 +146,26 @@ VgSettings *vg_settings_load(const char *path, GError **err)
             }
         }
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(engine_sections); i++) {
-        void *base = (char *)s + engine_sections[i].offset;
-        if (vg_conf_apply(engine_sections[i].opts, base,
-                          vg_conf_get(s->root, engine_sections[i].name), err) != VG_OK)
-            goto fail;
-    }
-    bind_module_sections(s);
+    if (!apply_root(s, err))
+        goto fail;
     return s;
 fail:
     vg_settings_free(s);
     return NULL;
+}
+
+VgSettings *vg_settings_derive(const VgSettings *s, const char *section, const char *key,
+                               const char *value, const char *origin, GError **err)
+{
+    VgSettings *d = g_new0(VgSettings, 1);
+    d->path = g_strdup(s->path);
+    d->root = s->root ? vg_conf_node_copy(s->root) : vg_conf_new_map(origin);
+    vg_conf_override_scalar(d->root, section, key, value, origin);
+    if (!apply_root(d, err)) {
+        vg_settings_free(d);
+        return NULL;
+    }
+    return d;
 }
 
 static void bind_module_sections(VgSettings *s)

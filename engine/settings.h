@@ -61,6 +61,11 @@ void vg_settings_free(VgSettings *s);
 /* Command-line override of a module option list (e.g. rules.paths from --rules). */
 void vg_settings_override_list(VgSettings *s, const char *section, const char *key,
                                const char *const *values);
+/* A copy of s with section.key set to value as if the file had said so (origin names the
+ * setter in messages); a module validates its section when it is created from the copy.
+ * NULL and err when an engine section rejects the value. Free with vg_settings_free(). */
+VgSettings *vg_settings_derive(const VgSettings *s, const char *section, const char *key,
+                               const char *value, const char *origin, GError **err);
 /* The effective engine-level settings as YAML, secrets masked. */
 void vg_settings_dump(const VgSettings *s, GString *out);
 /* Fills a VgInputConf for decoders from the input settings (fields parsed from the node).

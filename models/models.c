@@ -224,6 +224,15 @@ size_t vg_models_memory_budget(VgDetector *d)
     return (size_t)from(d)->conf.memory_budget;
 }
 
+bool vg_models_section_budget(const VgConfNode *section, int64_t *bytes, GError **err)
+{
+    VgModelsConf c;
+    if (vg_models_conf_parse(&c, section, err) != VG_OK)
+        return false;
+    *bytes = c.memory_budget;
+    return true;
+}
+
 const VgModelsStats *vg_models_stats(VgDetector *d)
 {
     VgModels *m = from(d);

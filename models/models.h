@@ -33,6 +33,9 @@ typedef struct {
 
 /* models.memory_budget of d, in bytes. */
 size_t vg_models_memory_budget(VgDetector *d);
+/* models.memory_budget as the models section (NULL: defaults) sets it. Returns false and
+ * sets err when the section is invalid. */
+bool vg_models_section_budget(const VgConfNode *section, int64_t *bytes, GError **err);
 
 /* Counters of a detector created by vg_models_ops (d must be one). Owned by d. */
 const VgModelsStats *vg_models_stats(VgDetector *d);

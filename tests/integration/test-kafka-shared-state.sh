@@ -62,6 +62,11 @@ wait_log "$WORK/b.err" "partitions assigned\" count=2" 40 || fail "b did not get
 wait_log "$WORK/a.err" "partitions assigned\" count=2" 20 || fail "a did not get 2 partitions"
 PA=$(grep 'partitions assigned" count=2' "$WORK/a.err" | tail -1 | grep -o 'access/[0-9]*' | head -1 | cut -d/ -f2)
 pass "two processes split the 4 partitions 2 + 2 (a has partition $PA)"
+for v in a b; do
+  grep -q 'divided over the subscribed topics.*partitions=4 bytes_per_partition=33554432' "$WORK/$v.err" ||
+    fail "$v did not divide models.memory_budget over the 4 partitions: $(grep -i budget "$WORK/$v.err")"
+done
+pass "both divide models.memory_budget (128 MiB) over the topic's 4 partitions: 32 MiB each"
 
 # the burst: 300 requests of a token of a's partition $PA, at line 21000 (17.5 minutes of
 # event time in: past start_buckets for a run that saw the partition from its start)

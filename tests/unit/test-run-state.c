@@ -201,6 +201,65 @@ Test(run_state, state_moves_through_redis)
     instance_close(&b);
 }
 
+/* Per partition, the models get models.memory_budget / the topics' partitions (at least
+ * 1 MiB), after reloads too; a state moves between two instances that divide alike and is
+ * refused by one whose tables have another size. */
+Test(run_state, models_budget_divided_over_partitions)
+{
+    have_redis();
+    start_server(NULL);
+    Instance a, b;
+    instance_open(&a, NULL);
+    int64_t each = 0;
+    GError *err = NULL;
+    cr_assert_eq(vg_run_state_share(a.st), 0);
+    cr_assert_eq(vg_run_state_share_models(a.st, 8, &each, &err), VG_OK, "%s",
+                 err ? err->message : "");
+    cr_assert_eq(each, (128 << 20) / 8, "default budget 128 MiB over 8 partitions");
+    cr_assert_eq(vg_run_state_share(a.st), 8);
+    feed(a.st, 0, 0, 30);
+    feed(a.st, 1, 0, 30);
+    VgModelsStats ms;
+    size_t budget;
+    cr_assert(vg_run_state_models(a.st, &ms, &budget));
+    cr_assert_eq(budget, 2 * (size_t)each, "two partitions held: two shares");
+    cr_assert_eq(
+        vg_models_memory_budget(vg_pipeline_detector(vg_run_state_find(a.st, 0), "models")),
+        (size_t)each);
+    cr_assert_eq(vg_run_state_save(a.st, 0, "access", 0, 30, NULL), VG_OK);
+
+    /* the same division elsewhere: the state loads */
+    instance_open(&b, NULL);
+    cr_assert_eq(vg_run_state_share_models(b.st, 8, &each, &err), VG_OK);
+    int64_t next;
+    cr_assert_eq(vg_run_state_load(b.st, 5, "access", 0, &next, &err), VG_OK, "%s",
+                 err ? err->message : "");
+    instance_close(&b);
+    /* another division (the topic grew): refused, the partition starts fresh */
+    instance_open(&b, NULL);
+    cr_assert_eq(vg_run_state_share_models(b.st, 16, &each, &err), VG_OK);
+    cr_assert_eq(vg_run_state_load(b.st, 5, "access", 0, &next, &err), VG_EINVAL);
+    g_clear_error(&err);
+    instance_close(&b);
+
+    /* a floor of 1 MiB however many partitions */
+    cr_assert_eq(vg_run_state_share_models(a.st, 100000, &each, &err), VG_OK);
+    cr_assert_eq(each, 1 << 20);
+
+    /* a reload keeps dividing the new budget */
+    char *path = g_build_filename(dir, "reload.yml", NULL);
+    cr_assert(g_file_set_contents(path, "rules:\n  paths: []\nmodels:\n  memory_budget: 64MiB\n",
+                                  -1, NULL));
+    VgSettings *ns = vg_settings_load(path, &err);
+    cr_assert_not_null(ns, "%s", err ? err->message : "");
+    cr_assert_eq(vg_run_state_share_models(a.st, 8, &each, &err), VG_OK);
+    cr_assert_eq(vg_run_state_reconfigure(a.st, ns, &err), VG_OK, "%s", err ? err->message : "");
+    VgPipeline *p = vg_run_state_pipeline(a.st, 9);
+    cr_assert_eq(vg_models_memory_budget(vg_pipeline_detector(p, "models")), (64u << 20) / 8);
+    g_free(path);
+    instance_close(&a);
+}
+
 Test(run_state, redis_down_and_back)
 {
     have_redis();
