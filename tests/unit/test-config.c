@@ -169,3 +169,40 @@ Test(settings, unknown_section_and_overrides)
     vg_settings_free(s);
     unlink(path);
 }
+
+/* A derived copy: one value set as if the file said so, the original untouched, the
+ * other sections carried over; an engine section that rejects the value names the setter. */
+Test(settings, derive_a_copy_with_one_value)
+{
+    char path[] = "/tmp/vg-settings-XXXXXX";
+    int fd = mkstemp(path);
+    const char *y = "engine:\n  workers: 2\nmodels:\n  memory_budget: 64MiB\n  half_life: 1h\n";
+    cr_assert_eq(write(fd, y, strlen(y)), (ssize_t)strlen(y));
+    close(fd);
+    GError *e = NULL;
+    VgSettings *s = vg_settings_load(path, &e);
+    cr_assert_not_null(s, "%s", e ? e->message : "");
+    VgSettings *d = vg_settings_derive(s, "models", "memory_budget", "1048576", "test", &e);
+    cr_assert_not_null(d, "%s", e ? e->message : "");
+    cr_assert_str_eq(vg_conf_get(d->models, "memory_budget")->value, "1048576");
+    cr_assert_str_eq(vg_conf_get(d->models, "half_life")->value, "1h");
+    cr_assert_str_eq(vg_conf_get(s->models, "memory_budget")->value, "64MiB");
+    cr_assert_eq(d->engine.workers, 2);
+    vg_settings_free(d);
+
+    d = vg_settings_derive(s, "engine", "workers", "many", "the test", &e);
+    cr_assert_null(d);
+    cr_assert(strstr(e->message, "the test"), "%s", e->message);
+    g_clear_error(&e);
+    vg_settings_free(s);
+    unlink(path);
+
+    /* from the built-in defaults (no file): the section is created */
+    s = vg_settings_load(NULL, &e);
+    d = vg_settings_derive(s, "models", "memory_budget", "2MiB", "test", &e);
+    cr_assert_not_null(d, "%s", e ? e->message : "");
+    cr_assert_str_eq(vg_conf_get(d->models, "memory_budget")->value, "2MiB");
+    cr_assert_null(s->models);
+    vg_settings_free(d);
+    vg_settings_free(s);
+}
