@@ -1,5 +1,8 @@
 /* test-model-snapshot.c — a detector restored from a snapshot taken mid-stream continues
- * exactly as the original: same alerts, same ids, same order. */
+ * exactly as the original: same alerts, same ids, same order. The snapshot's size follows
+ * the state in use, not the memory budget; a truncated, corrupt or inconsistent snapshot
+ * is refused (or, where a flipped byte still makes a consistent state, is harmless). */
+#include "models/model-int.h"
 #include "test-model-util.h"
 
 #include <criterion/criterion.h>
@@ -107,5 +110,286 @@ Test(model_snapshot, restored_detector_continues_identically)
     g_ptr_array_free(cut.json, TRUE);
     vg_alert_stage_free(st);
     vg_alert_stage_free(st2);
+    g_free(ev);
+}
+
+/* The tests below make hundreds of detectors: a small budget (the scenario's 80 keys fit)
+ * keeps them quick under the sanitizers. NULL: the defaults. */
+static VgConfNode *conf;
+
+static void small_budget(void)
+{
+    const char *y = "memory_budget: 4MiB\n";
+    conf = vg_conf_load_string(y, strlen(y), "t.yml", NULL);
+    cr_assert_not_null(conf);
+}
+
+static void small_budget_end(void)
+{
+    vg_conf_node_free(conf);
+    conf = NULL;
+}
+
+/* A detector that took the first `upto` events of the scenario (ev: make_events). */
+static VgDetector *fed(TmEvent *ev, size_t upto, VgAlertStage **st, TmCapture *cap)
+{
+    GError *err = NULL;
+    *st = tm_stage(cap);
+    VgDetectCtx ctx = {.alerts = *st, .watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+    VgDetector *d = vg_models_ops.create(&vg_models_ops, conf, &err);
+    cr_assert_not_null(d);
+    feed(d, &ctx, ev, 0, upto);
+    return d;
+}
+
+static void drop(VgDetector *d, VgAlertStage *st, TmCapture *cap)
+{
+    vg_models_ops.destroy(d);
+    vg_alert_stage_free(st);
+    g_ptr_array_free(cap->json, TRUE);
+}
+
+Test(model_snapshot, size_follows_the_state_in_use)
+{
+    GError *err = NULL;
+    VgDetector *d = vg_models_ops.create(&vg_models_ops, NULL, &err);
+    GByteArray *snap = g_byte_array_new();
+    vg_models_snapshot(d, snap);
+    size_t budget = vg_models_stats(d)->memory_bytes;
+    cr_assert_gt(budget, 100u << 20, "the default budget sizes the arrays (%zu bytes)", budget);
+    cr_assert_lt(snap->len, 64u << 10, "a fresh detector's snapshot: %u bytes", snap->len);
+    vg_models_ops.destroy(d);
+
+    size_t n;
+    TmEvent *ev = make_events(&n);
+    VgAlertStage *st;
+    TmCapture cap;
+    d = fed(ev, n, &st, &cap);
+    const VgModelsStats *ms = vg_models_stats(d);
+    g_byte_array_set_size(snap, 0);
+    vg_models_snapshot(d, snap);
+    /* 40 tokens, 40 IPs, one endpoint: a few hundred bytes a key, not megabytes */
+    cr_assert_lt(snap->len, 512u << 10, "%u bytes for %" G_GUINT64_FORMAT " keys", snap->len,
+                 ms->tracked);
+    drop(d, st, &cap);
+    g_byte_array_free(snap, TRUE);
+    g_free(ev);
+}
+
+Test(model_snapshot, restore_into_a_used_detector_replaces_its_state, .init = small_budget,
+     .fini = small_budget_end)
+{
+    size_t n;
+    TmEvent *ev = make_events(&n);
+    VgAlertStage *st, *st2;
+    TmCapture cap, cap2;
+    VgDetector *a = fed(ev, n * 151 / 180, &st, &cap);
+    GByteArray *snap = g_byte_array_new();
+    vg_models_snapshot(a, snap);
+    /* b holds other state (fewer events: other keys' HLLs, samples, sketch counts) */
+    VgDetector *b = fed(ev, n / 3, &st2, &cap2);
+    GError *err = NULL;
+    cr_assert_eq(vg_models_restore(b, snap->data, snap->len, &err), VG_OK, "%s",
+                 err ? err->message : "");
+    GByteArray *again = g_byte_array_new();
+    vg_models_snapshot(b, again);
+    cr_assert_eq(again->len, snap->len);
+    cr_assert(!memcmp(again->data, snap->data, snap->len));
+    drop(a, st, &cap);
+    drop(b, st2, &cap2);
+    g_byte_array_free(snap, TRUE);
+    g_byte_array_free(again, TRUE);
+    g_free(ev);
+}
+
+/* Restores bytes into a fresh detector; when that succeeds, events still run on it (a
+ * consistent state, however odd, must not crash the next event). */
+static int restore_and_run(const void *data, size_t len, TmEvent *ev, size_t from, size_t n,
+                           GError **err)
+{
+    VgAlertStage *st;
+    TmCapture cap;
+    VgDetector *d = fed(ev, 0, &st, &cap);
+    int rc = vg_models_restore(d, data, len, err);
+    if (rc == VG_OK) {
+        VgDetectCtx ctx = {
+            .alerts = st, .watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+        feed(d, &ctx, ev, from, MIN(from + 2000, n));
+        vg_models_ops.finish(d, &ctx);
+    }
+    drop(d, st, &cap);
+    return rc;
+}
+
+Test(model_snapshot, truncated_and_corrupt_snapshots_are_refused_or_harmless, .init = small_budget,
+     .fini = small_budget_end)
+{
+    size_t n;
+    TmEvent *ev = make_events(&n);
+    VgAlertStage *st;
+    TmCapture cap;
+    size_t half = n * 151 / 180;
+    VgDetector *a = fed(ev, half, &st, &cap);
+    GByteArray *snap = g_byte_array_new();
+    vg_models_snapshot(a, snap);
+    drop(a, st, &cap);
+    GError *err = NULL;
+
+    /* every cut is refused: the last bytes one by one, the rest in steps */
+    for (size_t cut = 0; cut < snap->len; cut += cut + 64 < snap->len ? 499 : 1) {
+        cr_assert_neq(restore_and_run(snap->data, cut, ev, half, n, &err), VG_OK, "cut at %zu",
+                      cut);
+        g_clear_error(&err);
+    }
+    /* a byte more is refused */
+    GByteArray *longer = g_byte_array_new();
+    g_byte_array_append(longer, snap->data, snap->len);
+    g_byte_array_append(longer, (const guint8 *)"", 1);
+    cr_assert_neq(restore_and_run(longer->data, longer->len, ev, half, n, &err), VG_OK);
+    g_clear_error(&err);
+    g_byte_array_free(longer, TRUE);
+
+    /* format 1 (whole arrays) is refused by name */
+    GByteArray *bad = g_byte_array_new();
+    g_byte_array_append(bad, snap->data, snap->len);
+    uint64_t one = 1;
+    memcpy(bad->data + 8, &one, 8);
+    cr_assert_neq(restore_and_run(bad->data, bad->len, ev, half, n, &err), VG_OK);
+    cr_assert(strstr(err->message, "format 1"), "%s", err->message);
+    g_clear_error(&err);
+
+    /* flipped bytes all over: refused, or a state that runs (under ASan in CI) */
+    int refused = 0, tried = 0;
+    TmRng r = {77};
+    for (int i = 0; i < 200; i++) {
+        memcpy(bad->data, snap->data, snap->len);
+        size_t at = tm_next(&r) % snap->len;
+        bad->data[at] ^= (uint8_t)(1 + tm_next(&r) % 255);
+        tried++;
+        if (restore_and_run(bad->data, bad->len, ev, half, n, &err) != VG_OK)
+            refused++;
+        g_clear_error(&err);
+    }
+    cr_assert_gt(refused, 0, "%d of %d flips refused", refused, tried);
+    g_byte_array_free(bad, TRUE);
+    g_byte_array_free(snap, TRUE);
+    g_free(ev);
+}
+
+/* States that parse but break an invariant a later event relies on (each could free an
+ * element twice and overrun a free stack, or read past a name) are refused. */
+typedef void (*Breaker)(VgModels *m);
+
+static VgEntryHead *live_entry(VgModels *m, VgModelKind k, int nth)
+{
+    VgModelTable *t = &m->kind[k].table;
+    for (uint32_t i = 0; i < t->high; i++)
+        if (vg_table_entry(t, i)->hash && nth-- == 0)
+            return vg_table_entry(t, i);
+    cr_assert_fail("no live entry");
+    return NULL;
+}
+
+static void two_entries_one_sample(VgModels *m)
+{
+    for (int k = 0; k < VG_MK__COUNT; k++) {
+        VgModelTable *t = &m->kind[k].table;
+        for (uint32_t i = 0; i < t->high; i++) {
+            VgEntryHead *e = vg_table_entry(t, i);
+            if (e->hash && e->sample) {
+                VgEntryHead *other = live_entry(m, (VgModelKind)k, 0);
+                if (other == e)
+                    other = live_entry(m, (VgModelKind)k, 1);
+                other->sample = e->sample;
+                return;
+            }
+        }
+    }
+    cr_assert_fail("no entry keeps samples");
+}
+
+static void sample_out_of_range(VgModels *m)
+{
+    live_entry(m, VG_MK_TOKEN, 0)->sample = m->n_samples + 1;
+}
+
+static void hll_held_and_free(VgModels *m)
+{
+    for (int k = 0; k < VG_MK__COUNT; k++) {
+        VgKindState *ks = &m->kind[k];
+        for (uint32_t i = 0; i < ks->table.high; i++) {
+            VgEntryHead *e = vg_table_entry(&ks->table, i);
+            for (int mi = 0; e->hash && mi < VG_MM__COUNT; mi++) {
+                if (!ks->layout.dist_off[mi])
+                    continue;
+                VgDistinct *d = vg_entry_dist(ks, e, (VgModelMetric)mi);
+                if (d->mode == VG_DIST_HLL) {
+                    cr_assert_gt(m->n_hll_free, 0);
+                    m->hll_free[m->n_hll_free - 1] = d->v[0];
+                    return;
+                }
+            }
+        }
+    }
+    cr_assert_fail("no HLL in use");
+}
+
+static void index_to_a_free_entry(VgModels *m)
+{
+    VgModelTable *t = &m->kind[VG_MK_TOKEN].table;
+    for (uint32_t p = 0; p <= t->index_mask; p++)
+        if (t->index[p]) {
+            t->index[p] = (t->index[p] & ~0xFFFFFFFFull) | (t->high + 1);
+            return;
+        }
+}
+
+static void live_count_off(VgModels *m)
+{
+    m->kind[VG_MK_CLIENT_IP].table.n_live--;
+    m->kind[VG_MK_CLIENT_IP].table.n_fresh++;
+}
+
+static void long_endpoint_name(VgModels *m)
+{
+    cr_assert_gt(m->n_ep, 0);
+    m->ep_names[0].len = 200;
+}
+
+static void pending_of_no_kind(VgModels *m)
+{
+    VgPendingAlert pa;
+    memset(&pa, 0, sizeof pa);
+    pa.kind = VG_MK__COUNT;
+    g_array_append_val(m->pending, pa);
+}
+
+Test(model_snapshot, inconsistent_state_is_refused, .init = small_budget, .fini = small_budget_end)
+{
+    static const Breaker breakers[] = {
+        two_entries_one_sample, sample_out_of_range, hll_held_and_free, index_to_a_free_entry,
+        live_count_off,         long_endpoint_name,  pending_of_no_kind};
+    size_t n;
+    TmEvent *ev = make_events(&n);
+    for (size_t i = 0; i < G_N_ELEMENTS(breakers); i++) {
+        VgAlertStage *st;
+        TmCapture cap;
+        size_t cut = n * 151 / 180; /* in the spike: token 3 keeps request ids */
+        VgDetector *d = fed(ev, cut, &st, &cap);
+        GByteArray *snap = g_byte_array_new();
+        vg_models_snapshot(d, snap);
+        GError *err = NULL;
+        cr_assert_eq(restore_and_run(snap->data, snap->len, ev, cut, n, &err), VG_OK, "%s",
+                     err ? err->message : "");
+        breakers[i]((VgModels *)d);
+        g_byte_array_set_size(snap, 0);
+        vg_models_snapshot(d, snap);
+        cr_assert_neq(restore_and_run(snap->data, snap->len, ev, cut, n, &err), VG_OK,
+                      "breaker %zu", i);
+        g_clear_error(&err);
+        /* what the breaker did is not the detector's to clean up: leave it as it was made */
+        drop(d, st, &cap);
+        g_byte_array_free(snap, TRUE);
+    }
     g_free(ev);
 }
