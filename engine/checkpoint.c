@@ -1,10 +1,13 @@
 /* checkpoint.c — see checkpoint.h.
  *
- * Encoding goes through a flat payload (engine/snap.h) that is deflated whole: model
- * tables are mostly zeroes and repeated shapes, so they shrink well, and a checkpoint is
- * written once a minute, not per event. Decoding trusts nothing: the CRC is checked
- * before inflating, the inflated size must be the one announced (and is capped), and
- * every count and length inside is checked against what is left.
+ * The payload (engine/snap.h) is a small head — time, group, offsets — and the state,
+ * which is by far the larger part. Encoding deflates the head and then the state where it
+ * lies (vg_pipeline_snapshot wrote it in place), so a save copies no state bytes before
+ * zlib; decoding inflates the payload once and hands its tail over as the state. With
+ * checkpoint.redis a save runs per partition, all of them at SIGTERM, so this is on the
+ * shutdown path. Decoding trusts nothing: the CRC is checked before inflating, the
+ * inflated size must be the one announced (and is capped), and every count and length
+ * inside is checked against what is left.
  */
 #include "engine/checkpoint.h"
 
@@ -20,7 +23,7 @@
 
 #define CKPT_MAGIC       "VGCKPT\0\1"
 #define CKPT_HEADER      32
-#define CKPT_MAX_PAYLOAD ((uint64_t)8 << 30) /* 8 GiB: far beyond any memory budget */
+#define CKPT_MAX_PAYLOAD ((uint64_t)G_MAXUINT) /* what a GByteArray holds; far beyond any state */
 #define CKPT_MAX_OFFSETS 1000000
 
 VgCheckpoint *vg_checkpoint_new(const char *group)
@@ -73,35 +76,55 @@ static uint32_t crc_of(const uint8_t *header, const uint8_t *body, size_t n)
     return (uint32_t)crc;
 }
 
+/* Deflates n bytes at p into the rest of out's allocation (sized by deflateBound). */
+static void deflate_more(z_stream *z, const void *p, size_t n, int flush)
+{
+    z->next_in = (Bytef *)p;
+    z->avail_in = (uInt)n;
+    int zr = deflate(z, flush);
+    g_assert(z->avail_in == 0 && (zr == Z_OK || zr == Z_STREAM_END)); /* out has room */
+}
+
 int vg_checkpoint_encode(const VgCheckpoint *c, GByteArray *out)
 {
-    GByteArray *pl = g_byte_array_new();
-    vg_snap_put_i64(pl, c->created_ms);
-    vg_snap_put_str(pl, c->group);
-    vg_snap_put_u64(pl, c->offsets->len);
+    /* the payload is the small head below and the state; the state is deflated from where
+     * it is rather than copied behind the head first */
+    GByteArray *head = g_byte_array_new();
+    vg_snap_put_i64(head, c->created_ms);
+    vg_snap_put_str(head, c->group);
+    vg_snap_put_u64(head, c->offsets->len);
     for (guint i = 0; i < c->offsets->len; i++) {
         const VgCheckpointOffset *o = &g_array_index(c->offsets, VgCheckpointOffset, i);
-        vg_snap_put_str(pl, o->topic);
-        vg_snap_put_i64(pl, o->partition);
-        vg_snap_put_i64(pl, o->next_offset);
+        vg_snap_put_str(head, o->topic);
+        vg_snap_put_i64(head, o->partition);
+        vg_snap_put_i64(head, o->next_offset);
     }
-    vg_snap_put_bytes(pl, c->state->data, c->state->len);
+    vg_snap_put_u64(head, c->state->len);
+    uint64_t plen = (uint64_t)head->len + c->state->len;
 
-    uLongf zlen = compressBound(pl->len);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    int zr = deflateInit(&z, Z_BEST_SPEED);
+    g_assert(zr == Z_OK); /* only fails out of memory */
+    uLong bound = deflateBound(&z, (uLong)plen);
     guint at = out->len;
-    g_byte_array_set_size(out, at + CKPT_HEADER + (guint)zlen);
+    g_byte_array_set_size(out, at + CKPT_HEADER + (guint)bound);
     uint8_t *h = out->data + at;
-    int zr = compress2(h + CKPT_HEADER, &zlen, pl->data, pl->len, Z_BEST_SPEED);
-    g_assert(zr == Z_OK); /* only fails on a too small buffer or out of memory */
-    uint64_t plen = pl->len, clen = zlen;
+    z.next_out = h + CKPT_HEADER;
+    z.avail_out = (uInt)bound;
+    deflate_more(&z, head->data, head->len, Z_NO_FLUSH);
+    deflate_more(&z, c->state->data, c->state->len, Z_FINISH);
+    uint64_t clen = z.total_out;
+    deflateEnd(&z);
+    g_byte_array_free(head, TRUE);
+
     memcpy(h, CKPT_MAGIC, 8);
     memcpy(h + 8, &plen, 8);
     memcpy(h + 16, &clen, 8);
-    uint32_t crc = crc_of(h, h + CKPT_HEADER, zlen), zero = 0;
+    uint32_t crc = crc_of(h, h + CKPT_HEADER, clen), zero = 0;
     memcpy(h + 24, &crc, 4);
     memcpy(h + 28, &zero, 4);
-    g_byte_array_set_size(out, at + CKPT_HEADER + (guint)zlen);
-    g_byte_array_free(pl, TRUE);
+    g_byte_array_set_size(out, at + CKPT_HEADER + (guint)clen);
     return VG_OK;
 }
 
@@ -138,6 +161,9 @@ VgCheckpoint *vg_checkpoint_decode(const void *data, size_t len, GError **err)
         g_free(pl);
         return bad(err, "corrupt compressed data");
     }
+    /* the state is the payload's tail: it becomes c->state where it is, once the head
+     * before it is parsed and moved out of the way */
+    GByteArray *whole = g_byte_array_new_take(pl, (gsize)plen);
     VgSnapReader r;
     vg_snap_reader_init(&r, pl, plen);
     VgCheckpoint *c = vg_checkpoint_new(NULL);
@@ -162,11 +188,15 @@ VgCheckpoint *vg_checkpoint_decode(const void *data, size_t len, GError **err)
         vg_checkpoint_add_offset(c, topic, (int32_t)part, next);
         g_free(topic);
     }
-    s = vg_snap_get_bytes(&r, SIZE_MAX, &n);
-    if (!r.bad)
-        g_byte_array_append(c->state, s, (guint)n);
+    vg_snap_get_bytes(&r, SIZE_MAX, &n);
     bool ok = !r.bad && r.n == 0;
-    g_free(pl);
+    if (ok) {
+        g_byte_array_remove_range(whole, 0, (guint)(plen - n));
+        g_byte_array_free(c->state, TRUE);
+        c->state = whole;
+    } else {
+        g_byte_array_free(whole, TRUE);
+    }
     if (!ok) {
         vg_checkpoint_free(c);
         return bad(err, "corrupt payload");

@@ -381,15 +381,30 @@ VgDetector *vg_pipeline_detector(VgPipeline *p, const char *name)
 #define PIPE_SNAP_MAGIC   0x53504756u /* "VGPS" */
 #define PIPE_SNAP_VERSION 1u
 
+/* Opens a length-prefixed part of out (vg_snap_put_bytes' encoding) that is then written
+ * in place: returns where its length goes, for end_part(). */
+static guint begin_part(GByteArray *out)
+{
+    vg_snap_put_u64(out, 0);
+    return out->len;
+}
+
+static void end_part(GByteArray *out, guint at)
+{
+    uint64_t n = out->len - at;
+    memcpy(out->data + at - sizeof n, &n, sizeof n);
+}
+
 int vg_pipeline_snapshot(VgPipeline *p, GByteArray *out)
 {
     vg_snap_put_u64(out, PIPE_SNAP_MAGIC);
     vg_snap_put_u64(out, PIPE_SNAP_VERSION);
     vg_snap_put_i64(out, p->ctx.watermark);
     vg_snap_put_bytes(out, &p->stats, sizeof p->stats);
-    GByteArray *b = g_byte_array_new();
-    vg_alert_stage_snapshot(p->alerts, b);
-    vg_snap_put_bytes(out, b->data, b->len);
+    /* the parts are written straight into out (no copy of a detector's megabytes) */
+    guint at = begin_part(out);
+    vg_alert_stage_snapshot(p->alerts, out);
+    end_part(out, at);
     uint64_t n = 0;
     for (guint i = 0; i < p->detectors->len; i++)
         n += ((VgDetector *)p->detectors->pdata[i])->ops->snapshot != NULL;
@@ -398,16 +413,13 @@ int vg_pipeline_snapshot(VgPipeline *p, GByteArray *out)
         VgDetector *d = p->detectors->pdata[i];
         if (!d->ops->snapshot)
             continue;
-        g_byte_array_set_size(b, 0);
-        int rc = d->ops->snapshot(d, b);
-        if (rc != VG_OK) {
-            g_byte_array_free(b, TRUE);
-            return rc;
-        }
         vg_snap_put_str(out, d->ops->name);
-        vg_snap_put_bytes(out, b->data, b->len);
+        at = begin_part(out);
+        int rc = d->ops->snapshot(d, out);
+        if (rc != VG_OK)
+            return rc;
+        end_part(out, at);
     }
-    g_byte_array_free(b, TRUE);
     return VG_OK;
 }
 
