@@ -429,3 +429,36 @@ Test(kafka_mock, pause_and_resume)
     got_free(got);
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
+
+static VgKafkaCollector *open_topics(const char *group, const char *topics)
+{
+    GError *err = NULL;
+    char *yaml = g_strdup_printf("kafka:\n  brokers: %s\n  topics: %s\n  group: %s\n", bootstraps,
+                                 topics, group);
+    cr_assert_eq(load(yaml, &err), VG_OK, "%s", err ? err->message : "");
+    g_free(yaml);
+    VgKafkaCollectorOpts o = {.max_line_bytes = 100};
+    VgKafkaCollector *c = vg_kafka_collector_open(&conf, &o, &err);
+    cr_assert_not_null(c, "%s", err ? err->message : "");
+    return c;
+}
+
+/* The partitions of the subscribed topics, by name and by ^regex, from the metadata. */
+Test(kafka_mock, subscribed_topic_partitions)
+{
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "access7", 2, 1), 0);
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "other", 5, 1), 0);
+    GError *err = NULL;
+    VgKafkaCollector *c = open_topics("g-meta", "[access, \"^access[0-9]$\"]");
+    cr_assert_eq(vg_kafka_collector_topic_partitions(c, 10000, &err), 3 + 2, "%s",
+                 err ? err->message : "");
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+    c = open_topics("g-meta2", "[other]");
+    cr_assert_eq(vg_kafka_collector_topic_partitions(c, 10000, &err), 5);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+    c = open_topics("g-meta3", "[\"^nothing.*\"]");
+    cr_assert_eq(vg_kafka_collector_topic_partitions(c, 10000, &err), -1);
+    cr_assert(strstr(err->message, "no subscribed topic"), "%s", err->message);
+    g_clear_error(&err);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
