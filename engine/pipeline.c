@@ -82,6 +82,7 @@ VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrac
     p->parts_lo = INT64_MAX;
     p->stats.min_time = INT64_MAX;
     p->stats.max_time = INT64_MIN;
+    p->stats.watermark = INT64_MIN; /* none yet (not 1970): the metrics and totals skip it */
     p->out = out;
     if (obs)
         p->obs = *obs;

@@ -20,7 +20,9 @@
  *   snapshot.save_all_s    the 48 saves one after the other (what SIGTERM costs, less Redis)
  *   snapshot.pipeline_rss_mb   RSS a fresh pipeline adds (-r: also after its lines)
  *
- * Usage: bench-snapshot [-c vigil.yml] [-v] FILE
+ * -w OUT writes partition 0's pipeline snapshot to OUT (a fuzz seed from a short FILE).
+ *
+ * Usage: bench-snapshot [-c vigil.yml] [-v] [-w OUT] FILE
  */
 #include "engine/checkpoint.h"
 #include "engine/pipeline.h"
@@ -89,19 +91,21 @@ static int partition_of(const char *line, size_t len, size_t i)
 
 int main(int argc, char **argv)
 {
-    const char *conf = NULL;
+    const char *conf = NULL, *seed = NULL;
     bool verbose = false;
     int opt;
-    while ((opt = getopt(argc, argv, "c:v")) != -1) {
+    while ((opt = getopt(argc, argv, "c:vw:")) != -1) {
         if (opt == 'c')
             conf = optarg;
+        else if (opt == 'w')
+            seed = optarg;
         else if (opt == 'v')
             verbose = true;
         else
             return 2;
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: bench-snapshot [-c vigil.yml] [-v] FILE\n");
+        fprintf(stderr, "usage: bench-snapshot [-c vigil.yml] [-v] [-w OUT] FILE\n");
         return 2;
     }
     vg_register_all();
@@ -155,6 +159,11 @@ int main(int argc, char **argv)
         VgCheckpoint *c = vg_checkpoint_new("bench");
         vg_checkpoint_add_offset(c, "access", p, lines[p]->len);
         vg_pipeline_snapshot(a, c->state);
+        if (seed && p == 0 &&
+            !g_file_set_contents(seed, (const char *)c->state->data, c->state->len, &err)) {
+            fprintf(stderr, "bench-snapshot: %s\n", err->message);
+            return 1;
+        }
         GByteArray *enc = g_byte_array_new();
         vg_checkpoint_encode(c, enc);
         double t1 = cpu_s();
