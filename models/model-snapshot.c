@@ -207,6 +207,7 @@ static uint8_t *bits_of(const uint32_t *v, uint32_t len, uint32_t n)
  * magic and the version) */
 static void put_shape(GByteArray *o, const VgModels *m)
 {
+    vg_snap_put_u64(o, m->conf.enabled);
     vg_snap_put_u64(o, (uint64_t)m->conf.bucket_ms);
     vg_snap_put_u64(o, m->n_hll);
     vg_snap_put_u64(o, m->n_samples);
@@ -261,6 +262,8 @@ int vg_models_snapshot(VgDetector *d, GByteArray *out)
     vg_snap_put_u64(out, SNAP_MAGIC);
     vg_snap_put_u64(out, SNAP_VERSION);
     put_shape(out, m);
+    if (!m->conf.enabled)
+        return VG_OK; /* models: enabled: false allocates nothing, so holds nothing */
     vg_snap_put_i64(out, m->max_time);
     vg_snap_put_u64(out, m->next_due);
     vg_snap_put_u64(out, m->first_bucket);
@@ -539,6 +542,12 @@ int vg_models_restore(VgDetector *d, const void *data, size_t len, GError **err)
     if (!same) {
         g_set_error(err, VG_ERROR, VG_EINVAL,
                     "models snapshot: made with another models config (or truncated)");
+        return VG_EINVAL;
+    }
+    if (!m->conf.enabled) {
+        if (!r.n)
+            return VG_OK;
+        g_set_error(err, VG_ERROR, VG_EINVAL, "models snapshot: trailing bytes");
         return VG_EINVAL;
     }
     /* a failed restore leaves part of a state: the detector must not look fresh after it */

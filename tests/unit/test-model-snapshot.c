@@ -393,3 +393,28 @@ Test(model_snapshot, inconsistent_state_is_refused, .init = small_budget, .fini 
     }
     g_free(ev);
 }
+
+Test(model_snapshot, switched_off_models_snapshot_to_their_shape_alone)
+{
+    const char *y = "enabled: false\n";
+    GError *err = NULL;
+    VgConfNode *off = vg_conf_load_string(y, strlen(y), "t.yml", &err);
+    VgDetector *d = vg_models_ops.create(&vg_models_ops, off, &err);
+    GByteArray *snap = g_byte_array_new();
+    cr_assert_eq(vg_models_snapshot(d, snap), VG_OK);
+    VgDetector *e = vg_models_ops.create(&vg_models_ops, off, &err);
+    cr_assert_eq(vg_models_restore(e, snap->data, snap->len, &err), VG_OK, "%s",
+                 err ? err->message : "");
+    g_byte_array_append(snap, (const guint8 *)"x", 1);
+    cr_assert_neq(vg_models_restore(e, snap->data, snap->len, &err), VG_OK);
+    g_clear_error(&err);
+    /* nor does it load into models that are on */
+    VgDetector *on = vg_models_ops.create(&vg_models_ops, NULL, &err);
+    cr_assert_neq(vg_models_restore(on, snap->data, snap->len - 1, &err), VG_OK);
+    g_clear_error(&err);
+    vg_models_ops.destroy(d);
+    vg_models_ops.destroy(e);
+    vg_models_ops.destroy(on);
+    g_byte_array_free(snap, TRUE);
+    vg_conf_node_free(off);
+}
