@@ -169,6 +169,11 @@ typedef struct {
 
 void vg_layout_init(VgLayout *l, VgModelKind kind, unsigned metrics);
 
+/* Zeroed arrays whose pages are touched only as they are used (model-mem.c); aborts on
+ * out-of-memory. Free with the same size; NULL is accepted. */
+void *vg_models_zalloc(size_t n);
+void vg_models_zfree(void *p, size_t n);
+
 /* ---- keyed table (model-table.c) --------------------------------------------------------- */
 
 /* Entries that opened bucket `bucket`; n == UINT32_MAX: overflowed, walk all entries. */

@@ -85,7 +85,11 @@ static uint8_t *pool_alloc(size_t n)
     if (head)
         munmap(p, head);
     munmap((uint8_t *)a + len, HUGE_PAGE - head);
-    advise_huge((void *)a, len);
+    /* as the index: a small pool is within the TLB's reach anyway, and a huge page would
+     * put 2 MiB in the RSS at its first key (per kind and pipeline: with a pipeline per
+     * Kafka partition, 8 MiB each before they hold anything) */
+    if (n >= 2 * HUGE_PAGE)
+        advise_huge((void *)a, len);
     return (uint8_t *)a;
 }
 
@@ -146,7 +150,7 @@ void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
     t->index = index_alloc(idx);
     t->index_mask = (uint32_t)(idx - 1);
     uint64_t w = pow2_at_least(n < 4096 ? 4096 : n);
-    t->cms = g_new0(uint8_t, 4 * w);
+    t->cms = vg_models_zalloc(4 * w); /* mapped: pages come as keys are sighted */
     t->cms_mask = (uint32_t)(w - 1);
     for (int i = 0; i < 4; i++)
         t->dirty[i].bucket = VG_NO_BUCKET;
@@ -163,7 +167,7 @@ void vg_table_destroy(VgModelTable *t)
 #endif
     g_free(t->free_list);
     g_free(t->index);
-    g_free(t->cms);
+    vg_models_zfree(t->cms, 4 * ((size_t)t->cms_mask + 1));
     for (int i = 0; i < 4; i++)
         g_free(t->dirty[i].idx);
     memset(t, 0, sizeof *t);

@@ -38,23 +38,23 @@ static void setup_pools(VgModels *m, size_t *budget_left)
     size_t budget = (size_t)m->conf.memory_budget;
     size_t hll_bytes = (size_t)(budget * m->conf.hll_share);
     m->n_hll = (uint32_t)(hll_bytes / (sizeof(VgHll) + 4));
-    m->hll = g_new0(VgHll, m->n_hll ? m->n_hll : 1);
+    m->hll = vg_models_zalloc(MAX(m->n_hll, 1) * sizeof(VgHll));
     m->hll_free = g_new(uint32_t, m->n_hll ? m->n_hll : 1);
     for (uint32_t i = 0; i < m->n_hll; i++)
         m->hll_free[i] = m->n_hll - 1 - i;
     m->n_hll_free = m->n_hll;
 
     m->n_samples = (uint32_t)m->conf.sample_pool;
-    m->samples = g_new0(VgSampleRec, m->n_samples ? m->n_samples : 1);
+    m->samples = vg_models_zalloc(MAX(m->n_samples, 1) * sizeof(VgSampleRec));
     m->sample_free = g_new(uint32_t, m->n_samples ? m->n_samples : 1);
     for (uint32_t i = 0; i < m->n_samples; i++)
         m->sample_free[i] = m->n_samples - 1 - i;
     m->n_sample_free = m->n_samples;
 
     m->cap_ep = EP_POOL;
-    m->ep_names = g_new0(VgNameEndpoint, m->cap_ep);
+    m->ep_names = vg_models_zalloc(m->cap_ep * sizeof(VgNameEndpoint));
     m->ep_mask = 2 * EP_POOL - 1;
-    m->ep_index = g_new0(uint64_t, m->ep_mask + 1);
+    m->ep_index = vg_models_zalloc(((size_t)m->ep_mask + 1) * 8);
 
     size_t fixed = (size_t)m->n_hll * (sizeof(VgHll) + 4) +
                    (size_t)m->n_samples * (sizeof(VgSampleRec) + 4) +
@@ -123,12 +123,12 @@ static void models_destroy(VgDetector *d)
         return;
     for (int k = 0; k < VG_MK__COUNT; k++)
         vg_table_destroy(&m->kind[k].table);
-    g_free(m->hll);
+    vg_models_zfree(m->hll, MAX(m->n_hll, 1) * sizeof(VgHll));
     g_free(m->hll_free);
-    g_free(m->samples);
+    vg_models_zfree(m->samples, MAX(m->n_samples, 1) * sizeof(VgSampleRec));
     g_free(m->sample_free);
-    g_free(m->ep_names);
-    g_free(m->ep_index);
+    vg_models_zfree(m->ep_names, m->cap_ep * sizeof(VgNameEndpoint));
+    vg_models_zfree(m->ep_index, ((size_t)m->ep_mask + 1) * 8);
     if (m->pending)
         g_array_free(m->pending, TRUE);
     g_free(m->peers);

@@ -18,11 +18,13 @@
  *   snapshot.save_ms       vg_pipeline_snapshot + vg_checkpoint_encode
  *   snapshot.restore_ms    vg_checkpoint_decode + vg_pipeline_restore
  *   snapshot.save_all_s    the 48 saves one after the other (what SIGTERM costs, less Redis)
- *   snapshot.pipeline_rss_mb   RSS a fresh pipeline adds (-r: also after its lines)
+ *   snapshot.pipeline_rss_mb   RSS a fresh pipeline adds, and with its lines (.pipeline_fed_*)
+ *   snapshot.all_rss_mb        -k: the process's RSS with all 48 fed pipelines kept, as
+ *                              `vigil run` holds them (else each is freed after its save)
  *
  * -w OUT writes partition 0's pipeline snapshot to OUT (a fuzz seed from a short FILE).
  *
- * Usage: bench-snapshot [-c vigil.yml] [-v] [-w OUT] FILE
+ * Usage: bench-snapshot [-c vigil.yml] [-v] [-k] [-w OUT] FILE
  */
 #include "engine/checkpoint.h"
 #include "engine/pipeline.h"
@@ -92,20 +94,22 @@ static int partition_of(const char *line, size_t len, size_t i)
 int main(int argc, char **argv)
 {
     const char *conf = NULL, *seed = NULL;
-    bool verbose = false;
+    bool verbose = false, keep = false;
     int opt;
-    while ((opt = getopt(argc, argv, "c:vw:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:kvw:")) != -1) {
         if (opt == 'c')
             conf = optarg;
         else if (opt == 'w')
             seed = optarg;
+        else if (opt == 'k')
+            keep = true;
         else if (opt == 'v')
             verbose = true;
         else
             return 2;
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: bench-snapshot [-c vigil.yml] [-v] [-w OUT] FILE\n");
+        fprintf(stderr, "usage: bench-snapshot [-c vigil.yml] [-v] [-k] [-w OUT] FILE\n");
         return 2;
     }
     vg_register_all();
@@ -135,6 +139,7 @@ int main(int argc, char **argv)
         l += len + 1;
     }
 
+    GPtrArray *kept = g_ptr_array_new_with_free_func((GDestroyNotify)vg_pipeline_free);
     double raw = 0, packed = 0, save = 0, restore = 0, fresh_rss = 0, fed_rss = 0;
     for (int p = 0; p < N; p++) {
         double r0 = rss_mb();
@@ -196,7 +201,10 @@ int main(int argc, char **argv)
         g_byte_array_free(enc, TRUE);
         vg_checkpoint_free(c);
         vg_checkpoint_free(d);
-        vg_pipeline_free(a);
+        if (keep)
+            g_ptr_array_add(kept, a);
+        else
+            vg_pipeline_free(a);
         vg_pipeline_free(z);
     }
     printf("snapshot.raw_bytes %.0f bytes\n", raw / N);
@@ -206,6 +214,9 @@ int main(int argc, char **argv)
     printf("snapshot.save_all_s %.3f s\n", save);
     printf("snapshot.pipeline_rss_mb %.1f MiB\n", fresh_rss / N);
     printf("snapshot.pipeline_fed_rss_mb %.1f MiB\n", fed_rss / N);
+    if (keep)
+        printf("snapshot.all_rss_mb %.1f MiB\n", rss_mb());
+    g_ptr_array_free(kept, TRUE);
     for (int p = 0; p < N; p++)
         g_array_free(lines[p], TRUE);
     g_free(text);
