@@ -460,6 +460,8 @@ static bool check_entries(const VgModels *m)
                 uint32_t s = e->sample - 1;
                 ok =
                     s < m->n_samples && !bit_get(smp, s) && m->samples[s].n <= VG_ALERT_MAX_SAMPLES;
+                for (int j = 0; ok && j < m->samples[s].n; j++) /* copied into alerts */
+                    ok = memchr(m->samples[s].id[j], '\0', sizeof m->samples[s].id[j]) != NULL;
                 if (ok)
                     bit_set(smp, s);
             }

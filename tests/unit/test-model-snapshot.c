@@ -308,6 +308,23 @@ static void two_entries_one_sample(VgModels *m)
     cr_assert_fail("no entry keeps samples");
 }
 
+static void sample_id_unterminated(VgModels *m)
+{
+    for (int k = 0; k < VG_MK__COUNT; k++) {
+        VgModelTable *t = &m->kind[k].table;
+        for (uint32_t i = 0; i < t->high; i++) {
+            VgEntryHead *e = vg_table_entry(t, i);
+            if (e->hash && e->sample) {
+                VgSampleRec *sr = &m->samples[e->sample - 1];
+                sr->n = MAX(sr->n, 1);
+                memset(sr->id[0], 'x', sizeof sr->id[0]);
+                return;
+            }
+        }
+    }
+    cr_assert_fail("no entry keeps samples");
+}
+
 static void sample_out_of_range(VgModels *m)
 {
     live_entry(m, VG_MK_TOKEN, 0)->sample = m->n_samples + 1;
@@ -367,8 +384,8 @@ static void pending_of_no_kind(VgModels *m)
 Test(model_snapshot, inconsistent_state_is_refused, .init = small_budget, .fini = small_budget_end)
 {
     static const Breaker breakers[] = {
-        two_entries_one_sample, sample_out_of_range, hll_held_and_free, index_to_a_free_entry,
-        live_count_off,         long_endpoint_name,  pending_of_no_kind};
+        two_entries_one_sample, sample_out_of_range, hll_held_and_free,  index_to_a_free_entry,
+        live_count_off,         long_endpoint_name,  pending_of_no_kind, sample_id_unterminated};
     size_t n;
     TmEvent *ev = make_events(&n);
     for (size_t i = 0; i < G_N_ELEMENTS(breakers); i++) {
