@@ -28,22 +28,30 @@
  * measured, so such rules stop being evaluated on every event.
  *
  * The automaton is a full DFA over byte classes (the folded bytes that occur in some
- * literal, plus "anything else"), one row per state; a transition entry holds the next
- * row's offset shifted left by one, and the low bit says the state ends a literal, so the
- * inner loop is one load, one shift and one test per byte. Written here rather than
- * taken from Vectorscan to keep the dependency list as it is; at the sizes of rule packs
- * (thousands of literals, fields of a few hundred bytes) a DFA is as fast.
+ * literal, plus "anything else"), one row per state. A transition entry holds the byte
+ * offset of the next row, and states are numbered so that those ending a literal come
+ * last: per byte, the scan loads the entry at (column of the byte) + (current row), and
+ * "a literal ends here" is a comparison beside that chain of loads. Near the root the
+ * automaton is not run at all: bytes whose pair with the next byte starts no literal are
+ * skipped with a look-up in a bitmap, which does not wait on the previous byte (scan()).
+ * Written here rather than taken from Vectorscan to keep the dependency list as it is; at
+ * the sizes of rule packs (thousands of literals, fields of a few hundred bytes) a DFA is
+ * as fast.
  */
 #include "rules/sigma.h"
 
 typedef struct {
     int nclasses;
-    uint8_t cls[256]; /* input byte -> class (folding included) */
-    uint32_t *delta;  /* [state * nclasses + class] = (row << 1) | ends_a_literal */
+    uint32_t cls_off[256]; /* input byte -> its class's byte offset in a row (folded) */
+    uint32_t *delta;       /* state s's row at byte s * row_bytes; entry: next row's offset */
+    uint32_t row_bytes;
     uint32_t n_states;
-    uint32_t *out_off; /* per state: literals ending here, in out_ids */
+    uint32_t shallow_off; /* rows below: the root and the plain states one byte deep */
+    uint32_t accept_off;  /* rows from here on: states that end a literal */
+    uint32_t *out_off;    /* per state: literals ending here, in out_ids */
     uint32_t *out_len;
     int32_t *out_ids;
+    uint8_t starts[8192]; /* bit b0 | b1 << 8: a literal starts with bytes b0 b1, or is b0 */
 } Dfa;
 
 /* A digit-run pseudo-literal: found when field has a run of at least min ASCII digits. */
@@ -367,6 +375,22 @@ static int cmp_digit_lit(const void *a, const void *b)
 
 /* ---- automaton ---- */
 
+/* Marks in starts[] every pair of input bytes that folds to the first two bytes of literal t
+ * (all pairs beginning with its byte, for a literal of one byte). */
+static void mark_start(uint8_t *starts, const uint8_t *t, uint32_t len)
+{
+    for (int b0 = 0; b0 < 256; b0++) {
+        if (sig_fold[b0] != t[0])
+            continue;
+        for (int b1 = 0; b1 < 256; b1++) {
+            if (len > 1 && sig_fold[b1] != t[1])
+                continue;
+            unsigned x = (unsigned)b0 | (unsigned)b1 << 8;
+            starts[x >> 3] |= (uint8_t)(1u << (x & 7));
+        }
+    }
+}
+
 static Dfa *dfa_build(const Lits *L, int field)
 {
     Dfa *a = g_new0(Dfa, 1);
@@ -376,8 +400,10 @@ static Dfa *dfa_build(const Lits *L, int field)
         if (g_array_index(L->field, int, id) != field)
             continue;
         const uint8_t *t = L->text->pdata[id];
-        for (uint32_t i = 0; i < g_array_index(L->len, uint32_t, id); i++)
+        uint32_t len = g_array_index(L->len, uint32_t, id);
+        for (uint32_t i = 0; i < len; i++)
             used[t[i]] = true;
+        mark_start(a->starts, t, len);
     }
     uint8_t cls_of_folded[256] = {0};
     int nc = 1;
@@ -385,8 +411,9 @@ static Dfa *dfa_build(const Lits *L, int field)
         if (used[b])
             cls_of_folded[b] = (uint8_t)nc++;
     a->nclasses = nc;
+    a->row_bytes = (uint32_t)nc * (uint32_t)sizeof(uint32_t);
     for (int b = 0; b < 256; b++)
-        a->cls[b] = cls_of_folded[sig_fold[b]];
+        a->cls_off[b] = cls_of_folded[sig_fold[b]] * (uint32_t)sizeof(uint32_t);
 
     /* trie: goto[state * nc + class], -1 for no edge */
     GArray *go = g_array_new(FALSE, FALSE, sizeof(int32_t));
@@ -420,8 +447,8 @@ static Dfa *dfa_build(const Lits *L, int field)
     int32_t *g = (int32_t *)go->data;
     uint32_t *fail = g_new0(uint32_t, n_states);
     uint32_t *order = g_new0(uint32_t, n_states);
-    uint32_t head = 0, tail = 0;
-    a->delta = g_new0(uint32_t, (size_t)n_states * (size_t)nc);
+    uint32_t head = 0, tail = 0, n_first = 0;
+    uint32_t *delta = g_new0(uint32_t, (size_t)n_states * (size_t)nc); /* next state */
     /* breadth first: a state's failure link is final before its children need it */
     for (int c = 0; c < nc; c++) {
         int32_t nx = g[c];
@@ -429,46 +456,76 @@ static Dfa *dfa_build(const Lits *L, int field)
             fail[nx] = 0;
             order[tail++] = (uint32_t)nx;
         }
-        a->delta[c] = nx > 0 ? (uint32_t)nx : 0;
+        delta[c] = nx > 0 ? (uint32_t)nx : 0;
     }
+    n_first = tail; /* order[0 .. n_first - 1]: the states one byte deep */
     while (head < tail) {
         uint32_t st = order[head++];
         for (int c = 0; c < nc; c++) {
             int32_t nx = g[st * (uint32_t)nc + (uint32_t)c];
             if (nx > 0) {
-                fail[nx] = a->delta[fail[st] * (uint32_t)nc + (uint32_t)c];
+                fail[nx] = delta[fail[st] * (uint32_t)nc + (uint32_t)c];
                 order[tail++] = (uint32_t)nx;
-                a->delta[st * (uint32_t)nc + (uint32_t)c] = (uint32_t)nx;
+                delta[st * (uint32_t)nc + (uint32_t)c] = (uint32_t)nx;
             } else {
-                a->delta[st * (uint32_t)nc + (uint32_t)c] =
-                    a->delta[fail[st] * (uint32_t)nc + (uint32_t)c];
+                delta[st * (uint32_t)nc + (uint32_t)c] =
+                    delta[fail[st] * (uint32_t)nc + (uint32_t)c];
             }
         }
     }
     /* outputs: the literal ending here, then those of the failure state (already done,
      * since it is shallower) */
-    a->out_off = g_new0(uint32_t, n_states);
-    a->out_len = g_new0(uint32_t, n_states);
+    uint32_t *out_off = g_new0(uint32_t, n_states);
+    uint32_t *out_len = g_new0(uint32_t, n_states);
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(int32_t));
     for (uint32_t k = 0; k < tail; k++) {
         uint32_t st = order[k];
-        a->out_off[st] = ids->len;
+        out_off[st] = ids->len;
         int32_t d = g_array_index(direct, int32_t, st);
         if (d >= 0)
             g_array_append_val(ids, d);
         uint32_t f = fail[st];
-        for (uint32_t j = 0; j < a->out_len[f]; j++) {
-            int32_t x = g_array_index(ids, int32_t, a->out_off[f] + j);
+        for (uint32_t j = 0; j < out_len[f]; j++) {
+            int32_t x = g_array_index(ids, int32_t, out_off[f] + j);
             g_array_append_val(ids, x);
         }
-        a->out_len[st] = ids->len - a->out_off[st];
+        out_len[st] = ids->len - out_off[st];
     }
     a->out_ids = (int32_t *)g_array_free(ids, FALSE);
-    /* encode rows: (row offset << 1) | has outputs */
-    for (size_t i = 0; i < (size_t)n_states * (size_t)nc; i++) {
-        uint32_t nx = a->delta[i];
-        a->delta[i] = ((nx * (uint32_t)nc) << 1) | (a->out_len[nx] ? 1u : 0u);
+
+    /* renumber: the root, the plain states one byte deep, the other plain states, then
+     * those that end a literal; "back near the root" and "a literal ends here" are then
+     * comparisons of the row offset, made beside the scan's chain of loads */
+    uint32_t *renum = g_new0(uint32_t, n_states), next = 1;
+    for (int pass = 0; pass < 3; pass++) {
+        for (uint32_t k = 0; k < tail; k++) {
+            uint32_t st = order[k];
+            int kind = out_len[st] > 0 ? 2 : k < n_first ? 0 : 1;
+            if (kind == pass)
+                renum[st] = next++;
+        }
+        if (pass == 0)
+            a->shallow_off = next * a->row_bytes;
+        else if (pass == 1)
+            a->accept_off = next * a->row_bytes;
     }
+    a->out_off = g_new0(uint32_t, n_states);
+    a->out_len = g_new0(uint32_t, n_states);
+    for (uint32_t st = 0; st < n_states; st++) {
+        a->out_off[renum[st]] = out_off[st];
+        a->out_len[renum[st]] = out_len[st];
+    }
+    /* entries are byte offsets of rows: the table is far below 4 GiB for any pack that
+     * fits in memory (it is this table) */
+    a->delta = g_new0(uint32_t, (size_t)n_states * (size_t)nc);
+    for (uint32_t st = 0; st < n_states; st++)
+        for (int c = 0; c < nc; c++)
+            a->delta[(size_t)renum[st] * (size_t)nc + (size_t)c] =
+                renum[delta[(size_t)st * (size_t)nc + (size_t)c]] * a->row_bytes;
+    g_free(renum);
+    g_free(delta);
+    g_free(out_off);
+    g_free(out_len);
     g_free(fail);
     g_free(order);
     g_array_free(go, TRUE);
@@ -616,10 +673,10 @@ static inline void found(const SigPrefilter *pf, int32_t id, VgRuleScratch *s)
 
 /* Called for each position where at least one literal ends; out of line, so the scan
  * loop keeps its few variables in registers. */
-__attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *a, uint32_t row,
+__attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *a, uint32_t off,
                                              size_t i, size_t n, VgRuleScratch *s)
 {
-    uint32_t st = row / (uint32_t)a->nclasses;
+    uint32_t st = off / a->row_bytes;
     uint32_t g = s->gen;
     const int32_t *ids = a->out_ids + a->out_off[st];
     for (uint32_t k = 0; k < a->out_len[st]; k++) {
@@ -643,16 +700,47 @@ __attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *
     }
 }
 
-static void scan(const SigPrefilter *pf, const Dfa *a, const char *p, size_t n, VgRuleScratch *s)
+/* Is the pair of bytes at p[0], p[1] the start of some literal? */
+static inline bool starts_here(const Dfa *a, const uint8_t *p)
 {
-    const uint32_t *delta = a->delta;
-    const uint8_t *cls = a->cls;
-    uint32_t row = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t e = delta[row + cls[(uint8_t)p[i]]];
-        row = e >> 1;
-        if (G_UNLIKELY(e & 1))
-            report(pf, a, row, i, n, s);
+    unsigned x = (unsigned)p[0] | (unsigned)p[1] << 8;
+    return (a->starts[x >> 3] >> (x & 7)) & 1;
+}
+
+/* Scans p[0 .. n - 1] with automaton a.
+ *
+ * Near the root the automaton is not run: a byte whose pair with the next one starts no
+ * literal cannot be where a literal occurs from, so it is skipped with one look-up in
+ * starts[] (a bitmap of 8 KiB that stays in L1), and these look-ups do not wait for each
+ * other. The automaton starts at the first pair that may begin a literal, and stops when
+ * no literal it has begun can still end: back at the root, or one byte deep (a plain
+ * state) with that byte and the next starting no literal. Skipping resumes after that
+ * byte. Most bytes of ordinary fields are skipped; the others pay the automaton's loads,
+ * each waiting for the one before.
+ *
+ * In the automaton, the next row's offset is loaded from the row's offset plus the byte's
+ * column offset; the column's address does not depend on the state, so the chain from one
+ * byte to the next is that single load. */
+static void scan(const SigPrefilter *pf, const Dfa *a, const uint8_t *p, size_t n, VgRuleScratch *s)
+{
+    const char *base = (const char *)a->delta;
+    const uint32_t *cls = a->cls_off;
+    uint32_t shallow = a->shallow_off, acc = a->accept_off;
+    size_t i = 0;
+    while (i < n) {
+        while (i + 1 < n && !starts_here(a, p + i))
+            i++;
+        uint32_t off = 0;
+        do {
+            const char *col = base + cls[p[i]];
+            __asm__("" : "+r"(col)); /* keeps the column's address off the chain */
+            off = *(const uint32_t *)(const void *)(col + off);
+            i++;
+            if (G_UNLIKELY(off >= acc))
+                report(pf, a, off, i - 1, n, s);
+            else if (off < shallow && (off == 0 || i == n || !starts_here(a, p + i - 1)))
+                break;
+        } while (i < n);
     }
 }
 
@@ -723,6 +811,6 @@ void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
         else
             continue;
         if (v->p)
-            scan(pf, pf->dfa[f], v->p, v->len, s);
+            scan(pf, pf->dfa[f], (const uint8_t *)v->p, v->len, s);
     }
 }
