@@ -124,6 +124,26 @@ start_vigil() {
   PIDS+=("$VPID")
 }
 
+# start_pair CONFIG_A CONFIG_B PARTITIONS: `vigil run` a, then b once a has joined, in one
+# group; waits until each holds half of the PARTITIONS. Sets A and B to their pids.
+start_pair() {
+  local half=$(($3 / 2))
+  start_vigil a "$1"
+  A=$VPID
+  wait_log "$WORK/a.err" "partitions assigned" 30 || fail "a did not join"
+  start_vigil b "$2"
+  B=$VPID
+  wait_log "$WORK/b.err" "partitions assigned\" count=$half" 40 || fail "b did not get $half partitions"
+  wait_log "$WORK/a.err" "partitions assigned\" count=$half" 20 || fail "a did not get $half partitions"
+}
+
+# kill_a: SIGKILL for a (no commit, no goodbye); says how many alerts it had raised.
+kill_a() {
+  kill -KILL "$A"
+  wait "$A" 2>/dev/null || true
+  echo "   a killed with SIGKILL after $(lines "$WORK/a.jsonl") alerts"
+}
+
 # stop_vigil PID NAME MAX_SECONDS: SIGTERM, and checks it exits 0 within the bound.
 stop_vigil() {
   local t0 rc=0 el

@@ -15,13 +15,7 @@ write_config "$WORK/vigil.yml" vigil-group
 
 split -l 1000 -d -a 3 "$WORK/all.tsv" "$WORK/chunk."
 produce "$WORK/chunk.000"
-start_vigil a "$WORK/vigil.yml"
-A=$VPID
-wait_log "$WORK/a.err" "partitions assigned" 30 || fail "a did not join"
-start_vigil b "$WORK/vigil.yml"
-B=$VPID
-wait_log "$WORK/b.err" "partitions assigned\" count=3" 40 || fail "b did not get 3 partitions"
-wait_log "$WORK/a.err" "partitions assigned\" count=3" 20 || fail "a did not get 3 partitions"
+start_pair "$WORK/vigil.yml" "$WORK/vigil.yml" 6
 pass "two processes in one group split the 6 partitions 3 + 3"
 
 # keep producing while a dies; in order, so each token's requests stay in order (the
@@ -36,9 +30,7 @@ P=$!
 PIDS+=("$P")
 sleep 2
 [ "$(lines "$WORK/a.jsonl")" -gt 0 ] || fail "a raised nothing before the kill"
-kill -KILL "$A"
-wait "$A" 2>/dev/null || true
-echo "   a killed with SIGKILL after $(lines "$WORK/a.jsonl") alerts"
+kill_a
 wait "$P" || fail "producer"
 
 wait_log "$WORK/b.err" "partitions assigned\" count=6" 60 || fail "b did not take over a's partitions"

@@ -52,14 +52,8 @@ YML
 
 head -6000 "$WORK/gen.tsv" >"$WORK/first.tsv"
 produce "$WORK/first.tsv"
-start_vigil a "$WORK/vigil.yml"
-A=$VPID
-wait_log "$WORK/a.err" "partitions assigned" 30 || fail "a did not join"
 printf 'engine:\n  workers: 2\n' | cat "$WORK/vigil.yml" - >"$WORK/vigil-2.yml"
-start_vigil b "$WORK/vigil-2.yml"
-B=$VPID
-wait_log "$WORK/b.err" "partitions assigned\" count=2" 40 || fail "b did not get 2 partitions"
-wait_log "$WORK/a.err" "partitions assigned\" count=2" 20 || fail "a did not get 2 partitions"
+start_pair "$WORK/vigil.yml" "$WORK/vigil-2.yml" 4
 PA=$(grep 'partitions assigned" count=2' "$WORK/a.err" | tail -1 | grep -o 'access/[0-9]*' | head -1 | cut -d/ -f2)
 pass "two processes split the 4 partitions 2 + 2 (a has partition $PA)"
 for v in a b; do
@@ -100,9 +94,7 @@ for i in $(seq 1 40); do
 done
 [ "$(rcli EXISTS "t:state:vigil-shared:access:$PA")" = 1 ] || fail "no state of partition $PA in Redis"
 sleep 1.5
-kill -KILL "$A"
-wait "$A" 2>/dev/null || true
-echo "   a killed with SIGKILL after $(lines "$WORK/a.jsonl") alerts"
+kill_a
 wait "$P" || fail "producer"
 
 wait_log "$WORK/b.err" "partitions assigned\" count=4" 60 || fail "b did not take over a's partitions"
