@@ -566,3 +566,35 @@ extern "C" bool vg_utf8_valid(const char *p, size_t len)
 {
     return simdjson::validate_utf8(p, len);
 }
+
+static bool slot_same(const VgJsonSlot *a, const VgJsonSlot *b)
+{
+    if (a->kind != b->kind || a->is_int != b->is_int || !a->s.p != !b->s.p ||
+        a->s.len != b->s.len || (a->s.p && memcmp(a->s.p, b->s.p, a->s.len)))
+        return false;
+    if (a->kind == VG_JV_NUM)
+        return a->i == b->i && memcmp(&a->d, &b->d, sizeof a->d) == 0;
+    if (a->kind == VG_JV_BOOL || a->kind == VG_JV_ARRAY)
+        return a->i == b->i;
+    return true;
+}
+
+extern "C" const char *vg_json_scan_compare(VgJsonScanner *s, const VgJsonMap *m, const char *line,
+                                            size_t len, VgArena *arena, VgBadReason *verdict)
+{
+    VgJsonSlot fs[VG_JSON_MAX_SLOTS], rs[VG_JSON_MAX_SLOTS];
+    VgJsonSeen fseen = {{0}}, rseen = {{0}};
+    VgBadReason fr = vg_json_scan(s, m, line, len, fs, &fseen, arena);
+    VgBadReason rr = vg_json_scan_reference(s, m, line, len, rs, &rseen, arena);
+    *verdict = fr;
+    if (fr != rr)
+        return "the verdicts differ";
+    if (fr != VG_BAD_NONE)
+        return NULL;
+    if (memcmp(&fseen, &rseen, sizeof fseen))
+        return "the fields seen differ";
+    for (unsigned i = 0; i < VG_JSON_MAX_SLOTS; i++)
+        if (vg_json_seen(&fseen, i) && !slot_same(&fs[i], &rs[i]))
+            return "a field's value differs";
+    return NULL;
+}

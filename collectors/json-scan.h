@@ -110,6 +110,13 @@ bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t len, VgJsonS
 VgBadReason vg_json_scan_reference(VgJsonScanner *s, const VgJsonMap *m, const char *line,
                                    size_t len, VgJsonSlot *slots, VgJsonSeen *seen, VgArena *arena);
 
+/* Scans line both ways, vg_json_scan() and vg_json_scan_reference(), and compares the
+ * verdicts and, on a good line, the fields seen and their values. Returns NULL when they
+ * agree, else what differs first; *verdict is vg_json_scan()'s. For the tests and the
+ * fuzz target (line padded as collectors give it). */
+const char *vg_json_scan_compare(VgJsonScanner *s, const VgJsonMap *m, const char *line, size_t len,
+                                 VgArena *arena, VgBadReason *verdict);
+
 /* Looks up a dotted path in the JSON object text json[0..len) (no padding needed: it is
  * copied into arena first, unless padded is true). Keys compare ASCII case-insensitively
  * (HTTP header names); a segment may match a flat dotted key; a numeric segment indexes
