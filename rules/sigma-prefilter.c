@@ -790,6 +790,10 @@ static void scan_digits(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
         int f = pf->digits[i].field;
         const VgStr *v = scan_field(ev, f);
         uint32_t run = v ? longest_digit_run(v->p, v->len, pf->digits[i].min) : 0;
+        /* what sigma-test.c's digit_run() would find, for every comparison it makes:
+         * exact from the shortest run asked for on this field up, below it otherwise */
+        s->drun[f] = run;
+        s->drun_gen[f] = s->gen;
         for (; i < pf->n_digits && pf->digits[i].field == f; i++)
             if (run >= pf->digits[i].min)
                 found(pf, pf->digits[i].id, s);

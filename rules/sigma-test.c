@@ -87,6 +87,15 @@ static bool find_bytes(const char *h, size_t hn, const char *lit, size_t n, bool
     if (cased)
         return memmem(h, hn, lit, n) != NULL;
     uint8_t first = (uint8_t)lit[0];
+    if (sig_fold[first] == first && (first < 'a' || first > 'z')) { /* nothing else folds to it */
+        const char *p = h, *last = h + (hn - n);
+        while (p <= last && (p = memchr(p, first, (size_t)(last - p) + 1)) != NULL) {
+            if (eq_bytes(p + 1, lit + 1, n - 1, false))
+                return true;
+            p++;
+        }
+        return false;
+    }
     for (size_t i = 0; i + n <= hn; i++)
         if (sig_fold[(uint8_t)h[i]] == first && eq_bytes(h + i + 1, lit + 1, n - 1, false))
             return true;

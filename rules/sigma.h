@@ -275,8 +275,10 @@ struct VgRuleScratch {
     bool prefilter; /* use the prefilter (default); off for measurements and checks */
     const VgEvent *ev;
     VgArena *arena;
-    bool scanned;                         /* the prefilter ran for this event */
-    uint32_t drun_gen[SIG_N_SCAN_FIELDS]; /* longest digit run per field, computed lazily */
+    bool scanned; /* the prefilter ran for this event */
+    /* longest digit run per field, computed lazily, or by the prefilter's scan (exact
+     * from the shortest run a regex on the field needs up; below it otherwise) */
+    uint32_t drun_gen[SIG_N_SCAN_FIELDS];
     uint32_t drun[SIG_N_SCAN_FIELDS];
 };
 

@@ -395,3 +395,23 @@ Test(sigma_match, re_luhn_keeps_only_check_digit_valid_numbers)
     cr_assert(strstr(e, "only go with re"), "%s", e);
     g_free(e);
 }
+
+/* Caseless contains, literal starting with a byte that is not a letter (found with memchr
+ * when matched directly) or with one: at either end, after false starts, too short. */
+Test(sigma_match, caseless_contains_first_byte_kinds)
+{
+    const char *dash = RULE("    path|contains: '-ab'\n");
+    cr_assert(tu_match1(dash, "path", "-ab"));
+    cr_assert(tu_match1(dash, "path", "x-AB"));
+    cr_assert(tu_match1(dash, "path", "--aB"));
+    cr_assert(tu_match1(dash, "path", "-a-ab"));
+    cr_assert(tu_match1(dash, "path", "-abx"));
+    cr_assert(!tu_match1(dash, "path", "-a"));
+    cr_assert(!tu_match1(dash, "path", "ab-"));
+    cr_assert(!tu_match1(dash, "path", "-a-b"));
+    cr_assert(!tu_match1(dash, "path", ""));
+    const char *letter = RULE("    path|contains: 'b-'\n");
+    cr_assert(tu_match1(letter, "path", "B-"));
+    cr_assert(tu_match1(letter, "path", "ab-x"));
+    cr_assert(!tu_match1(letter, "path", "b"));
+}
