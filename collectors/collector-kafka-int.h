@@ -33,6 +33,7 @@ typedef struct {
 struct VgKafkaCollector {
     VgCollector base; /* first: ops->close gets this pointer */
     rd_kafka_t *rk;
+    rd_kafka_queue_t *q; /* the consumer queue, read in batches */
     VgKafkaCollectorOpts opts;
     int64_t commit_interval_ms, poll_timeout_ms, batch_bytes;
     GPtrArray *secrets; /* resolved secret values, scrubbed from librdkafka's log lines */
@@ -43,7 +44,12 @@ struct VgKafkaCollector {
     size_t pending_pos; /* bytes of the head's payload already handed out */
     uint32_t pending_line;
     gint64 last_commit_us;
-    char *fatal; /* fatal consumer error, reported by next() */
+    char *fatal;            /* fatal consumer error, reported by next() */
+    unsigned rebalance_seq; /* counts rebalance callbacks (reading thread only) */
+    /* the partition of the last message looked up: messages come in runs per partition */
+    const rd_kafka_topic_t *last_rkt;
+    int32_t last_kp;
+    VgKafkaPart *last_part;
     GMutex lock; /* parts' marks and assignment, paused, stats */
     bool paused;
     VgKafkaStats stats;

@@ -105,6 +105,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     g_mutex_lock(&c->lock);
     c->stats.rebalances++;
     g_mutex_unlock(&c->lock);
+    c->rebalance_seq++;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         g_mutex_lock(&c->lock);
