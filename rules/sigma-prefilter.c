@@ -51,7 +51,7 @@ typedef struct {
     uint32_t *out_off;    /* per state: literals ending here, in out_ids */
     uint32_t *out_len;
     int32_t *out_ids;
-    uint8_t starts[8192]; /* bit b0 | b1 << 8: a literal starts with bytes b0 b1, or is b0 */
+    uint32_t starts[2048]; /* bit b0 | b1 << 8: a literal starts with bytes b0 b1, or is b0 */
 } Dfa;
 
 /* A digit-run pseudo-literal: found when field has a run of at least min ASCII digits. */
@@ -377,7 +377,7 @@ static int cmp_digit_lit(const void *a, const void *b)
 
 /* Marks in starts[] every pair of input bytes that folds to the first two bytes of literal t
  * (all pairs beginning with its byte, for a literal of one byte). */
-static void mark_start(uint8_t *starts, const uint8_t *t, uint32_t len)
+static void mark_start(uint32_t *starts, const uint8_t *t, uint32_t len)
 {
     for (int b0 = 0; b0 < 256; b0++) {
         if (sig_fold[b0] != t[0])
@@ -386,7 +386,7 @@ static void mark_start(uint8_t *starts, const uint8_t *t, uint32_t len)
             if (len > 1 && sig_fold[b1] != t[1])
                 continue;
             unsigned x = (unsigned)b0 | (unsigned)b1 << 8;
-            starts[x >> 3] |= (uint8_t)(1u << (x & 7));
+            starts[x >> 5] |= 1u << (x & 31);
         }
     }
 }
@@ -703,8 +703,10 @@ __attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *
 /* Is the pair of bytes at p[0], p[1] the start of some literal? */
 static inline bool starts_here(const Dfa *a, const uint8_t *p)
 {
-    unsigned x = (unsigned)p[0] | (unsigned)p[1] << 8;
-    return (a->starts[x >> 3] >> (x & 7)) & 1;
+    uint16_t x16;
+    memcpy(&x16, p, sizeof x16);
+    uint32_t x = GUINT16_FROM_LE(x16);
+    return (a->starts[x >> 5] >> (x & 31)) & 1;
 }
 
 /* Scans p[0 .. n - 1] with automaton a.
