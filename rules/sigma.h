@@ -326,7 +326,8 @@ bool sig_rule_eval(const SigRule *r, VgRuleScratch *s);
  * Sets set->pf and set->n_lits. */
 void sig_prefilter_build(VgRuleSet *set);
 void sig_prefilter_free(SigPrefilter *pf);
-/* Scans the fields of ev, stamping found literals and candidate rules in s. */
+/* Scans the fields of ev, stamping found literals and candidate rules in s
+ * (sigma-scan.c). */
 void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev);
 /* Test helper: number of automaton states per field, for the bench's report. */
 size_t sig_prefilter_states(const SigPrefilter *pf);

@@ -1,0 +1,51 @@
+/* sigma-prefilter.h — the prefilter's tables, shared by sigma-prefilter.c (building them
+ * from a rule set) and sigma-scan.c (reading them per event). Nobody else sees them. */
+#ifndef VG_SIGMA_PREFILTER_H
+#define VG_SIGMA_PREFILTER_H
+
+#include "rules/sigma.h"
+
+typedef struct {
+    int nclasses;
+    uint32_t cls_off[256]; /* input byte -> its class's byte offset in a row (folded) */
+    uint32_t *delta;       /* state s's row at byte s * row_bytes; entry: next row's offset */
+    uint32_t row_bytes;
+    uint32_t n_states;
+    uint32_t shallow_off; /* rows below: the root and the plain states one byte deep */
+    uint32_t accept_off;  /* rows from here on: states that end a literal */
+    uint32_t *out_off;    /* per state: literals ending here, in out_ids */
+    uint32_t *out_len;
+    int32_t *out_ids;
+    uint32_t starts[2048]; /* bit b0 | b1 << 8: a literal starts with bytes b0 b1, or is b0 */
+} Dfa;
+
+/* A digit-run pseudo-literal: found when field has a run of at least min ASCII digits. */
+typedef struct {
+    int field;
+    uint32_t min;
+    int32_t id;
+} DigitLit;
+
+struct SigPrefilter {
+    Dfa *dfa[SIG_N_SCAN_FIELDS]; /* NULL: no literals on that field */
+    int n_fields;                /* the fields that have an automaton, in order */
+    int fields[SIG_N_SCAN_FIELDS];
+    size_t offsets[SIG_N_SCAN_FIELDS]; /* of their VgStr in VgEvent */
+    uint32_t *lit_len;
+    uint32_t *rule_off; /* per guard element (literal, position): rules, in rule_ids */
+    uint32_t *rule_len;
+    int32_t *rule_ids;
+    uint8_t *pos_rules; /* per literal: bit p when rules want it at position p (not ANY) */
+    DigitLit *digits;   /* sorted by field */
+    int n_digits;
+};
+
+/* A guard element: literal id and where it must be found. */
+enum { POS_ANY, POS_START, POS_END, POS_EXACT, POS__COUNT };
+
+static inline int32_t guard_elem(int32_t id, int pos)
+{
+    return id * POS__COUNT + pos;
+}
+
+#endif
