@@ -57,7 +57,8 @@ start_pair "$WORK/vigil.yml" "$WORK/vigil-2.yml" 4
 PA=$(grep 'partitions assigned" count=2' "$WORK/a.err" | tail -1 | grep -o 'access/[0-9]*' | head -1 | cut -d/ -f2)
 pass "two processes split the 4 partitions 2 + 2 (a has partition $PA)"
 for v in a b; do
-  grep -q 'divided over the subscribed topics.*partitions=4 bytes_per_partition=33554432' "$WORK/$v.err" ||
+  # logged by the rebalance callback, just after "partitions assigned"
+  wait_log "$WORK/$v.err" 'divided over the subscribed topics.*partitions=4 bytes_per_partition=33554432' 10 ||
     fail "$v did not divide models.memory_budget over the 4 partitions: $(grep -i budget "$WORK/$v.err")"
 done
 pass "both divide models.memory_budget (128 MiB) over the topic's 4 partitions: 32 MiB each"
