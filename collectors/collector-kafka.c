@@ -187,7 +187,13 @@ static rd_kafka_message_t *fetch(VgKafkaCollector *c, int timeout_ms)
     while (!c->pending.length) {
         rd_kafka_message_t *ms[FETCH_BATCH];
         unsigned seq = c->rebalance_seq;
-        ssize_t n = rd_kafka_consume_batch_queue(c->q, timeout_ms, ms, FETCH_BATCH);
+        /* what is queued now; only when nothing is, wait for the first message (a batch
+         * read with a timeout would wait for a full batch, holding back what came) */
+        ssize_t n = rd_kafka_consume_batch_queue(c->q, 0, ms, FETCH_BATCH);
+        if (n == 0 && timeout_ms > 0 && (ms[0] = rd_kafka_consumer_poll(c->rk, timeout_ms))) {
+            ssize_t more = rd_kafka_consume_batch_queue(c->q, 0, ms + 1, FETCH_BATCH - 1);
+            n = 1 + (more > 0 ? more : 0);
+        }
         for (ssize_t i = 0; i < n; i++) {
             if (ms[i]->err)
                 consume_error(c, ms[i]);
