@@ -3,10 +3,11 @@
  * One librdkafka high-level consumer, polled by next() on the reading thread. Its main
  * queue is redirected to the consumer queue, so rebalances, commit results, errors and
  * messages all arrive through the one queue, read on that thread, in order: when the
- * rebalance callback runs, no other code of ours is reading. The queue is read up to
- * FETCH_BATCH messages at a call (rd_kafka_consume_batch_queue): one lock and one clock
- * read of librdkafka's per call instead of per message, which is a few per cent of the
- * reading thread at hundreds of thousands of one-line messages a second.
+ * rebalance callback runs, no other code of ours is reading. What is queued is taken up
+ * to FETCH_BATCH messages at a call, without waiting (rd_kafka_consume_batch_queue): one
+ * lock and one clock read of librdkafka's per call instead of per message, a few per cent
+ * of the reading thread at hundreds of thousands of one-line messages a second. Only when
+ * nothing is queued does it wait, for one message (rd_kafka_consumer_poll).
  *
  * Which partitions are ours, their marks and the commits live in
  * collector-kafka-offsets.c; this file reads, cuts payloads into lines and runs the life
@@ -204,9 +205,9 @@ static rd_kafka_message_t *fetch(VgKafkaCollector *c, int timeout_ms)
             drop_revoked_pending(c); /* a rebalance ran inside the call */
         if (n <= 0)
             return NULL;
-        timeout_ms = 0; /* only errors came: look again, without waiting */
-        c->pending_pos = 0;
+        c->pending_pos = 0; /* a new head (or, if only errors came, none yet: look again) */
         c->pending_line = 0;
+        timeout_ms = 0;
     }
     return g_queue_peek_head(&c->pending);
 }
