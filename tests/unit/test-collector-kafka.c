@@ -191,20 +191,25 @@ static void produce_flush(void)
 
 /* The mock's group coordinator waits max.poll.interval.ms for a member that left before
  * it lets a new one in: keep that short. */
-static VgKafkaCollector *open_collector(const char *group, const char *extra)
+/* A collector on the mock from the kafka: section yaml (freed here). */
+static VgKafkaCollector *open_yaml(char *yaml)
 {
     GError *err = NULL;
-    char *yaml = g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: %s\n"
-                                 "  commit_interval: 0\n  properties:\n"
-                                 "    session.timeout.ms: 6000\n"
-                                 "    max.poll.interval.ms: 6000\n%s",
-                                 bootstraps, group, extra ? extra : "");
     cr_assert_eq(load(yaml, &err), VG_OK, "%s", err ? err->message : "");
     g_free(yaml);
     VgKafkaCollectorOpts o = {.max_line_bytes = 100};
     VgKafkaCollector *c = vg_kafka_collector_open(&conf, &o, &err);
     cr_assert_not_null(c, "%s", err ? err->message : "");
     return c;
+}
+
+static VgKafkaCollector *open_collector(const char *group, const char *extra)
+{
+    return open_yaml(g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: %s\n"
+                                     "  commit_interval: 0\n  properties:\n"
+                                     "    session.timeout.ms: 6000\n"
+                                     "    max.poll.interval.ms: 6000\n%s",
+                                     bootstraps, group, extra ? extra : ""));
 }
 
 typedef struct {
@@ -432,15 +437,8 @@ Test(kafka_mock, pause_and_resume)
 
 static VgKafkaCollector *open_topics(const char *group, const char *topics)
 {
-    GError *err = NULL;
-    char *yaml = g_strdup_printf("kafka:\n  brokers: %s\n  topics: %s\n  group: %s\n", bootstraps,
-                                 topics, group);
-    cr_assert_eq(load(yaml, &err), VG_OK, "%s", err ? err->message : "");
-    g_free(yaml);
-    VgKafkaCollectorOpts o = {.max_line_bytes = 100};
-    VgKafkaCollector *c = vg_kafka_collector_open(&conf, &o, &err);
-    cr_assert_not_null(c, "%s", err ? err->message : "");
-    return c;
+    return open_yaml(g_strdup_printf("kafka:\n  brokers: %s\n  topics: %s\n  group: %s\n",
+                                     bootstraps, topics, group));
 }
 
 /* The partitions of the subscribed topics, by name and by ^regex, from the metadata. */

@@ -4,12 +4,10 @@
  * active again counts at once, and events older than it are counted late. Checked
  * against a plain minimum over all partitions after every batch, so the shortcut that
  * skips the scan when a partition that is not the oldest moves cannot hide a step. */
-#include <criterion/criterion.h>
-#include <glib/gstdio.h>
+#include "settings-test-util.h"
 
 #include "engine/collector.h"
 #include "engine/pipeline.h"
-#include "engine/wiring.h"
 
 #include <stdio.h>
 
@@ -25,17 +23,8 @@ static int out_push(void *user, const VgAlertRecord *r)
 
 static VgSettings *settings(void)
 {
-    vg_register_all();
-    const char *y = "engine:\n  allowed_lateness: 5s\nrules:\n  paths: []\nmodels:\n  enabled: "
-                    "false\n";
-    char *path = g_build_filename(g_get_tmp_dir(), "vigil-test-pipeline.yml", NULL);
-    cr_assert(g_file_set_contents(path, y, -1, NULL));
-    GError *err = NULL;
-    VgSettings *s = vg_settings_load(path, &err);
-    cr_assert_not_null(s, "%s", err ? err->message : "");
-    g_unlink(path);
-    g_free(path);
-    return s;
+    return settings_from_yaml("engine:\n  allowed_lateness: 5s\nrules:\n  paths: []\n"
+                              "models:\n  enabled: false\n");
 }
 
 /* One batch of partition `part`: events at T0 + the given ms offsets. */

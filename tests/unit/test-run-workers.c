@@ -3,8 +3,7 @@
  * partition's pipeline; a worker without free slots refuses; a delivery that refuses
  * alerts keeps the batch until it is accepted or the partition is given up, and the
  * given-up partition's later batches come back unjudged. */
-#include <criterion/criterion.h>
-#include <glib/gstdio.h>
+#include "settings-test-util.h"
 
 #include "engine/cli-run-state.h"
 #include "engine/cli-run-workers.h"
@@ -33,17 +32,8 @@ static int out_flush(void *user)
 
 static VgSettings *settings(void)
 {
-    vg_register_all();
-    const char *y = "alerts:\n  cooldown: 0\nrules:\n  paths: []\nbuiltin:\n  plaintext_http: "
-                    "true\nmodels:\n  enabled: false\n";
-    char *path = g_build_filename(g_get_tmp_dir(), "vigil-test-run-workers.yml", NULL);
-    cr_assert(g_file_set_contents(path, y, -1, NULL));
-    GError *err = NULL;
-    VgSettings *s = vg_settings_load(path, &err);
-    cr_assert_not_null(s, "%s", err ? err->message : "");
-    g_unlink(path);
-    g_free(path);
-    return s;
+    return settings_from_yaml("alerts:\n  cooldown: 0\nrules:\n  paths: []\nbuiltin:\n  "
+                              "plaintext_http: true\nmodels:\n  enabled: false\n");
 }
 
 /* Lines [from, to) of partition, each a plain-HTTP 2xx request (one alert each). */
