@@ -2,8 +2,9 @@
  *     ts=2026-03-02T10:00:00.123Z level=warn msg="spool full" sink=redis records=1200
  * Keys and values come as NULL-terminated pairs of strings. The same message is rate
  * limited (at most 10 lines per 10 s; the next line says how many were suppressed), so an
- * error that repeats per event cannot flood the log. Never pass a raw token or a full URL:
- * log token ids and templated endpoints.
+ * error that repeats per event cannot flood the log. Debug lines, which an operator asks
+ * for (log.level: debug, e.g. with librdkafka's `debug` property), are never limited. Never pass a
+ * raw token or a full URL: log token ids and templated endpoints.
  */
 #ifndef VG_LOG_H
 #define VG_LOG_H
