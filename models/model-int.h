@@ -24,6 +24,16 @@
 #include "models/model-stats.h"
 #include "models/models.h"
 
+/* Under AddressSanitizer the arrays the models would map (entry pools, sketches, pools)
+ * come from the heap instead, so overruns of them are caught (model-mem.c, model-table.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define VG_MODELS_FROM_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VG_MODELS_FROM_HEAP 1
+#endif
+#endif
+
 /* ---- kinds and metrics ------------------------------------------------------------------ */
 
 typedef enum {

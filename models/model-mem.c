@@ -16,19 +16,11 @@
 
 #include <sys/mman.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ZALLOC_FROM_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ZALLOC_FROM_HEAP 1
-#endif
-#endif
-
 #define MAP_AT_LEAST ((size_t)64 << 10)
 
 void *vg_models_zalloc(size_t n)
 {
-#ifndef ZALLOC_FROM_HEAP
+#ifndef VG_MODELS_FROM_HEAP
     if (n >= MAP_AT_LEAST) {
         void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
@@ -43,7 +35,7 @@ void vg_models_zfree(void *p, size_t n)
 {
     if (!p)
         return;
-#ifndef ZALLOC_FROM_HEAP
+#ifndef VG_MODELS_FROM_HEAP
     if (n >= MAP_AT_LEAST) {
         munmap(p, n);
         return;

@@ -28,15 +28,6 @@
 
 #include <sys/mman.h>
 
-/* Under AddressSanitizer the pool comes from the heap, so overruns of it are caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define POOL_FROM_HEAP 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POOL_FROM_HEAP 1
-#endif
-#endif
-
 #define MAX_LOAD_DEN 2 /* index load <= 1/2 */
 #define N_VICTIMS    8
 
@@ -73,7 +64,7 @@ static size_t pool_map_size(size_t n)
  * touched only as entries are used. Aborts on out-of-memory, as g_malloc0 would. */
 static uint8_t *pool_alloc(size_t n)
 {
-#ifdef POOL_FROM_HEAP
+#ifdef VG_MODELS_FROM_HEAP
     return g_malloc0(n);
 #endif
     size_t len = pool_map_size(n), over = len + HUGE_PAGE;
@@ -159,7 +150,7 @@ void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget)
 
 void vg_table_destroy(VgModelTable *t)
 {
-#ifdef POOL_FROM_HEAP
+#ifdef VG_MODELS_FROM_HEAP
     g_free(t->entries);
 #else
     if (t->entries)
