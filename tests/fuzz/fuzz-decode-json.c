@@ -11,7 +11,7 @@
  * the line filled aborts: the fast path may only ever save time.
  */
 #include "collectors/decoders.h"
-#include "collectors/json-scan.h"
+#include "../unit/json-test-map.h"
 #include "engine/registry.h"
 
 #include <stdlib.h>
@@ -42,27 +42,7 @@ static void init(void)
     decs[G_N_ELEMENTS(presets)] = ops->create(ops, &conf, NULL);
     g_array_free(fields, TRUE);
 
-    /* flat keys, nested objects, a dotted key, a path feeding two slots, a node that is
-     * both read and descended into ("a" and "a.s"), and a key with a dot in it */
-    static const char *map_paths[] = {"time",
-                                      "ts",
-                                      "status",
-                                      "path",
-                                      "token",
-                                      "x",
-                                      "a",
-                                      "a.s",
-                                      "a.b.authorization",
-                                      "a.b.c.d.e",
-                                      "request.headers.host",
-                                      "latency_ms",
-                                      "t",
-                                      "x"};
-    map = vg_json_map_new();
-    for (size_t i = 0; i < G_N_ELEMENTS(map_paths); i++)
-        vg_json_map_add(map, map_paths[i], strlen(map_paths[i]), (unsigned)i);
-    vg_json_map_add(map, "status", 6, 20);
-    vg_json_map_compile(map);
+    map = json_test_map();
     scanner = vg_json_scanner_new();
 }
 

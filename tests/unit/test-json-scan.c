@@ -8,7 +8,7 @@
  * keys, string ends around its 64-byte words, and malformed JSON of many kinds. The
  * fuzz target (tests/fuzz/fuzz-decode-json.c) makes the same comparison on random bytes.
  */
-#include "collectors/json-scan.h"
+#include "json-test-map.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -17,28 +17,10 @@ static VgJsonMap *map;
 static VgJsonScanner *scanner;
 static VgArena arena;
 
-static const char *paths[] = {"time",
-                              "ts",
-                              "status",
-                              "path",
-                              "token",
-                              "x",
-                              "a",
-                              "a.s",
-                              "a.b.authorization",
-                              "a.b.c.d.e",
-                              "request.headers.host",
-                              "latency_ms",
-                              "t",
-                              "x"};
-
 static void setup(void)
 {
-    map = vg_json_map_new();
-    for (size_t i = 0; i < G_N_ELEMENTS(paths); i++)
-        cr_assert_eq(vg_json_map_add(map, paths[i], strlen(paths[i]), (unsigned)i), VG_OK);
-    cr_assert_eq(vg_json_map_add(map, "status", 6, 20), VG_OK);
-    vg_json_map_compile(map);
+    map = json_test_map();
+    cr_assert_not_null(map);
     scanner = vg_json_scanner_new();
     vg_arena_init(&arena, 0);
 }
