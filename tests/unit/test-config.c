@@ -1,6 +1,7 @@
 /* Unit tests: the YAML tree and option tables (engine/config.c, engine/settings.c). */
 #include "engine/config.h"
 #include "engine/settings.h"
+#include "settings-test-util.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -174,14 +175,9 @@ Test(settings, unknown_section_and_overrides)
  * other sections carried over; an engine section that rejects the value names the setter. */
 Test(settings, derive_a_copy_with_one_value)
 {
-    char path[] = "/tmp/vg-settings-XXXXXX";
-    int fd = mkstemp(path);
-    const char *y = "engine:\n  workers: 2\nmodels:\n  memory_budget: 64MiB\n  half_life: 1h\n";
-    cr_assert_eq(write(fd, y, strlen(y)), (ssize_t)strlen(y));
-    close(fd);
     GError *e = NULL;
-    VgSettings *s = vg_settings_load(path, &e);
-    cr_assert_not_null(s, "%s", e ? e->message : "");
+    VgSettings *s = settings_from_yaml(
+        "engine:\n  workers: 2\nmodels:\n  memory_budget: 64MiB\n  half_life: 1h\n");
     VgSettings *d = vg_settings_derive(s, "models", "memory_budget", "1048576", "test", &e);
     cr_assert_not_null(d, "%s", e ? e->message : "");
     cr_assert_str_eq(vg_conf_get(d->models, "memory_budget")->value, "1048576");
@@ -195,7 +191,6 @@ Test(settings, derive_a_copy_with_one_value)
     cr_assert(strstr(e->message, "the test"), "%s", e->message);
     g_clear_error(&e);
     vg_settings_free(s);
-    unlink(path);
 
     /* from the built-in defaults (no file): the section is created */
     s = vg_settings_load(NULL, &e);
