@@ -3,7 +3,7 @@
  * The payload (engine/snap.h) is a small head — time, group, offsets — and the state,
  * which is by far the larger part. Encoding deflates the head and then the state where it
  * lies (vg_pipeline_snapshot wrote it in place), so a save copies no state bytes before
- * zlib; decoding inflates the payload once and hands its tail over as the state. With
+ * zlib; decoding inflates the payload once and keeps its buffer, less the head, as the state. With
  * checkpoint.redis a save runs per partition, all of them at SIGTERM, so this is on the
  * shutdown path. Decoding trusts nothing: the CRC is checked before inflating, the
  * inflated size must be the one announced (and is capped), and every count and length
@@ -161,8 +161,9 @@ VgCheckpoint *vg_checkpoint_decode(const void *data, size_t len, GError **err)
         g_free(pl);
         return bad(err, "corrupt compressed data");
     }
-    /* the state is the payload's tail: it becomes c->state where it is, once the head
-     * before it is parsed and moved out of the way */
+    /* the state is the payload's tail: once the head is parsed, the head's bytes are cut
+     * off the same buffer (one memmove of the state, no second allocation) and the buffer
+     * becomes c->state */
     GByteArray *whole = g_byte_array_new_take(pl, (gsize)plen);
     VgSnapReader r;
     vg_snap_reader_init(&r, pl, plen);
