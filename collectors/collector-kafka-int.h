@@ -40,7 +40,8 @@ struct VgKafkaCollector {
     GPtrArray *topics;  /* topic names; index = slot */
     char **subscribed;  /* kafka.topics: names and ^regexes */
     GHashTable *parts;  /* id -> VgKafkaPart */
-    GQueue pending;     /* rd_kafka_message_t * fetched, not yet handed out */
+    GPtrArray *pending; /* rd_kafka_message_t * fetched, not yet handed out: from */
+    guint pending_head; /* this index on, in order */
     size_t pending_pos; /* bytes of the head's payload already handed out */
     uint32_t pending_line;
     gint64 last_commit_us;

@@ -14,10 +14,10 @@
  * cycle.
  *
  * Messages that cannot go into the current batch (another partition, not enough room)
- * wait in `pending`, in order, and open the next batch. On revocation the pending
- * messages and the batch being filled for a revoked partition are dropped: they were
- * never handed out, so no mark covers them, and the partition's next owner reads them
- * from the committed offset.
+ * wait in `pending` (an array read from `pending_head` on, reused without allocating),
+ * in order, and open the next batch. On revocation the pending messages and the batch
+ * being filled for a revoked partition are dropped: they were never handed out, so no
+ * mark covers them, and the partition's next owner reads them from the committed offset.
  *
  * Back-pressure: pause() pauses the whole assignment (and each later assignment while
  * paused); next() then only serves callbacks, so the group session stays alive, and
@@ -146,24 +146,43 @@ static VgKafkaPart *part_of(VgKafkaCollector *c, const rd_kafka_message_t *m)
     return p;
 }
 
+/* The first pending message, or NULL. */
+static rd_kafka_message_t *pending_head(const VgKafkaCollector *c)
+{
+    return c->pending_head < c->pending->len ? c->pending->pdata[c->pending_head] : NULL;
+}
+
+/* Takes the first pending message off (the caller owns it now); once all are taken the
+ * array starts over, keeping its allocation, so reading allocates nothing per message. */
+static void pending_pop(VgKafkaCollector *c)
+{
+    if (++c->pending_head >= c->pending->len) {
+        g_ptr_array_set_size(c->pending, 0);
+        c->pending_head = 0;
+    }
+}
+
 /* Drops pending messages of partitions that are not ours any more. (`assigned` changes
  * only in the rebalance callback, which runs on this thread: read without the lock.) */
 static void drop_revoked_pending(VgKafkaCollector *c)
 {
-    for (GList *l = c->pending.head; l;) {
-        GList *next = l->next;
-        rd_kafka_message_t *m = l->data;
-        bool keep = part_of(c, m)->assigned;
-        if (!keep) {
-            if (l == c->pending.head) {
-                c->pending_pos = 0;
-                c->pending_line = 0;
-            }
-            rd_kafka_message_destroy(m);
-            g_queue_delete_link(&c->pending, l);
+    GPtrArray *q = c->pending;
+    guint kept = c->pending_head;
+    for (guint i = c->pending_head; i < q->len; i++) {
+        rd_kafka_message_t *m = q->pdata[i];
+        if (part_of(c, m)->assigned) {
+            q->pdata[kept++] = m;
+            continue;
         }
-        l = next;
+        if (i == c->pending_head) {
+            c->pending_pos = 0;
+            c->pending_line = 0;
+        }
+        rd_kafka_message_destroy(m);
     }
+    if (kept == c->pending_head) /* none left: start the array over */
+        kept = c->pending_head = 0;
+    g_ptr_array_set_size(q, kept);
 }
 
 #define FETCH_BATCH 256
@@ -185,7 +204,7 @@ static void consume_error(VgKafkaCollector *c, rd_kafka_message_t *m)
  * is pending; NULL when none came within timeout_ms. */
 static rd_kafka_message_t *fetch(VgKafkaCollector *c, int timeout_ms)
 {
-    while (!c->pending.length) {
+    while (!pending_head(c)) {
         rd_kafka_message_t *ms[FETCH_BATCH];
         unsigned seq = c->rebalance_seq;
         /* what is queued now; only when nothing is, wait for the first message (a batch
@@ -199,7 +218,7 @@ static rd_kafka_message_t *fetch(VgKafkaCollector *c, int timeout_ms)
             if (ms[i]->err)
                 consume_error(c, ms[i]);
             else
-                g_queue_push_tail(&c->pending, ms[i]);
+                g_ptr_array_add(c->pending, ms[i]);
         }
         if (c->rebalance_seq != seq)
             drop_revoked_pending(c); /* a rebalance ran inside the call */
@@ -209,7 +228,7 @@ static rd_kafka_message_t *fetch(VgKafkaCollector *c, int timeout_ms)
         c->pending_line = 0;
         timeout_ms = 0;
     }
-    return g_queue_peek_head(&c->pending);
+    return pending_head(c);
 }
 
 static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
@@ -231,7 +250,7 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
         /* serve rebalances and keep the session; whatever arrives waits in pending */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, (int)c->poll_timeout_ms);
         if (m && !m->err)
-            g_queue_push_tail(&c->pending, m);
+            g_ptr_array_add(c->pending, m);
         else if (m)
             rd_kafka_message_destroy(m);
         drop_revoked_pending(c);
@@ -279,7 +298,7 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
         b->partition = p->id;
         b->source = p->source;
         if (left <= room) {
-            g_queue_pop_head(&c->pending);
+            pending_pop(c);
             rd_kafka_message_destroy(m);
             c->pending_pos = 0; /* the next pending message (a paused poll's) starts fresh */
             c->pending_line = 0;
@@ -300,7 +319,7 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
 
 int32_t vg_kafka_collector_partial(VgKafkaCollector *c)
 {
-    rd_kafka_message_t *m = g_queue_peek_head(&c->pending);
+    rd_kafka_message_t *m = pending_head(c);
     if (!m || !c->pending_pos)
         return -1;
     g_mutex_lock(&c->lock);
@@ -336,8 +355,10 @@ static void kafka_close(VgCollector *base)
         if (e)
             vg_log_warn("kafka consumer close", "error", rd_kafka_err2str(e));
         rd_kafka_message_t *m;
-        while ((m = g_queue_pop_head(&c->pending)))
+        while ((m = pending_head(c))) {
+            pending_pop(c);
             rd_kafka_message_destroy(m);
+        }
         if (c->q)
             rd_kafka_queue_destroy(c->q);
         rd_kafka_destroy(c->rk);
@@ -346,6 +367,8 @@ static void kafka_close(VgCollector *base)
         g_ptr_array_free(c->secrets, TRUE);
     if (c->topics)
         g_ptr_array_free(c->topics, TRUE);
+    if (c->pending)
+        g_ptr_array_free(c->pending, TRUE);
     g_strfreev(c->subscribed);
     if (c->parts)
         g_hash_table_destroy(c->parts);
@@ -412,7 +435,7 @@ VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafka
     c->topics = g_ptr_array_new_with_free_func(g_free);
     c->subscribed = g_strdupv(conf->topics);
     c->parts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vg_kafka_part_free);
-    g_queue_init(&c->pending);
+    c->pending = g_ptr_array_new();
     g_mutex_init(&c->lock);
     c->last_commit_us = g_get_monotonic_time();
 
