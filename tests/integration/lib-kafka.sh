@@ -61,9 +61,13 @@ mock_cmd() {
 
 # Consumer settings the mock needs: its group coordinator waits max.poll.interval.ms for
 # a member that left before it admits a new one, and session.timeout.ms for a dead one.
+# Reconnects are retried within 500 ms: with librdkafka's backoff (up to 10 s) a client
+# refused by a stopped broker for 3 s may try the restarted coordinator only after the 6 s
+# session has run out, and a lost session loses the commits the broker test checks.
 KAFKA_TEST_PROPS='    session.timeout.ms: 6000
     max.poll.interval.ms: 6000
     heartbeat.interval.ms: 500
+    reconnect.backoff.max.ms: 500
     topic.metadata.refresh.interval.ms: 1000'
 
 # write_config FILE GROUP: a vigil.yml reading topic "access" of the mock in GROUP. The
