@@ -319,6 +319,14 @@ rd_kafka_conf_t *vg_kafka_conf_build(const VgKafkaConf *conf, GPtrArray *secrets
         if (fixed[i].value && !set_prop(rk, fixed[i].name, fixed[i].value, false, NULL, err))
             goto fail;
     }
+    /* Defaults of ours that `properties:` may override. librdkafka stops prefetching once its
+     * consumer queue holds queued.min.messages (100,000) or queued.max.messages.kbytes (64 MiB),
+     * and 2.0 resumes only when its broker thread next wakes, up to a second after the queue
+     * ran dry. 100,000 one-line messages is a third of a second of vigil's work, so reading a
+     * backlog stalled again and again; with a million the byte bound is the one that applies
+     * (64 MiB is about 200,000 access-log lines), and the prefetch memory stays as it was. */
+    if (!set_prop(rk, "queued.min.messages", "1000000", false, NULL, err))
+        goto fail;
     const VgConfNode *props = conf->properties;
     if (props && props->kind == VG_NODE_MAP) {
         BuildCtx b = {rk, secrets};

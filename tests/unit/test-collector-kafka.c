@@ -43,6 +43,13 @@ Test(kafka_conf, defaults_and_required)
     cr_assert_null(conf.topics[1]);
     cr_assert_eq(conf.commit_interval_ms, 5000);
     cr_assert_str_eq(conf.start, "earliest");
+    rd_kafka_conf_t *rc = vg_kafka_conf_build(&conf, NULL, &err);
+    cr_assert_not_null(rc, "%s", err ? err->message : "");
+    char val[64];
+    size_t sz = sizeof val; /* a million, not librdkafka's 100,000: see vg_kafka_conf_build */
+    cr_assert_eq(rd_kafka_conf_get(rc, "queued.min.messages", val, &sz), RD_KAFKA_CONF_OK);
+    cr_assert_str_eq(val, "1000000");
+    rd_kafka_conf_destroy(rc);
 
     cr_assert_eq(load("kafka:\n  topics: [a]\n", &err), VG_ECONFIG);
     cr_assert(strstr(err->message, "brokers"), "%s", err->message);
@@ -110,7 +117,8 @@ Test(kafka_conf, secrets_from_env_and_files_never_shown)
                                  "    sasl.username: vigil\n"
                                  "    sasl.password: \"@%s\"\n"
                                  "    ssl.key.password: literal-secret\n"
-                                 "    fetch.wait.max.ms: 50\n",
+                                 "    fetch.wait.max.ms: 50\n"
+                                 "    queued.min.messages: 5000\n",
                                  path);
     cr_assert_eq(load(yaml, &err), VG_OK);
     secrets = g_ptr_array_new_with_free_func(g_free);
@@ -123,6 +131,9 @@ Test(kafka_conf, secrets_from_env_and_files_never_shown)
     sz = sizeof val;
     cr_assert_eq(rd_kafka_conf_get(rc, "enable.auto.commit", val, &sz), RD_KAFKA_CONF_OK);
     cr_assert_str_eq(val, "false");
+    sz = sizeof val; /* the operator's value wins over vigil's default */
+    cr_assert_eq(rd_kafka_conf_get(rc, "queued.min.messages", val, &sz), RD_KAFKA_CONF_OK);
+    cr_assert_str_eq(val, "5000");
     bool found = false;
     for (guint i = 0; i < secrets->len; i++)
         found |= !strcmp(secrets->pdata[i], "hunter2");
