@@ -230,7 +230,7 @@ static VgCorrSet *build(GPtrArray *rules, int n_det, VgCorrResolve resolve, void
     s->det_listeners = g_new0(GArray *, s->n_det ? s->n_det : 1);
     s->det_suppressed = g_new0(bool, s->n_det ? s->n_det : 1);
     s->order = g_new0(int, s->n_rules ? s->n_rules : 1);
-    s->groups = g_hash_table_new(vg_corr_group_hash, vg_corr_group_equal);
+    vg_corr_index_init(s);
     s->max_groups = lim && lim->max_groups > 0 ? lim->max_groups : 100000;
     s->max_bytes = lim && lim->max_bytes > 0 ? lim->max_bytes : (256ll << 20);
     s->key = g_string_sized_new(128);
@@ -355,10 +355,7 @@ void vg_corr_set_free(VgCorrSet *s)
     while (s->free_list) {
         CorrGroup *g = s->free_list;
         s->free_list = g->next;
-        vg_corr_buf_free(&g->a);
-        vg_corr_buf_free(&g->b);
-        g_free(g->key);
-        g_free(g);
+        vg_corr_group_free(g);
     }
     for (int i = 0; i < s->n_rules; i++) {
         CorrRuleState *rs = &s->rules[i];
@@ -380,8 +377,7 @@ void vg_corr_set_free(VgCorrSet *s)
     g_free(s->det_listeners);
     g_free(s->det_suppressed);
     g_free(s->order);
-    if (s->groups)
-        g_hash_table_destroy(s->groups);
+    g_free(s->index);
     if (s->key)
         g_string_free(s->key, TRUE);
     if (s->val)

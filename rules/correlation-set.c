@@ -20,7 +20,7 @@
  *    [first, first + timespan], and is judged when the watermark passes its end (or at
  *    finish()); the next event starts a new window.
  *
- * Groups (one per rule and group-by values) live in one hash table, and per rule in a list
+ * Groups (one per rule and group-by values) live in one index (below), and per rule in a list
  * ordered by last use. Every group is bounded (correlation-window.c); their number is
  * bounded by VgCorrLimits: a new group beyond the limit evicts the least recently used
  * group of any rule (counted). Groups whose window can no longer hold anything (last event
@@ -39,16 +39,93 @@
 
 /* ---- groups ---- */
 
-guint vg_corr_group_hash(gconstpointer p)
+/* The index holds every group: slots of (hash, group) at most half full, probed linearly
+ * from the hash; a slot's hash rejects most other groups without reading them. A group's
+ * hash covers its rule and key, so groups of different rules never compare equal. */
+#define INDEX_MIN 64
+
+static uint64_t group_hash(int rule, const char *key, uint32_t key_len)
 {
-    return (guint)((const CorrGroup *)p)->hash;
+    return vg_hash64(key, key_len, 0xc0441e7a7e5ull + (uint64_t)rule);
 }
 
-gboolean vg_corr_group_equal(gconstpointer a, gconstpointer b)
+void vg_corr_index_init(VgCorrSet *s)
 {
-    const CorrGroup *x = a, *y = b;
-    return x->rule == y->rule && x->key_len == y->key_len && x->hash == y->hash &&
-           memcmp(x->key, y->key, x->key_len) == 0;
+    s->index = g_new0(CorrSlot, INDEX_MIN);
+    s->index_mask = INDEX_MIN - 1;
+    s->index_n = 0;
+}
+
+static CorrGroup *index_find(const VgCorrSet *s, uint64_t hash, int rule, const char *key,
+                             uint32_t key_len)
+{
+    for (uint32_t i = (uint32_t)hash & s->index_mask;; i = (i + 1) & s->index_mask) {
+        const CorrSlot *sl = &s->index[i];
+        if (!sl->g)
+            return NULL;
+        const CorrGroup *g = sl->g;
+        if (sl->hash == hash && g->rule == (uint32_t)rule && g->key_len == key_len &&
+            memcmp(g->key, key, key_len) == 0)
+            return sl->g;
+    }
+}
+
+static void index_put(CorrSlot *slots, uint32_t mask, uint64_t hash, CorrGroup *g)
+{
+    uint32_t i = (uint32_t)hash & mask;
+    while (slots[i].g)
+        i = (i + 1) & mask;
+    slots[i].hash = hash;
+    slots[i].g = g;
+}
+
+static void index_add(VgCorrSet *s, CorrGroup *g)
+{
+    if ((s->index_n + 1) * 2 > s->index_mask + 1) {
+        uint32_t mask = s->index_mask * 2 + 1;
+        CorrSlot *slots = g_new0(CorrSlot, (gsize)mask + 1);
+        for (uint32_t i = 0; i <= s->index_mask; i++)
+            if (s->index[i].g)
+                index_put(slots, mask, s->index[i].hash, s->index[i].g);
+        g_free(s->index);
+        s->index = slots;
+        s->index_mask = mask;
+    }
+    index_put(s->index, s->index_mask, g->hash, g);
+    s->index_n++;
+}
+
+/* Removes g and moves later slots of its probe run back, so no look-up stops early. */
+static void index_remove(VgCorrSet *s, const CorrGroup *g)
+{
+    uint32_t mask = s->index_mask, i = (uint32_t)g->hash & mask;
+    while (s->index[i].g != g)
+        i = (i + 1) & mask;
+    for (uint32_t j = i;;) {
+        s->index[i].g = NULL;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!s->index[j].g) {
+                s->index_n--;
+                return;
+            }
+            /* the entry at j may fill the hole at i if its home slot is not in (i, j] */
+            uint32_t home = (uint32_t)s->index[j].hash & mask;
+            if (((j - home) & mask) >= ((j - i) & mask))
+                break;
+        }
+        s->index[i] = s->index[j];
+        i = j;
+    }
+}
+
+void vg_corr_group_free(CorrGroup *g)
+{
+    vg_corr_buf_free(&g->a);
+    vg_corr_buf_free(&g->b);
+    if (g->key != g->key_inline)
+        g_free(g->key);
+    g_free(g);
 }
 
 static size_t group_bytes(const CorrGroup *g)
@@ -83,7 +160,7 @@ static void list_append(CorrRuleState *rs, CorrGroup *g)
 void vg_corr_group_release(VgCorrSet *s, CorrGroup *g)
 {
     CorrRuleState *rs = &s->rules[g->rule];
-    g_hash_table_remove(s->groups, g);
+    index_remove(s, g);
     list_unlink(rs, g);
     rs->n_groups--;
     s->n_groups--;
@@ -94,10 +171,7 @@ void vg_corr_group_release(VgCorrSet *s, CorrGroup *g)
         return;
     }
     s->bytes -= (int64_t)group_bytes(g);
-    vg_corr_buf_free(&g->a);
-    vg_corr_buf_free(&g->b);
-    g_free(g->key);
-    g_free(g);
+    vg_corr_group_free(g);
 }
 
 /* Evicts the least recently used group that is not busy (pinned by a firing in
@@ -167,9 +241,8 @@ static void group_reset(VgCorrSet *s, CorrGroup *g, int64_t t)
 CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,
                              bool *created)
 {
-    CorrGroup probe = {.rule = (uint32_t)rule, .key = (char *)key, .key_len = key_len};
-    probe.hash = vg_hash64(key, key_len, 0xc0441e7a7e5ull + (uint64_t)rule);
-    CorrGroup *g = g_hash_table_lookup(s->groups, &probe);
+    uint64_t hash = group_hash(rule, key, key_len);
+    CorrGroup *g = index_find(s, hash, rule, key, key_len);
     *created = false;
     if (g)
         return g;
@@ -183,23 +256,25 @@ CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t k
         s->bytes -= (int64_t)g->key_cap;
     } else {
         g = g_new0(CorrGroup, 1);
+        g->key = g->key_inline;
         s->bytes += (int64_t)sizeof(*g);
     }
-    if (g->key_cap < key_len + 1) {
-        g_free(g->key);
-        g->key_cap = key_len + 1 < 32 ? 32 : key_len + 1;
+    if (key_len + 1 > (g->key_cap ? g->key_cap : CORR_KEY_INLINE)) {
+        if (g->key != g->key_inline)
+            g_free(g->key);
+        g->key_cap = key_len + 1;
         g->key = g_malloc(g->key_cap);
     }
     s->bytes += (int64_t)g->key_cap;
     memcpy(g->key, key, key_len);
     g->key[key_len] = '\0';
     g->key_len = key_len;
-    g->hash = probe.hash;
+    g->hash = hash;
     g->rule = (uint32_t)rule;
     g->pinned = false;
     g->quiet_until = INT64_MIN;
     group_reset(s, g, t);
-    g_hash_table_add(s->groups, g);
+    index_add(s, g);
     list_append(&s->rules[rule], g);
     s->rules[rule].n_groups++;
     s->n_groups++;

@@ -16,17 +16,25 @@ typedef enum {
     CORR_ST_TOTALS,    /* closed event_count, value_sum, value_avg */
 } CorrStateKind;
 
+/* Group-by values up to this many bytes (with their '\0's) live in the group itself, so a
+ * look-up that finds its group reads one cache line of it. */
+#define CORR_KEY_INLINE 40
+
 typedef struct CorrGroup CorrGroup;
 struct CorrGroup {
+    /* what a look-up compares, in the first cache line */
+    uint64_t hash;
+    uint32_t rule, key_len;
+    char *key; /* group-by values, each followed by '\0': key_inline or allocated */
+    char key_inline[CORR_KEY_INLINE];
+    uint32_t key_cap;       /* bytes allocated for key; 0 while it is key_inline */
+    bool pinned;            /* a firing of this group is in progress: not to be evicted */
     CorrGroup *prev, *next; /* the rule's list, least recently used first */
-    uint32_t rule, key_len, key_cap;
-    bool pinned; /* a firing of this group is in progress: not to be evicted */
-    uint64_t hash, touch;
+    uint64_t touch;
     int64_t first_ms, last_ms; /* window start (closed) and newest event */
     int64_t quiet_until;       /* sliding: no new alert before this event time */
     int64_t count;             /* events in the window */
     double sum;
-    char *key; /* group-by values, each followed by '\0' */
     VgCorrBuf a, b;
     union {
         VgCorrTimes times;
@@ -73,6 +81,11 @@ typedef struct {
     int64_t last_time, last_off;
 } CorrRuleState;
 
+typedef struct {
+    uint64_t hash;
+    CorrGroup *g; /* NULL: empty slot */
+} CorrSlot;
+
 struct VgCorrSet {
     CorrRuleState *rules;
     int n_rules;
@@ -80,7 +93,8 @@ struct VgCorrSet {
     int n_det;
     GArray **det_listeners; /* per detection rule: CorrListener array, or NULL */
     bool *det_suppressed;
-    GHashTable *groups; /* CorrGroup * set */
+    CorrSlot *index; /* every group by (hash, rule, key): open addressing, linear probing */
+    uint32_t index_mask, index_n;
     int64_t n_groups, max_groups, bytes, max_bytes;
     CorrGroup *free_list;
     int n_free;
@@ -110,8 +124,9 @@ typedef struct {
 void vg_corr_alert(VgCorrSet *s, const VgCorrFiring *f, VgDetectCtx *ctx);
 
 /* Groups (correlation-set.c). */
-guint vg_corr_group_hash(gconstpointer p);
-gboolean vg_corr_group_equal(gconstpointer a, gconstpointer b);
+void vg_corr_index_init(VgCorrSet *s);
+/* Frees a group no longer in the set (its buffers, its key if allocated). */
+void vg_corr_group_free(CorrGroup *g);
 /* Finds or creates the group of rule for key; *created says it is new, its window
  * starting at t. May evict other groups to stay within the limits. */
 CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,

@@ -3,6 +3,8 @@
  * and the specification's examples are in test-correlation-parse.c. */
 #include "test-correlation-util.h"
 
+#include "rules/correlation-set.h"
+
 /* ---- event_count ---- */
 
 static const char *brute = "title: Brute force per client IP\n"
@@ -534,6 +536,40 @@ Test(correlation, flood_of_groups_evicts_oldest, .init = setup, .fini = teardown
     cr_assert_geq(st.evicted, 9900);
     cr_assert_geq(n_got, 1);
     cr_assert_str_eq(got[0].ip, "203.0.113.9");
+    vg_corr_set_free(s);
+}
+
+/* The group index under churn: every live group is found, a released one is not, short
+ * keys (in the group) and long ones (allocated) alike, through index growth and removals
+ * inside probe runs. */
+Test(correlation, group_index_finds_every_live_group, .init = setup, .fini = teardown)
+{
+    VgCorrSet *s = load(brute);
+    GHashTable *live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GRand *r = g_rand_new_with_seed(7);
+    char key[96];
+    for (int step = 0; step < 200000; step++) {
+        int k = g_rand_int_range(r, 0, 3000);
+        int len = g_snprintf(key, sizeof key,
+                             k % 7 ? "10.0.%d.%d" : "%d-%d-a-value-longer-than-a-group-holds",
+                             k >> 8, k & 255);
+        bool created;
+        CorrGroup *g = vg_corr_group_get(s, 0, key, (uint32_t)len, step, &created);
+        CorrGroup *was = g_hash_table_lookup(live, key);
+        cr_assert_eq(created, was == NULL, "step %d key %s", step, key);
+        cr_assert(!was || g == was);
+        cr_assert(g->key_len == (uint32_t)len && !memcmp(g->key, key, (size_t)len + 1));
+        if (g_rand_int_range(r, 0, 3) == 0) {
+            vg_corr_group_release(s, g);
+            g_hash_table_remove(live, key);
+        } else if (!was) {
+            g_hash_table_insert(live, g_strdup(key), g);
+        }
+    }
+    cr_assert_eq(s->n_groups, (int64_t)g_hash_table_size(live));
+    cr_assert_eq(s->index_n, g_hash_table_size(live));
+    g_rand_free(r);
+    g_hash_table_destroy(live);
     vg_corr_set_free(s);
 }
 
