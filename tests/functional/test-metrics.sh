@@ -97,6 +97,7 @@ pass "counters match the input and the alerts delivered ($n_alerts)"
 python3 -c "import sys; sys.exit(0 if float('$(m 'vigil_model_keys_tracked')') > 0 else 1)" \
   || fail "model keys tracked: $(m 'vigil_model_keys_tracked')"
 m 'vigil_model_keys_evicted_total' >/dev/null
+[ "$(m 'vigil_model_events_late_total')" = 0 ] || fail "model late: $(m 'vigil_model_events_late_total')"
 pass "models' keys and memory, rule-set generation"
 ! grep -q "$TOKEN" "$WORK/metrics.txt" "$WORK/log.txt" || fail "raw token in metrics or log"
 pass "no raw token in the metrics"
