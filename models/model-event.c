@@ -323,8 +323,9 @@ static void touch_rest(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x, uin
     if (L->dist_off[VG_MM_D_IDS] && ids32)
         dist_add(m, vg_entry_dist(ks, e, VG_MM_D_IDS), ids32);
 
-    if (ev->request_id.len && (!e->sample || m->samples[e->sample - 1].n < VG_ALERT_MAX_SAMPLES) &&
-        worth_sampling(m, ks, e, ev))
+    /* the entry's own state first: the sample record is a cache miss, needed only then */
+    if (ev->request_id.len && worth_sampling(m, ks, e, ev) &&
+        (!e->sample || m->samples[e->sample - 1].n < VG_ALERT_MAX_SAMPLES))
         capture_sample(m, e, ev);
 
     const VgTrace *tr = x->ctx->trace;
