@@ -468,13 +468,9 @@ static void collect_detectors(void *user, VgMetricsWriter *w)
                 "Sightings of new keys the admission filter turned away (a flood of new keys).",
                 NULL, st->rejected);
         counter(w, "vigil_model_events_late_total",
-                "Events the models ignored as older than their clock (vigil_events_late_total "
-                "and any behind the models' one-bucket window).",
+                "Events the models ignored as older than their clock (the pipeline's late events, "
+                "and those over a bucket older than the newest: partitions read out of step).",
                 NULL, st->late);
-        counter(w, "vigil_model_updates_late_total",
-                "Key updates the models skipped: the event was over a bucket older than the key's "
-                "open bucket (partitions read out of step).",
-                NULL, st->late_updates);
         gauge(w, "vigil_model_memory_bytes", "Memory of the models' state.", NULL,
               (double)st->memory_bytes);
         gauge(w, "vigil_model_memory_budget_bytes", "models.memory_budget.", NULL, (double)budget);

@@ -101,7 +101,6 @@ static void add_model_stats(VgModelsStats *sum, const VgModelsStats *st, const V
 {
     sum->events += st->events - base->events;
     sum->late += st->late - base->late;
-    sum->late_updates += st->late_updates - base->late_updates;
     sum->admitted += st->admitted - base->admitted;
     sum->evicted += st->evicted - base->evicted;
     sum->expired += st->expired - base->expired;

@@ -35,15 +35,10 @@ typedef struct {
 } VgTrace;
 
 typedef struct {
-    VgAlertStage *alerts; /* where vg_alert_emit() sends alerts */
-    VgArena *arena;       /* scratch, reset after each batch */
-    int64_t watermark;    /* event-time clock, ms */
-    bool late;            /* the current event is older than the watermark */
-    /* With several sources (Kafka partitions): how far the oldest active one is behind the
-     * newest event time, ms (INT64_MAX while one has no event yet). 0 with one source. A
-     * detector that runs its own clock from the newest event time must not run it ahead
-     * of the oldest source by more than this, or it drops that source's events. */
-    int64_t behind;
+    VgAlertStage *alerts;  /* where vg_alert_emit() sends alerts */
+    VgArena *arena;        /* scratch, reset after each batch */
+    int64_t watermark;     /* event-time clock, ms */
+    bool late;             /* the current event is older than the watermark */
     const VgTrace *trace;  /* NULL unless explaining */
     const char *token_key; /* HMAC key for token ids (to print keys in traces) */
     size_t token_key_len;

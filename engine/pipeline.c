@@ -51,17 +51,6 @@ static PartClock *part_clock(VgPipeline *p, int32_t partition)
     return &g_array_index(p->parts, PartClock, p->parts->len - 1);
 }
 
-/* ctx.behind: the newest event time less the oldest active partition's (parts_lo). */
-static void update_behind(VgPipeline *p)
-{
-    if (p->parts_lo == INT64_MIN)
-        p->ctx.behind = INT64_MAX;
-    else if (p->parts_lo == INT64_MAX || p->stats.max_time <= p->parts_lo)
-        p->ctx.behind = 0;
-    else
-        p->ctx.behind = p->stats.max_time - p->parts_lo;
-}
-
 /* The watermark is the oldest newest-event-time among active partitions, less the allowed
  * lateness. An active partition with no event yet holds it back (until it turns idle). */
 static void update_watermark(VgPipeline *p)
@@ -73,7 +62,6 @@ static void update_watermark(VgPipeline *p)
             lo = c->max_time;
     }
     p->parts_lo = lo;
-    update_behind(p);
     if (lo == INT64_MAX || lo == INT64_MIN)
         return;
     int64_t wm = lo - p->lateness_ms;
@@ -259,8 +247,6 @@ static inline VgDetectCtx *clock_line(VgPipeline *p, PartClock *clk, const VgLin
             update_watermark(p);
         }
     }
-    if (p->parts->len > 1)
-        update_behind(p); /* the newest time may have moved without the oldest */
     p->ctx.late = ev->time_ms < p->ctx.watermark;
     if (p->ctx.late && count)
         p->stats.late++;

@@ -257,16 +257,10 @@ static VgEntryHead *touch(VgModels *m, VgModelKind k, uint64_t hash, uint32_t fp
         set_name(m, k, vg_table_entry(t, ei), x);
     }
     VgEntryHead *e = vg_table_entry(t, ei);
-    uint32_t open = e->slot_bucket != VG_NO_BUCKET ? e->slot_bucket
-                    : b > e->closed                ? b
-                                                   : e->closed + 1;
-    if (b + 1 < open) { /* partitions read out of step: see models.c */
-        m->stats.late_updates++;
-        return NULL;
-    }
     if (e->slot_bucket == VG_NO_BUCKET) {
-        e->slot_bucket = open;
-        vg_table_dirty(t, ei, open);
+        uint32_t ob = b > e->closed ? b : e->closed + 1;
+        e->slot_bucket = ob;
+        vg_table_dirty(t, ei, ob);
     } else if (b > e->slot_bucket) {
         vg_models_close_entry(m, ks, ei, e->slot_bucket, x->ctx);
         e->slot_bucket = b;
@@ -373,7 +367,9 @@ void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
     }
     if (t > m->max_time)
         m->max_time = t;
-    int64_t wm = vg_models_clock(m, ctx);
+    int64_t wm = m->max_time - B;
+    if (ctx->watermark > wm)
+        wm = ctx->watermark;
     if (t < wm || t / B < (int64_t)m->next_due) {
         m->stats.late++;
         return;

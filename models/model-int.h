@@ -389,9 +389,6 @@ void vg_models_advance(VgModels *m, int64_t wm, VgDetectCtx *ctx);
 /* model-close.c */
 void vg_models_close_entry(VgModels *m, VgKindState *ks, uint32_t ei, uint32_t b, VgDetectCtx *ctx);
 void vg_models_close_bucket(VgModels *m, uint32_t b, VgDetectCtx *ctx);
-/* The models' watermark: the pipeline's, or one bucket before the newest event time every
- * source has reached if that is later (models.c). */
-int64_t vg_models_clock(const VgModels *m, const VgDetectCtx *ctx);
 /* Sharded runs (vg_models_join): whether any shard has something open, and the sum of
  * every shard's population histograms of bucket b put into m's (a barrier each). Without
  * peers: open as given, and nothing to do. */

@@ -5,20 +5,19 @@
  * watermark is the pipeline's (ctx->watermark) but never less than the newest event time
  * minus one bucket, so a pipeline that updates its clock lazily (per batch, or only at the
  * end) produces exactly the closes a per-event clock would (see the determinism tests).
- * With several sources (Kafka partitions, read unevenly when catching up) "the newest
- * event time" is the one every active source has reached (ctx->behind): the models do not
- * run ahead of the oldest partition and drop its events as late. Events older than that
- * watermark are late: ignored, and counted (vigil_model_events_late_total).
+ * Events older than that watermark are late: ignored, and counted
+ * (vigil_model_events_late_total). The open buckets therefore span at most two buckets,
+ * which is what the rings of four dirty lists and population histograms hold. With several
+ * Kafka partitions in one pipeline, read out of step by more than a bucket (a backlog whose
+ * partitions each come in a fetch or two spanning many minutes), the partitions behind
+ * are late for the models: state per partition (checkpoint.redis, engine.workers) judges
+ * each partition on its own clock.
  *
  * A key whose event lands in a bucket after its open one closes the open one at once
  * ("early close"); the result is the same as if the watermark had closed it, because a
  * close uses only the key's own state and the population folded through the previous
- * bucket, which by then is final. An event out of order by at most one bucket counts in
- * the key's open bucket. One older than that comes from a partition read out of step with
- * another that moved the key on (an endpoint or client IP seen in several partitions of a
- * backlog): it is skipped for that key and counted (vigil_model_updates_late_total), so a
- * bucket never holds the traffic of several. A token on a token-keyed topic is in one
- * partition, in order, and never skipped.
+ * bucket, which by then is final. Events that arrive out of order inside the open bucket
+ * window count in the key's open bucket.
  *
  * Sharding (issue 8): vg_models_set_shard() makes an instance own the keys whose hash falls
  * in its shard; vg_models_shard_of() tells a router where each key of an event lives. All
@@ -202,20 +201,15 @@ void vg_models_advance(VgModels *m, int64_t wm, VgDetectCtx *ctx)
     }
 }
 
-int64_t vg_models_clock(const VgModels *m, const VgDetectCtx *ctx)
-{
-    if (ctx->behind > 0 && ctx->behind >= m->max_time) /* a source with no event yet */
-        return ctx->watermark;
-    int64_t wm = m->max_time - ctx->behind - m->conf.bucket_ms;
-    return ctx->watermark > wm ? ctx->watermark : wm;
-}
-
 static void models_on_watermark(VgDetector *d, VgDetectCtx *ctx)
 {
     VgModels *m = from(d);
     if (!m->conf.enabled || !m->started)
         return;
-    vg_models_advance(m, vg_models_clock(m, ctx), ctx);
+    int64_t wm = m->max_time - m->conf.bucket_ms;
+    if (ctx->watermark > wm)
+        wm = ctx->watermark;
+    vg_models_advance(m, wm, ctx);
 }
 
 static void models_finish(VgDetector *d, VgDetectCtx *ctx)

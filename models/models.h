@@ -19,7 +19,6 @@ typedef struct VgModels VgModels;
 typedef struct {
     uint64_t events;         /* events looked at (not late) */
     uint64_t late;           /* ignored as older than the models' clock */
-    uint64_t late_updates;   /* key updates skipped: over a bucket older than the key's */
     uint64_t tracked;        /* keys tracked now, all kinds */
     uint64_t admitted;       /* keys ever admitted */
     uint64_t evicted;        /* keys evicted to admit others */
