@@ -181,10 +181,12 @@ Test(model_detector, token_spike_is_named_by_token_id)
     char tid[17];
     const char *tok = "sk_live_token_0007_abcdefgh";
     vg_token_id("test-key", 8, vg_cstr(tok), tid);
-    bool found = false;
+    bool found = false, found_pair = false;
     for (guint i = 0; i < a->len; i++) {
         const char *j = a->pdata[i];
         cr_assert(!strstr(j, tok), "raw token leaked: %s", j);
+        /* a pair takes its token's id from the token's entry (model-event.c set_name) */
+        found_pair |= strstr(j, "model.token_endpoint_rate") && strstr(j, tid);
         if (strstr(j, "model.token_rate") && strstr(j, tid)) {
             found = true;
             cr_assert(strstr(j, "\"start\":\"2026-03-02T02:30:00.000Z\""), "%s", j);
@@ -194,6 +196,7 @@ Test(model_detector, token_spike_is_named_by_token_id)
         }
     }
     cr_assert(found, "no alert names token id %s", tid);
+    cr_assert(found_pair, "no token_endpoint alert names token id %s", tid);
     /* nothing before the incident */
     for (guint i = 0; i < a->len; i++)
         cr_assert(!strstr(a->pdata[i], "\"start\":\"2026-03-02T02:2"), "%s", (char *)a->pdata[i]);
