@@ -212,31 +212,40 @@ static void choose_state(CorrRuleState *rs)
     }
 }
 
+/* An empty set of n_rules rule slots over n_det detection rules: no wiring yet, no
+ * groups. */
+static VgCorrSet *set_alloc(int n_rules, int n_det, int64_t max_groups, int64_t max_bytes)
+{
+    VgCorrSet *s = g_new0(VgCorrSet, 1);
+    s->n_rules = n_rules;
+    s->rules = g_new0(CorrRuleState, s->n_rules ? s->n_rules : 1);
+    s->n_det = n_det > 0 ? n_det : 0;
+    s->det_listeners = g_new0(GArray *, s->n_det ? s->n_det : 1);
+    s->det_suppressed = g_new0(bool, s->n_det ? s->n_det : 1);
+    s->order = g_new0(int, s->n_rules ? s->n_rules : 1);
+    vg_corr_index_init(s);
+    s->max_groups = max_groups > 0 ? max_groups : 100000;
+    s->max_bytes = max_bytes > 0 ? max_bytes : (256ll << 20);
+    s->key = g_string_sized_new(128);
+    s->val = g_string_sized_new(128);
+    s->text = g_string_sized_new(256);
+    vg_arena_init(&s->arena, 4096);
+    return s;
+}
+
 /* Builds a set from rules without taking them over when it fails: then NULL is returned,
  * err set and *bad is the index of the rule at fault (or -1). On success the set owns the
  * rules and rules is emptied. */
 static VgCorrSet *build(GPtrArray *rules, int n_det, VgCorrResolve resolve, void *user,
                         const VgCorrLimits *lim, int *bad, GError **err)
 {
-    VgCorrSet *s = g_new0(VgCorrSet, 1);
+    VgCorrSet *s =
+        set_alloc((int)rules->len, n_det, lim ? lim->max_groups : 0, lim ? lim->max_bytes : 0);
     *bad = -1;
-    s->n_rules = (int)rules->len;
-    s->rules = g_new0(CorrRuleState, s->n_rules ? s->n_rules : 1);
     for (int i = 0; i < s->n_rules; i++) {
         s->rules[i].r = rules->pdata[i];
         s->rules[i].parents = g_array_new(FALSE, FALSE, sizeof(CorrListener));
     }
-    s->n_det = n_det > 0 ? n_det : 0;
-    s->det_listeners = g_new0(GArray *, s->n_det ? s->n_det : 1);
-    s->det_suppressed = g_new0(bool, s->n_det ? s->n_det : 1);
-    s->order = g_new0(int, s->n_rules ? s->n_rules : 1);
-    vg_corr_index_init(s);
-    s->max_groups = lim && lim->max_groups > 0 ? lim->max_groups : 100000;
-    s->max_bytes = lim && lim->max_bytes > 0 ? lim->max_bytes : (256ll << 20);
-    s->key = g_string_sized_new(128);
-    s->val = g_string_sized_new(128);
-    s->text = g_string_sized_new(256);
-    vg_arena_init(&s->arena, 4096);
 
     for (int i = 0; i < s->n_rules; i++) {
         for (int j = 0; j < i; j++) {
@@ -347,6 +356,52 @@ VgCorrSet *vg_corr_set_new_partial(GPtrArray *rules, int n_det, VgCorrResolve re
     }
 }
 
+static GArray *listeners_dup(const GArray *a)
+{
+    if (!a)
+        return NULL;
+    GArray *c = g_array_sized_new(FALSE, FALSE, sizeof(CorrListener), a->len);
+    g_array_append_vals(c, a->data, a->len);
+    return c;
+}
+
+VgCorrSet *vg_corr_set_clone(const VgCorrSet *proto)
+{
+    if (!proto)
+        return NULL;
+    VgCorrSet *s = set_alloc(proto->n_rules, proto->n_det, proto->max_groups, proto->max_bytes);
+    s->rules_borrowed = true;
+    for (int i = 0; i < s->n_rules; i++) {
+        const CorrRuleState *p = &proto->rules[i];
+        CorrRuleState *rs = &s->rules[i];
+        /* the wiring is copied; what a group keeps (head, tail, last_ev, ...) starts empty */
+        rs->r = p->r;
+        rs->state = p->state;
+        rs->sliding = p->sliding;
+        rs->quiet = p->quiet;
+        rs->k = p->k;
+        rs->ref_det = g_memdup2(p->ref_det, (size_t)p->r->n_refs * sizeof(int));
+        rs->ref_corr = g_memdup2(p->ref_corr, (size_t)p->r->n_refs * sizeof(int));
+        rs->n_get = p->n_get;
+        rs->get = g_memdup2(p->get, (p->n_get ? p->n_get : 1) * sizeof(CorrGetter));
+        for (size_t j = 0; j < p->n_get; j++)
+            rs->get[j].name = g_strdup(p->get[j].name);
+        rs->parents = listeners_dup(p->parents);
+        rs->entity_field = g_memdup2(p->entity_field, (size_t)(p->r->n_group ? p->r->n_group : 1) *
+                                                          sizeof(VgFieldId));
+        rs->entity_type_owned = g_strdup(p->entity_type_owned);
+        rs->entity_type = rs->entity_type_owned ? rs->entity_type_owned : p->entity_type;
+    }
+    memcpy(s->order, proto->order, (size_t)s->n_rules * sizeof(int));
+    for (int d = 0; d < s->n_det; d++) {
+        s->det_listeners[d] = listeners_dup(proto->det_listeners[d]);
+        s->det_suppressed[d] = proto->det_suppressed[d];
+    }
+    s->emit = proto->emit;
+    s->emit_user = proto->emit_user;
+    return s;
+}
+
 void vg_corr_set_free(VgCorrSet *s)
 {
     if (!s)
@@ -368,7 +423,8 @@ void vg_corr_set_free(VgCorrSet *s)
         g_free(rs->entity_type_owned);
         if (rs->parents)
             g_array_free(rs->parents, TRUE);
-        vg_corr_rule_free(rs->r);
+        if (!s->rules_borrowed)
+            vg_corr_rule_free(rs->r);
     }
     g_free(s->rules);
     for (int d = 0; d < s->n_det; d++)

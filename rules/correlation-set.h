@@ -89,7 +89,8 @@ typedef struct {
 struct VgCorrSet {
     CorrRuleState *rules;
     int n_rules;
-    int *order; /* children before parents */
+    bool rules_borrowed; /* a clone: the VgCorrRules are its prototype's */
+    int *order;          /* children before parents */
     int n_det;
     GArray **det_listeners; /* per detection rule: CorrListener array, or NULL */
     bool *det_suppressed;

@@ -96,6 +96,12 @@ const VgCorrRule *vg_corr_set_rule(const VgCorrSet *s, int i);
  * number of rules whose state was kept. old may be NULL. */
 int vg_corr_set_adopt(VgCorrSet *s, VgCorrSet *old);
 
+/* A fresh set (no groups, no counters) running the same rules, wired the same way, as
+ * proto, whose VgCorrRules it reads: proto must outlive it and its rules must not change
+ * (the rules belong to proto, the state to the clone). This is how detectors sharing one
+ * compiled rule set each keep their own windows. NULL if proto is NULL. */
+VgCorrSet *vg_corr_set_clone(const VgCorrSet *proto);
+
 /* Checkpoints (correlation-snapshot.c): appends the open windows of every rule to out.
  * s may be NULL (an empty snapshot). Returns VG_OK. */
 int vg_corr_set_snapshot(const VgCorrSet *s, GByteArray *out);

@@ -477,6 +477,29 @@ Test(correlation, chained_correlations, .init = setup, .fini = teardown)
     vg_corr_set_free(s);
 }
 
+/* Detectors sharing one compiled rule set run clones of its correlations: the same wiring,
+ * state of their own, and a clone outlives its siblings (not its prototype). */
+Test(correlation, clones_share_rules_not_state, .init = setup, .fini = teardown)
+{
+    VgCorrSet *proto = load(chain);
+    VgCorrSet *a = vg_corr_set_clone(proto), *b = vg_corr_set_clone(proto);
+    cr_assert_eq(vg_corr_set_rule(a, 0), vg_corr_set_rule(proto, 0), "the rules are shared");
+    cr_assert(vg_corr_set_suppresses(a, det("failed_login")));
+    for (int i = 1; i <= 3; i++)
+        match(a, "failed_login", (Ev){.t = i * S, .user = "alice"});
+    match(b, "ok_login", (Ev){.t = 4 * S, .user = "alice"});
+    cr_assert_eq(n_got, 0, "a's chain completes in a only: b never saw alice fail");
+    VgCorrStats st;
+    vg_corr_set_stats(proto, &st);
+    cr_assert_eq(st.groups, 0, "the prototype is never fed");
+    vg_corr_set_free(b);
+    match(a, "ok_login", (Ev){.t = 5 * S, .user = "alice"});
+    cr_assert_eq(n_got, 1);
+    cr_assert_str_eq(got[0].rule, "chain-outer");
+    vg_corr_set_free(a);
+    vg_corr_set_free(proto);
+}
+
 Test(correlation, chained_closed_child_feeds_parent_at_close, .init = setup, .fini = teardown)
 {
     /* the child judges "fewer than 2 in 1m" at window close; the parent counts such
