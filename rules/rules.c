@@ -6,11 +6,17 @@
  *       expand: {Administrators: [admin, root]}  # values of %placeholders% (expand)
  *       max_groups: 100000                       # correlation state bound
  *
- * The detector holds one immutable VgRuleSet and the scratch to evaluate it. A reload
- * builds a new set off to the side (any thread) and parks it in `pending`; the detector's
- * own thread picks it up at the next event or watermark, moves the correlation state of
- * unchanged correlation rules over, and frees the old set. The pipeline thread therefore
- * never sees a half-built set and never waits on a lock.
+ * The detector holds one immutable VgRuleSet, the scratch to evaluate it and its own
+ * correlation state (a clone of the set's correlation rules: the windows and groups of
+ * this detector's events only). The set itself is shared by every detector of the process
+ * built from the same rules config and file contents (vg_rule_set_load_shared: the
+ * pipelines of a `vigil run` with one pipeline per Kafka partition compile the rules once);
+ * it is read-only, so sharing needs no lock. A reload builds (or finds) the new set off to
+ * the side (any thread), with a fresh correlation state for it, and parks both in
+ * `pending`; the detector's own thread picks them up at the next event or watermark, moves
+ * the correlation state of unchanged correlation rules over, and drops its reference to
+ * the old set. The pipeline thread therefore never sees a half-built set and never waits
+ * on a lock.
  *
  * For each match: the correlation engine gets it if a correlation references the rule;
  * the trace (explain, test-rules) hears of it; and unless only non-generating
@@ -59,14 +65,30 @@ typedef struct {
     VgConfNode *expand; /* our copy (reloads outlive the settings tree) */
     int64_t max_groups;
     bool prefilter;
-    VgRuleSet *set;
+    VgRuleSet *set;  /* shared, read-only */
+    VgCorrSet *corr; /* ours: a clone of set->corr_proto (NULL: no correlation rules) */
     VgRuleScratch *scratch;
-    gpointer pending; /* VgRuleSet * handed over by vg_rules_reload() */
+    gpointer pending; /* Pending * handed over by vg_rules_reload() */
     /* for metrics, read from other threads: generation of the set in use, its size */
     guint64 generation;
     gint n_rules, n_corr;
     int64_t last_watermark; /* correlation windows were advanced to this */
 } Rules;
+
+/* A set to take into use, with its own correlation state. */
+typedef struct {
+    VgRuleSet *set;
+    VgCorrSet *corr;
+} Pending;
+
+static void pending_free(Pending *p)
+{
+    if (!p)
+        return;
+    vg_corr_set_free(p->corr);
+    vg_rule_set_free(p->set);
+    g_free(p);
+}
 
 static void publish_info(Rules *r);
 
@@ -143,7 +165,7 @@ static VgRuleSet *load_all(const Rules *r, const char *const *paths, GError **er
 {
     GPtrArray *errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
     VgRulesLoadOpts lo = {.expand = r->expand, .max_groups = r->max_groups};
-    VgRuleSet *set = vg_rule_set_load(paths, &lo, errors);
+    VgRuleSet *set = vg_rule_set_load_shared(paths, &lo, errors);
     GString *msg = g_string_new(NULL);
     for (guint i = 0; i < errors->len; i++) {
         const GError *e = errors->pdata[i];
@@ -160,13 +182,28 @@ static VgRuleSet *load_all(const Rules *r, const char *const *paths, GError **er
     return set;
 }
 
+/* On the detector's thread: evaluate set (our reference) from now on, with corr (ours) as
+ * the correlation state; the previous ones are dropped. */
+static void use_set(Rules *r, VgRuleSet *set, VgCorrSet *corr)
+{
+    vg_rule_scratch_free(r->scratch);
+    vg_corr_set_free(r->corr);
+    vg_rule_set_free(r->set);
+    r->set = set;
+    r->corr = corr;
+    r->scratch = vg_rule_scratch_new(set);
+    vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
+    publish_info(r);
+}
+
 static void rules_destroy(VgDetector *d)
 {
     Rules *r = (Rules *)d;
     if (!r)
         return;
-    vg_rule_set_free(g_atomic_pointer_exchange(&r->pending, NULL));
+    pending_free(g_atomic_pointer_exchange(&r->pending, NULL));
     vg_rule_scratch_free(r->scratch);
+    vg_corr_set_free(r->corr);
     vg_rule_set_free(r->set);
     g_strfreev(r->paths);
     vg_conf_node_free(r->expand);
@@ -210,7 +247,7 @@ static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *sect
 
     GPtrArray *errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
     VgRulesLoadOpts lo = {.expand = r->expand, .max_groups = r->max_groups};
-    r->set = vg_rule_set_load((const char *const *)r->paths, &lo, errors);
+    VgRuleSet *set = vg_rule_set_load_shared((const char *const *)r->paths, &lo, errors);
     guint broken = 0;
     const GError *first = NULL;
     GString *inactive = g_string_new(NULL);
@@ -227,8 +264,8 @@ static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *sect
         if (!broken++)
             first = e;
     }
-    /* one process builds several rule sets from the same files (a pipeline per worker or
-     * per Kafka partition): the same findings are logged once */
+    /* one process takes the same rules several times (a pipeline per worker or per Kafka
+     * partition; a shared set hands its findings to every taker): logged once */
     if (errors->len && report_once(errors)) {
         for (guint i = 0; i < errors->len; i++) {
             const GError *e = errors->pdata[i];
@@ -245,18 +282,26 @@ static VgDetector *rules_create(const VgDetectorOps *ops, const VgConfNode *sect
         g_set_error(err, VG_ERROR, VG_ECONFIG, "%s (and %u more rule errors; rules.strict)",
                     first->message, broken - 1);
         g_ptr_array_free(errors, TRUE);
+        vg_rule_set_free(set);
         goto fail;
     }
     g_ptr_array_free(errors, TRUE);
-    r->scratch = vg_rule_scratch_new(r->set);
-    vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
-    publish_info(r);
+    use_set(r, set, vg_corr_set_clone(set->corr_proto));
     vg_conf_clear(rules_options, &conf);
     return &r->base;
 fail:
     vg_conf_clear(rules_options, &conf);
     rules_destroy(&r->base);
     return NULL;
+}
+
+/* Any thread: parks set, with a correlation state of its own, for the detector's thread. */
+static void hand_over(Rules *r, VgRuleSet *set)
+{
+    Pending *p = g_new(Pending, 1);
+    p->set = set;
+    p->corr = vg_corr_set_clone(set->corr_proto);
+    pending_free(g_atomic_pointer_exchange(&r->pending, p));
 }
 
 int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err)
@@ -270,7 +315,7 @@ int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err)
         r->paths = g_strdupv((char **)paths);
         g_strfreev(old);
     }
-    vg_rule_set_free(g_atomic_pointer_exchange(&r->pending, set));
+    hand_over(r, set);
     return VG_OK;
 }
 
@@ -297,7 +342,7 @@ int vg_rules_reconfigure(VgDetector *d, const VgConfNode *section, GError **err)
     vg_conf_node_free(old_expand);
     g_strfreev(r->paths);
     r->paths = paths;
-    vg_rule_set_free(g_atomic_pointer_exchange(&r->pending, set));
+    hand_over(r, set);
     return VG_OK;
 }
 
@@ -307,6 +352,11 @@ static void publish_info(Rules *r)
     g_atomic_int_set(&r->n_rules, vg_rule_set_size(r->set));
     g_atomic_int_set(&r->n_corr, vg_rule_set_n_correlations(r->set));
     __atomic_add_fetch(&r->generation, 1, __ATOMIC_RELAXED);
+}
+
+const VgRuleSet *vg_rules_set(VgDetector *d)
+{
+    return ((Rules *)d)->set;
 }
 
 void vg_rules_info(VgDetector *d, uint64_t *generation, int *n_rules, int *n_correlations)
@@ -321,21 +371,17 @@ static void take_pending(Rules *r)
 {
     if (G_LIKELY(!g_atomic_pointer_get(&r->pending)))
         return;
-    VgRuleSet *set = g_atomic_pointer_exchange(&r->pending, NULL);
-    if (!set)
+    Pending *p = g_atomic_pointer_exchange(&r->pending, NULL);
+    if (!p)
         return;
-    if (set->corr && r->set && r->set->corr) {
-        int kept = vg_corr_set_adopt(set->corr, r->set->corr);
+    if (p->corr && r->corr) {
+        int kept = vg_corr_set_adopt(p->corr, r->corr);
         char buf[16];
         snprintf(buf, sizeof buf, "%d", kept);
         vg_log_info("rules reloaded", "correlations_kept", buf);
     }
-    vg_rule_scratch_free(r->scratch);
-    vg_rule_set_free(r->set);
-    r->set = set;
-    r->scratch = vg_rule_scratch_new(set);
-    vg_rule_scratch_set_prefilter(r->scratch, r->prefilter);
-    publish_info(r);
+    use_set(r, p->set, p->corr);
+    g_free(p);
 }
 
 /* ---- per event ---- */
@@ -351,7 +397,7 @@ static void on_match(void *user, const VgRuleMatch *m)
     MatchCtx *mc = user;
     const VgEvent *ev = mc->ev;
     VgDetectCtx *ctx = mc->ctx;
-    VgCorrSet *corr = mc->r->set->corr;
+    VgCorrSet *corr = mc->r->corr;
     if (corr && vg_corr_set_wants(corr, m->rule))
         vg_corr_set_on_match(corr, m->rule, ev, ctx);
     if (ctx->trace && ctx->trace->rule_match)
@@ -404,9 +450,9 @@ static void rules_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
     take_pending(r);
     MatchCtx mc = {r, ev, ctx};
     vg_rule_set_eval(r->set, r->scratch, ev, ctx->arena, true, on_match, &mc);
-    if (r->set->corr && ctx->watermark != r->last_watermark) {
+    if (r->corr && ctx->watermark != r->last_watermark) {
         r->last_watermark = ctx->watermark;
-        vg_corr_set_advance(r->set->corr, ctx);
+        vg_corr_set_advance(r->corr, ctx);
     }
 }
 
@@ -414,9 +460,9 @@ static void rules_on_watermark(VgDetector *d, VgDetectCtx *ctx)
 {
     Rules *r = (Rules *)d;
     take_pending(r);
-    if (r->set->corr) {
+    if (r->corr) {
         r->last_watermark = ctx->watermark;
-        vg_corr_set_advance(r->set->corr, ctx);
+        vg_corr_set_advance(r->corr, ctx);
     }
 }
 
@@ -424,8 +470,8 @@ static void rules_finish(VgDetector *d, VgDetectCtx *ctx)
 {
     Rules *r = (Rules *)d;
     take_pending(r);
-    if (r->set->corr)
-        vg_corr_set_finish(r->set->corr, ctx);
+    if (r->corr)
+        vg_corr_set_finish(r->corr, ctx);
 }
 
 /* Checkpoints: detection rules are stateless; the state is the correlations' windows
@@ -435,7 +481,7 @@ static int rules_snapshot(VgDetector *d, GByteArray *out)
     Rules *r = (Rules *)d;
     take_pending(r);
     g_byte_array_append(out, (const guint8 *)&r->last_watermark, sizeof r->last_watermark);
-    return vg_corr_set_snapshot(r->set->corr, out);
+    return vg_corr_set_snapshot(r->corr, out);
 }
 
 static int rules_restore(VgDetector *d, const void *data, size_t len, GError **err)
@@ -449,12 +495,12 @@ static int rules_restore(VgDetector *d, const void *data, size_t len, GError **e
     }
     memcpy(&wm, data, sizeof wm);
     const uint8_t *p = (const uint8_t *)data + sizeof wm;
-    if (!r->set->corr) {
+    if (!r->corr) {
         /* no correlation rules now: whatever state there was has no rule to belong to */
         return VG_OK;
     }
     int dropped = 0;
-    int rc = vg_corr_set_restore(r->set->corr, p, len - sizeof wm, &dropped, err);
+    int rc = vg_corr_set_restore(r->corr, p, len - sizeof wm, &dropped, err);
     if (rc != VG_OK)
         return rc;
     r->last_watermark = wm;
@@ -537,8 +583,8 @@ void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRuleMatch *m, int 
     MatchCtx mc = {r, ev, ctx};
     for (int i = 0; i < n; i++)
         on_match(&mc, &m[i]);
-    if (r->set->corr && ctx->watermark != r->last_watermark) {
+    if (r->corr && ctx->watermark != r->last_watermark) {
         r->last_watermark = ctx->watermark;
-        vg_corr_set_advance(r->set->corr, ctx);
+        vg_corr_set_advance(r->corr, ctx);
     }
 }

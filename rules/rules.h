@@ -43,6 +43,15 @@ typedef struct {
  * vg_rule_set_free(). opts may be NULL. */
 VgRuleSet *vg_rule_set_load(const char *const *paths, const VgRulesLoadOpts *opts,
                             GPtrArray *errors);
+/* Like vg_rule_set_load, but if a set built from the same paths, options and file contents
+ * (byte for byte) is alive in this process, that set is returned, referenced, with the
+ * errors its loading reported, instead of compiling the files again (rules/sigma-share.c).
+ * A set is read-only: share it between threads, not its VgRuleScratch. */
+VgRuleSet *vg_rule_set_load_shared(const char *const *paths, const VgRulesLoadOpts *opts,
+                                   GPtrArray *errors);
+/* Takes another reference to set (any thread); returns set. */
+VgRuleSet *vg_rule_set_ref(VgRuleSet *set);
+/* Drops a reference; the last one frees the set. NULL is fine. */
 void vg_rule_set_free(VgRuleSet *set);
 
 /* Number of detection rules, and what they are called. */
@@ -82,6 +91,10 @@ int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, 
  * does after re-reading vigil.yml. Call it on the thread that runs the detector. On any
  * error the running set, paths and lists stay and VG_ECONFIG is returned. */
 int vg_rules_reconfigure(VgDetector *d, const VgConfNode *section, GError **err);
+
+/* The rule set d evaluates now (shared with the other detectors of the same rules; valid
+ * until d takes a reloaded one), for tests and tools. */
+const VgRuleSet *vg_rules_set(VgDetector *d);
 
 /* What the running rule set is, for metrics: generation counts the sets taken into use
  * (1 at start, +1 per reload), n_rules and n_correlations its size. Any thread. */

@@ -33,6 +33,12 @@ typedef struct {
     char *path;
     char *ruleset;
     const VgEmbeddedFile *embedded; /* read from the binary instead of the disk */
+    /* read before anything is compiled (read_file), so that a shared set is keyed by the
+     * very bytes it is built from */
+    const char *text;
+    gsize len;
+    char *owned;      /* text, when read from the disk */
+    GError *read_err; /* the file could not be read */
 } FileEnt;
 
 typedef struct {
@@ -117,7 +123,7 @@ static void collect_dir(Loader *L, const char *dir, GArray *files, int depth)
                 collect_dir(L, p, files, depth + 1);
             g_free(p);
         } else if (is_rule_file(nm)) {
-            FileEnt f = {p, g_strdup(base), NULL};
+            FileEnt f = {.path = p, .ruleset = g_strdup(base)};
             g_array_append_val(files, f);
         } else {
             g_free(p);
@@ -136,9 +142,11 @@ static void collect_embedded(Loader *L, const char *which, GArray *files)
         if (n && !(strncmp(e->path, which, n) == 0 && e->path[n] == '/'))
             continue;
         const char *slash = strchr(e->path, '/');
-        FileEnt f = {g_strconcat("embedded:", e->path, NULL),
-                     slash ? g_strndup(e->path, (gsize)(slash - e->path)) : g_strdup("embedded"),
-                     e};
+        FileEnt f = {
+            .path = g_strconcat("embedded:", e->path, NULL),
+            .ruleset = slash ? g_strndup(e->path, (gsize)(slash - e->path)) : g_strdup("embedded"),
+            .embedded = e,
+        };
         g_array_append_val(files, f);
         any = true;
     }
@@ -159,7 +167,7 @@ static void collect(Loader *L, const char *path, GArray *files)
         char *dot = strrchr(base, '.');
         if (dot && dot != base)
             *dot = '\0';
-        FileEnt f = {g_strdup(path), base, NULL};
+        FileEnt f = {.path = g_strdup(path), .ruleset = base};
         g_array_append_val(files, f);
     } else {
         g_ptr_array_add(L->errors, g_error_new(VG_ERROR, VG_ECONFIG,
@@ -400,23 +408,37 @@ static void load_text(Loader *L, const char *text, size_t len, const FileEnt *f)
     g_ptr_array_free(docs, TRUE);
 }
 
-static void load_file(Loader *L, const FileEnt *f)
+static void read_file(FileEnt *f)
 {
     if (f->embedded) {
-        load_text(L, f->embedded->text, f->embedded->len, f);
+        f->text = f->embedded->text;
+        f->len = f->embedded->len;
         return;
     }
-    char *text = NULL;
-    gsize len = 0;
     GError *e = NULL;
-    if (!g_file_get_contents(f->path, &text, &len, &e)) {
-        g_ptr_array_add(L->errors,
-                        g_error_new(VG_ERROR, VG_ECONFIG, "%s: %s", f->path, e->message));
+    if (!g_file_get_contents(f->path, &f->owned, &f->len, &e)) {
+        f->read_err = g_error_new(VG_ERROR, VG_ECONFIG, "%s: %s", f->path, e->message);
         g_error_free(e);
         return;
     }
-    load_text(L, text, len, f);
-    g_free(text);
+    f->text = f->owned;
+}
+
+static void load_file(Loader *L, FileEnt *f)
+{
+    if (f->read_err) /* reported in its turn, as if read just now */
+        push_err(L, g_steal_pointer(&f->read_err));
+    else
+        load_text(L, f->text, f->len, f);
+}
+
+static void file_clear(FileEnt *f)
+{
+    g_free(f->path);
+    g_free(f->ruleset);
+    g_free(f->owned);
+    if (f->read_err)
+        g_error_free(f->read_err);
 }
 
 /* ---- references and assembly ---- */
@@ -527,8 +549,9 @@ static void build_corr(Loader *L, int64_t max_groups)
     if (rules->len) {
         VgCorrLimits lim = {.max_groups = max_groups};
         GError *e = NULL;
-        L->set->corr = vg_corr_set_new(rules, (int)L->set->rules->len, resolve_det, L, &lim, &e);
-        if (!L->set->corr)
+        L->set->corr_proto =
+            vg_corr_set_new(rules, (int)L->set->rules->len, resolve_det, L, &lim, &e);
+        if (!L->set->corr_proto)
             push_err(L, e);
     }
     g_ptr_array_free(rules, TRUE);
@@ -571,6 +594,7 @@ static void loader_begin(Loader *L, const VgRulesLoadOpts *opts, GPtrArray *erro
     memset(L, 0, sizeof *L);
     L->errors = errors;
     L->set = g_new0(VgRuleSet, 1);
+    L->set->refs = 1;
     L->set->rules = g_ptr_array_new_with_free_func((GDestroyNotify)sig_rule_free);
     L->set->filters = g_ptr_array_new();
     L->by_id = g_hash_table_new(g_str_hash, g_str_equal);
@@ -578,6 +602,15 @@ static void loader_begin(Loader *L, const VgRulesLoadOpts *opts, GPtrArray *erro
     L->filters = g_array_new(FALSE, TRUE, sizeof(PendingFilter));
     L->corrs = g_array_new(FALSE, TRUE, sizeof(PendingCorr));
     L->co.placeholders = placeholders(L, opts ? opts->expand : NULL);
+}
+
+static void loader_free(Loader *L)
+{
+    g_hash_table_destroy(L->co.placeholders);
+    g_hash_table_destroy(L->by_id);
+    g_hash_table_destroy(L->by_name);
+    g_array_free(L->filters, TRUE); /* emptied by loader_end, or never filled */
+    g_array_free(L->corrs, TRUE);
 }
 
 static VgRuleSet *loader_end(Loader *L, const VgRulesLoadOpts *opts)
@@ -594,31 +627,78 @@ static VgRuleSet *loader_end(Loader *L, const VgRulesLoadOpts *opts)
     /* a pathological expression gives up (no match) instead of stalling the pipeline */
     pcre2_set_match_limit(L->set->mctx, 100000);
     sig_prefilter_build(L->set);
-
-    g_hash_table_destroy(L->co.placeholders);
-    g_hash_table_destroy(L->by_id);
-    g_hash_table_destroy(L->by_name);
-    g_array_free(L->filters, TRUE);
-    g_array_free(L->corrs, TRUE);
+    loader_free(L);
     return L->set;
+}
+
+/* The key of what collect() found: the files' names and bytes, and the errors so far
+ * (paths that are missing, `expand` lists that are wrong). */
+static void key_files(const Loader *L, const char *const *paths, const VgRulesLoadOpts *opts,
+                      const GArray *files, guint first_error)
+{
+    GChecksum *k = sig_key_new(paths, opts);
+    for (guint i = 0; i < files->len; i++) {
+        const FileEnt *f = &g_array_index(files, FileEnt, i);
+        sig_key_add(k, f->path, strlen(f->path));
+        sig_key_add(k, f->ruleset, strlen(f->ruleset));
+        if (f->read_err)
+            sig_key_add(k, f->read_err->message, strlen(f->read_err->message));
+        sig_key_add(k, f->text, f->text ? f->len : 0);
+    }
+    sig_key_add_errors(k, L->errors, first_error);
+    gsize n = sizeof L->set->key;
+    g_checksum_get_digest(k, L->set->key, &n);
+    g_checksum_free(k);
+}
+
+static VgRuleSet *load(const char *const *paths, const VgRulesLoadOpts *opts, GPtrArray *errors,
+                       bool share)
+{
+    guint first_error = errors->len;
+    Loader L;
+    loader_begin(&L, opts, errors);
+    GArray *files = g_array_new(FALSE, TRUE, sizeof(FileEnt));
+    g_array_set_clear_func(files, (GDestroyNotify)file_clear);
+    for (int i = 0; paths && paths[i]; i++)
+        collect(&L, paths[i], files);
+    for (guint i = 0; i < files->len; i++)
+        read_file(&g_array_index(files, FileEnt, i));
+    VgRuleSet *set = NULL;
+    if (share) {
+        key_files(&L, paths, opts, files, first_error);
+        set = sig_share_find(L.set->key);
+    }
+    if (set) { /* built already: its findings, as if found again */
+        sig_rule_set_destroy(L.set);
+        loader_free(&L);
+        g_ptr_array_remove_range(errors, first_error, errors->len - first_error);
+        for (guint i = 0; i < set->load_errors->len; i++)
+            g_ptr_array_add(errors, g_error_copy(set->load_errors->pdata[i]));
+    } else {
+        for (guint i = 0; i < files->len; i++)
+            load_file(&L, &g_array_index(files, FileEnt, i));
+        set = loader_end(&L, opts);
+        if (share) {
+            set->load_errors = g_ptr_array_new_with_free_func((GDestroyNotify)g_error_free);
+            for (guint i = first_error; i < errors->len; i++)
+                g_ptr_array_add(set->load_errors, g_error_copy(errors->pdata[i]));
+            set = sig_share_add(set);
+        }
+    }
+    g_array_free(files, TRUE);
+    return set;
 }
 
 VgRuleSet *vg_rule_set_load(const char *const *paths, const VgRulesLoadOpts *opts,
                             GPtrArray *errors)
 {
-    Loader L;
-    loader_begin(&L, opts, errors);
-    GArray *files = g_array_new(FALSE, TRUE, sizeof(FileEnt));
-    for (int i = 0; paths && paths[i]; i++)
-        collect(&L, paths[i], files);
-    for (guint i = 0; i < files->len; i++) {
-        FileEnt *f = &g_array_index(files, FileEnt, i);
-        load_file(&L, f);
-        g_free(f->path);
-        g_free(f->ruleset);
-    }
-    g_array_free(files, TRUE);
-    return loader_end(&L, opts);
+    return load(paths, opts, errors, false);
+}
+
+VgRuleSet *vg_rule_set_load_shared(const char *const *paths, const VgRulesLoadOpts *opts,
+                                   GPtrArray *errors)
+{
+    return load(paths, opts, errors, true);
 }
 
 VgRuleSet *sig_rule_set_load_text(const char *text, size_t len, const char *name,
@@ -626,16 +706,14 @@ VgRuleSet *sig_rule_set_load_text(const char *text, size_t len, const char *name
 {
     Loader L;
     loader_begin(&L, opts, errors);
-    FileEnt f = {(char *)name, (char *)name, NULL};
+    FileEnt f = {.path = (char *)name, .ruleset = (char *)name};
     load_text(&L, text, len, &f);
     return loader_end(&L, opts);
 }
 
-void vg_rule_set_free(VgRuleSet *set)
+void sig_rule_set_destroy(VgRuleSet *set)
 {
-    if (!set)
-        return;
-    vg_corr_set_free(set->corr);
+    vg_corr_set_free(set->corr_proto);
     g_ptr_array_free(set->rules, TRUE);
     for (guint i = 0; i < set->filters->len; i++) {
         sig_detection_clear(set->filters->pdata[i]);
@@ -645,6 +723,8 @@ void vg_rule_set_free(VgRuleSet *set)
     sig_prefilter_free(set->pf);
     g_free(set->unguarded);
     pcre2_match_context_free(set->mctx);
+    if (set->load_errors)
+        g_ptr_array_free(set->load_errors, TRUE);
     g_free(set);
 }
 
@@ -655,7 +735,7 @@ int vg_rule_set_size(const VgRuleSet *set)
 
 int vg_rule_set_n_correlations(const VgRuleSet *set)
 {
-    return set && set->corr ? vg_corr_set_size(set->corr) : 0;
+    return set && set->corr_proto ? vg_corr_set_size(set->corr_proto) : 0;
 }
 
 const char *vg_rule_set_rule_id(const VgRuleSet *set, int i)

@@ -253,10 +253,17 @@ struct VgRuleSet {
     SigPrefilter *pf;
     int32_t *unguarded; /* rules without a guard, evaluated on every event */
     int n_unguarded;
-    struct VgCorrSet *corr;
+    /* the correlation rules, resolved and wired, but never fed: whoever runs them runs a
+     * vg_corr_set_clone() of it, so the set stays read-only and shareable */
+    struct VgCorrSet *corr_proto;
     int max_idents;
     int n_lits;
     pcre2_match_context *mctx;
+    /* sharing (sigma-share.c) */
+    gint refs;
+    bool cached;            /* in the process's cache under key */
+    uint8_t key[32];        /* SHA-256 of what it was built from (cached sets) */
+    GPtrArray *load_errors; /* GError *: what building it reported (cached sets) */
 };
 
 /* Per-thread evaluation state. */
@@ -384,6 +391,20 @@ void sig_field_get(const SigField *f, const VgEvent *ev, VgArena *arena, VgValue
 /* Loads rules from YAML text in memory (tests, fuzzing); as vg_rule_set_load(). */
 VgRuleSet *sig_rule_set_load_text(const char *text, size_t len, const char *name,
                                   const VgRulesLoadOpts *opts, GPtrArray *errors);
+
+/* Sharing (sigma-share.c). A key is the SHA-256 of everything a set is built from;
+ * sig_key_add() feeds it one length-prefixed piece. */
+GChecksum *sig_key_new(const char *const *paths, const VgRulesLoadOpts *opts);
+void sig_key_add(GChecksum *k, const char *p, size_t len);
+void sig_key_add_errors(GChecksum *k, const GPtrArray *errors, guint from);
+/* The live set cached under key, with a reference taken for the caller; NULL if none. */
+VgRuleSet *sig_share_find(const uint8_t key[32]);
+/* Caches set (built from set->key; its only reference the caller's) and returns it, or,
+ * if another thread cached one under the same key meanwhile, frees set and returns that
+ * one, referenced. */
+VgRuleSet *sig_share_add(VgRuleSet *set);
+/* Frees a set whose last reference went (sigma-load.c). */
+void sig_rule_set_destroy(VgRuleSet *set);
 
 /* Compile-time helpers shared by files. */
 void sig_rule_free(SigRule *r);
