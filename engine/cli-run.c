@@ -95,6 +95,8 @@ typedef struct {
     GHashTable *active;     /* partition id -> last batch time (µs, monotonic), non-idle only */
     int64_t idle_timeout_ms;
     gint64 last_idle_check;
+    gint64 last_late_check;
+    uint64_t models_late_said; /* events late for the models only, logged so far */
     /* checkpoints (NULL ckptr: off): the one restored at start (its offsets are where
      * assigned partitions start), the group, and per partition id the next offset the
      * state corresponds to (int64 *; absent: nothing read since it was assigned) */
@@ -424,6 +426,37 @@ static void check_idle(Run *r)
     }
 }
 
+/* One pipeline over several partitions: a partition read behind another by more than a
+ * models bucket (a backlog) has its events ignored by the models as late (README,
+ * Deployment with Kafka). The metric counts them; the log says so every 10 s while it
+ * goes on, and at the end (force). */
+static void check_models_late(Run *r, bool force)
+{
+    gint64 now = g_get_monotonic_time();
+    if ((!force && now - r->last_late_check < 10 * G_USEC_PER_SEC) ||
+        vg_run_state_per_partition(r->st))
+        return;
+    r->last_late_check = now;
+    VgModelsStats ms;
+    size_t budget;
+    VgPipelineStats ps;
+    VgAlertStats as;
+    if (!vg_run_state_models(r->st, &ms, &budget))
+        return;
+    vg_run_state_totals(r->st, &ps, &as);
+    uint64_t only = ms.late > ps.late ? ms.late - ps.late : 0; /* not late for the pipeline */
+    if (only <= r->models_late_said)
+        return;
+    char n[24], all[24];
+    g_snprintf(n, sizeof n, "%" G_GUINT64_FORMAT, only - r->models_late_said);
+    g_snprintf(all, sizeof all, "%" G_GUINT64_FORMAT, only);
+    vg_log_warn("events late for the models: over a bucket older than the newest event, from "
+                "partitions read behind others (a backlog?); state per partition judges each "
+                "partition on its own clock",
+                "events", n, "since_start", all);
+    r->models_late_said = only;
+}
+
 static void seen(Run *r, int32_t partition)
 {
     gint64 *t = g_hash_table_lookup(r->active, GINT_TO_POINTER(partition));
@@ -645,6 +678,7 @@ static int run_kafka(Run *r, int64_t batch_lines)
         }
         vg_run_metrics_publish(r->rm);
         check_idle(r);
+        check_models_late(r, false);
         /* per partition, a held batch only keeps its own partition from being saved; with
          * workers, the state is read once they are drained */
         if (r->ckptr && vg_checkpointer_due(r->ckptr)) {
@@ -909,6 +943,8 @@ int vg_cmd_run(int argc, char **argv)
     vg_run_metrics_set_ready(rm, true, NULL);
     int res = r.kc ? run_kafka(&r, s->engine.batch_lines) : run_files(&r, s);
     vg_run_metrics_set_ready(rm, false, "shutting down");
+    if (r.kc)
+        check_models_late(&r, true);
 
     /* shutdown: bounded by the watchdog whatever the brokers and sinks do */
     if (drain_s < 0)
