@@ -49,8 +49,6 @@ VgRuleSet *vg_rule_set_load(const char *const *paths, const VgRulesLoadOpts *opt
  * A set is read-only: share it between threads, not its VgRuleScratch. */
 VgRuleSet *vg_rule_set_load_shared(const char *const *paths, const VgRulesLoadOpts *opts,
                                    GPtrArray *errors);
-/* Takes another reference to set (any thread); returns set. */
-VgRuleSet *vg_rule_set_ref(VgRuleSet *set);
 /* Drops a reference; the last one frees the set. NULL is fine. */
 void vg_rule_set_free(VgRuleSet *set);
 

@@ -141,12 +141,6 @@ VgRuleSet *sig_share_add(VgRuleSet *set)
     return set;
 }
 
-VgRuleSet *vg_rule_set_ref(VgRuleSet *set)
-{
-    g_atomic_int_inc(&set->refs);
-    return set;
-}
-
 void vg_rule_set_free(VgRuleSet *set)
 {
     if (!set || !g_atomic_int_dec_and_test(&set->refs))
