@@ -262,12 +262,21 @@ static inline void batch_end(VgPipeline *p)
 
 int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
 {
+    return vg_pipeline_process_until(p, b, INT64_MAX, false, NULL);
+}
+
+int vg_pipeline_process_until(VgPipeline *p, const VgLineBatch *b, int64_t until_ms,
+                              bool may_stop_first, uint32_t *done)
+{
     VgEvent ev;
     PartClock *clk = part_clock(p, b->partition);
     clk->idle = false;
-    for (uint32_t i = 0; i < b->n; i++) {
+    uint32_t i;
+    for (i = 0; i < b->n; i++) {
         const VgLineRef *l = &b->lines[i];
         VgBadReason r = decode_line(p, b, l, &ev, &p->arena);
+        if (r == VG_BAD_NONE && ev.time_ms > until_ms && (i || may_stop_first) && l->line_no == 1)
+            break; /* the rest waits (decoded again then: once per cut) */
         VgDetectCtx *ctx = clock_line(p, clk, b, l, &ev, r, true);
         if (!ctx)
             continue;
@@ -279,7 +288,19 @@ int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
             p->obs.line_done(p->obs.user, b, l, &ev, VG_BAD_NONE);
     }
     batch_end(p);
+    if (done)
+        *done = i;
     return vg_pipeline_flush(p);
+}
+
+int64_t vg_pipeline_partition_time(const VgPipeline *p, int32_t partition)
+{
+    for (guint i = 0; i < p->parts->len; i++) {
+        const PartClock *c = &g_array_index(p->parts, PartClock, i);
+        if (c->partition == partition)
+            return c->max_time;
+    }
+    return INT64_MIN;
 }
 
 /* ---- the parallel pipeline's view (pipeline-int.h) ---- */

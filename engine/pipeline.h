@@ -46,6 +46,15 @@ VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrac
 /* Processes a batch. Returns VG_OK, or VG_EFULL when the alert output refused records
  * (spool full): the caller should slow down and retry vg_pipeline_flush(). */
 int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b);
+/* Like vg_pipeline_process(), but stops before the first line that starts a message
+ * (line_no 1, as collectors that cut messages into lines number them) and has an event
+ * time past until_ms, the first line only when may_stop_first; *done (may be NULL) is then
+ * the number of lines processed, b->n when all were. The caller keeps the rest for later
+ * (a Kafka reader merging partitions by event time: vg_kafka_collector_unread()). */
+int vg_pipeline_process_until(VgPipeline *p, const VgLineBatch *b, int64_t until_ms,
+                              bool may_stop_first, uint32_t *done);
+/* The newest event time processed of partition (ms), INT64_MIN when none. */
+int64_t vg_pipeline_partition_time(const VgPipeline *p, int32_t partition);
 int vg_pipeline_flush(VgPipeline *p);
 /* Marks a partition idle (true) so it does not hold the watermark back, or active again. */
 void vg_pipeline_partition_idle(VgPipeline *p, int32_t partition, bool idle);

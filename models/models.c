@@ -227,6 +227,12 @@ static void models_finish(VgDetector *d, VgDetectCtx *ctx)
 
 /* ---- public --------------------------------------------------------------------------------- */
 
+int64_t vg_models_bucket_ms(VgDetector *d)
+{
+    const VgModels *m = from(d);
+    return m->conf.enabled ? m->conf.bucket_ms : 0;
+}
+
 size_t vg_models_memory_budget(VgDetector *d)
 {
     return (size_t)from(d)->conf.memory_budget;

@@ -31,6 +31,8 @@ typedef struct {
     size_t memory_bytes; /* allocated state (tables, pools, sketches) */
 } VgModelsStats;
 
+/* models.bucket of d in ms; 0 when the models are disabled. */
+int64_t vg_models_bucket_ms(VgDetector *d);
 /* models.memory_budget of d, in bytes. */
 size_t vg_models_memory_budget(VgDetector *d);
 /* models.memory_budget as the models section (NULL: defaults) sets it. Returns false and

@@ -3,8 +3,9 @@
  * lateness, it never goes back, a partition turned idle stops holding it, one turned
  * active again counts at once, and events older than it are counted late. Checked
  * against a plain minimum over all partitions after every batch, so the shortcut that
- * skips the scan when a partition that is not the oldest moves cannot hide a step. And the
- * models' clock, which runs from the newest event time, follows the oldest partition. */
+ * skips the scan when a partition that is not the oldest moves cannot hide a step. The
+ * models count the events of a partition read far behind another as late. And a batch can
+ * be judged up to an event time, stopping only where a message starts (the Kafka merge). */
 #include "settings-test-util.h"
 
 #include "engine/collector.h"
@@ -138,5 +139,50 @@ Test(pipeline, models_count_the_partition_they_cannot_keep_up_with)
     cr_assert_eq(st->events + st->late, 60, "every event is counted or counted as late");
     cr_assert_eq(st->late, 20, "over a bucket behind partition 0's 585 s: 0 .. 285 s");
     vg_pipeline_free(p);
+    vg_settings_free(s);
+}
+
+/* process_until() judges a batch up to a time and stops only where a message starts (a
+ * message's lines stay together, so its offset can be marked), never before the first
+ * line; partition_time() is the newest event time judged. Messages of two lines, 10 s
+ * apart. */
+Test(pipeline, process_until_stops_where_a_message_starts)
+{
+    VgSettings *s = settings();
+    GError *err = NULL;
+    struct {
+        int64_t until_s;
+        bool first; /* may stop before the first line */
+        uint32_t done;
+    } cases[] = {{-1000, false, 2}, {15, false, 2},   {25, false, 4},   {55, false, 6},
+                 {69, false, 8},    {1000, false, 8}, {-1000, true, 0}, {0, true, 2}};
+    for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
+        VgPipeline *p = vg_pipeline_new(s, (VgAlertOutput){NULL, out_push, NULL}, NULL, NULL, &err);
+        cr_assert_not_null(p, "%s", err ? err->message : "");
+        cr_assert_eq(vg_pipeline_partition_time(p, 3), INT64_MIN);
+        VgLineBatch b;
+        vg_line_batch_init(&b, 64, 4096);
+        b.partition = 3;
+        b.source = "kafka:t/3";
+        for (int i = 0; i < 8; i++) {
+            char line[256];
+            int len = snprintf(line, sizeof line,
+                               "{\"time\":%lld,\"client_ip\":\"10.0.0.1\",\"method\":\"GET\","
+                               "\"host\":\"api\",\"path\":\"/p\",\"status\":200}",
+                               (long long)(T0 + i * 10000));
+            vg_line_batch_add(&b, line, (size_t)len, (uint64_t)(i % 2) + 1, 100 + i / 2,
+                              VG_BAD_NONE);
+        }
+        uint32_t done = 0;
+        cr_assert_eq(
+            vg_pipeline_process_until(p, &b, T0 + cases[c].until_s * 1000, cases[c].first, &done),
+            VG_OK);
+        cr_assert_eq(done, cases[c].done, "until %" G_GINT64_FORMAT " s", cases[c].until_s);
+        cr_assert_eq(vg_pipeline_stats(p)->events, done, "only the lines judged are counted");
+        cr_assert_eq(vg_pipeline_partition_time(p, 3), done ? T0 + (done - 1) * 10000 : INT64_MIN);
+        cr_assert_eq(vg_pipeline_partition_time(p, 4), INT64_MIN);
+        vg_line_batch_free(&b);
+        vg_pipeline_free(p);
+    }
     vg_settings_free(s);
 }
