@@ -18,6 +18,24 @@ rd_kafka_conf_t *vg_kafka_conf_build(const VgKafkaConf *conf, GPtrArray *secrets
 
 #define VG_KAFKA_TOPIC_SHIFT 20 /* partition ids: topic_slot << 20 | partition */
 
+/* A fetched message waiting to be handed out, and when it arrived (seq: the order in which
+ * the collector took messages from librdkafka's queue, over all partitions). */
+typedef struct {
+    rd_kafka_message_t *m;
+    uint64_t seq;
+} VgKafkaMsg;
+
+/* A partition's messages fetched and not handed out yet, in offset order: a ring that
+ * grows by doubling and is reused, so queueing allocates nothing per message. pos and
+ * line: how much of the head message is handed out (bytes, lines). */
+typedef struct {
+    VgKafkaMsg *v;
+    uint32_t head, len, cap;
+    size_t pos;
+    uint32_t line;
+    size_t bytes; /* payload bytes queued */
+} VgKafkaQueue;
+
 /* One (topic, partition) ever assigned; see collector-kafka-offsets.c. */
 typedef struct {
     int32_t id;
@@ -28,7 +46,22 @@ typedef struct {
     int64_t committed; /* last committed, -1: none since assignment */
     int64_t start;     /* where the next assignment starts reading, -1: committed offset */
     bool assigned;
+    VgKafkaQueue q; /* reading thread only */
+    /* merging, while nothing of it is queued: until when the reader waits for its next
+     * messages (monotonic µs; 0: no wait begun; past: waited in vain, a quiet partition,
+     * left out of the merge until a message comes) */
+    gint64 dry_until;
+    /* merging: fetching paused while its queue holds more than its share of merge_bytes,
+     * so that librdkafka fetches the partitions behind it (under the lock) */
+    bool held;
 } VgKafkaPart;
+
+/* A message the last batch handed out whole, kept until the next read so unread() can
+ * put it back; first: the index of its first line in that batch. */
+typedef struct {
+    VgKafkaMsg msg;
+    uint32_t first;
+} VgKafkaOut;
 
 struct VgKafkaCollector {
     VgCollector base; /* first: ops->close gets this pointer */
@@ -40,10 +73,23 @@ struct VgKafkaCollector {
     GPtrArray *topics;  /* topic names; index = slot */
     char **subscribed;  /* kafka.topics: names and ^regexes */
     GHashTable *parts;  /* id -> VgKafkaPart */
-    GPtrArray *pending; /* rd_kafka_message_t * fetched, not yet handed out: from */
-    guint pending_head; /* this index on, in order */
-    size_t pending_pos; /* bytes of the head's payload already handed out */
-    uint32_t pending_line;
+    /* fetched, not handed out: in the partitions' queues (VgKafkaPart.q) */
+    uint32_t pending_msgs;
+    size_t pending_bytes;
+    int64_t merge_bytes; /* read ahead of the batches up to this much, to merge by time */
+    int64_t merge_wait_ms;
+    VgKafkaPart *limiter; /* the partition merge_limit() found oldest, when none of it waits */
+    gint64 hold_until;    /* the reader put a batch back to wait for limiter: until when */
+    uint64_t seq;         /* messages taken from librdkafka so far */
+    VgKafkaClockFn clock;
+    void *clock_user;
+    /* the last batch: its partition, the messages it took whole, the first line of the
+     * message it handed out in part at its end (UINT32_MAX: none) */
+    VgKafkaPart *out_part;
+    GArray *out; /* VgKafkaOut */
+    uint32_t out_partial;
+    size_t out_pos; /* where the batch started in its first message (bytes, lines) */
+    uint32_t out_line;
     gint64 last_commit_us;
     char *fatal;            /* fatal consumer error, reported by next() */
     unsigned rebalance_seq; /* counts rebalance callbacks (reading thread only) */
@@ -59,6 +105,11 @@ struct VgKafkaCollector {
 /* collector-kafka-offsets.c: the partition table, marks, commits, rebalances, pausing. */
 VgKafkaPart *vg_kafka_part_get(VgKafkaCollector *c, const char *topic, int32_t kp);
 void vg_kafka_part_free(gpointer p);
+/* Merging: stops fetching p while its queue holds more than its share (hold), or fetches
+ * it again; a pause of the whole input (back-pressure) goes over it. */
+void vg_kafka_part_hold(VgKafkaCollector *c, VgKafkaPart *p, bool hold);
+/* Destroys the messages queued for p (a revoked partition: its next owner reads them). */
+void vg_kafka_part_drop_queue(VgKafkaCollector *c, VgKafkaPart *p);
 /* Commits the moved marks of every assigned partition, or of the n_only listed. */
 int vg_kafka_commit_some(VgKafkaCollector *c, const int32_t *only, size_t n_only, bool sync,
                          GError **err);

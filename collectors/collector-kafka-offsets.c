@@ -45,10 +45,13 @@ VgKafkaPart *vg_kafka_part_get(VgKafkaCollector *c, const char *topic, int32_t k
     return p;
 }
 
+/* (Its queue is empty: the collector drops the queues before librdkafka goes.) */
 void vg_kafka_part_free(gpointer p)
 {
-    if (p)
+    if (p) {
         g_free(((VgKafkaPart *)p)->source);
+        g_free(((VgKafkaPart *)p)->q.v);
+    }
     g_free(p);
 }
 
@@ -112,6 +115,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (size_t i = 0; i < n; i++) {
             VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
             p->assigned = true;
+            p->held = false;
             p->marked = p->committed = -1;
         }
         g_mutex_unlock(&c->lock);
@@ -135,6 +139,8 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         g_mutex_lock(&c->lock);
         if (c->paused)
             rd_kafka_pause_partitions(rk, list);
+        else /* (a partition the merge held when it was last ours starts fetching) */
+            rd_kafka_resume_partitions(rk, list);
         g_mutex_unlock(&c->lock);
     } else {
         bool lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
@@ -151,9 +157,12 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (size_t i = 0; i < n; i++) {
             VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
             p->assigned = false;
+            p->held = false;
             p->marked = p->committed = -1;
         }
         g_mutex_unlock(&c->lock);
+        for (size_t i = 0; i < n; i++) /* queued, never handed out: the next owner's */
+            vg_kafka_part_drop_queue(c, g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i])));
         if (lost)
             vg_log_warn("kafka partitions lost", "count", count, "partitions", names->str);
         else
@@ -259,20 +268,48 @@ void vg_kafka_collector_mark(VgKafkaCollector *c, int32_t partition, int64_t off
 
 /* --- back-pressure -------------------------------------------------------------------- */
 
+/* Pauses or resumes fetching one partition (the lock held). */
+static void pause_one(VgKafkaCollector *c, const VgKafkaPart *p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->topic, p->kp);
+    if (pause)
+        rd_kafka_pause_partitions(c->rk, l);
+    else
+        rd_kafka_resume_partitions(c->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void set_paused(VgKafkaCollector *c, bool paused)
 {
     rd_kafka_topic_partition_list_t *a = NULL;
     g_mutex_lock(&c->lock);
     if (c->paused != paused && rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (paused)
+        if (paused) {
             rd_kafka_pause_partitions(c->rk, a);
-        else
+        } else {
             rd_kafka_resume_partitions(c->rk, a);
+            GHashTableIter it; /* those the merge holds stay paused */
+            gpointer v;
+            g_hash_table_iter_init(&it, c->parts);
+            while (g_hash_table_iter_next(&it, NULL, &v))
+                if (((VgKafkaPart *)v)->held)
+                    pause_one(c, v, true);
+        }
     }
     c->paused = paused;
     g_mutex_unlock(&c->lock);
     if (a)
         rd_kafka_topic_partition_list_destroy(a);
+}
+
+void vg_kafka_part_hold(VgKafkaCollector *c, VgKafkaPart *p, bool hold)
+{
+    g_mutex_lock(&c->lock);
+    if (p->held != hold && p->assigned && !c->paused)
+        pause_one(c, p, hold);
+    p->held = hold;
+    g_mutex_unlock(&c->lock);
 }
 
 void vg_kafka_collector_pause(VgKafkaCollector *c)

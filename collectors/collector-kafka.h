@@ -37,6 +37,19 @@
  * more lines than a batch holds; then the lines of all but its last part carry the
  * previous offset (offset - 1), so marking them never commits a half-read message.
  *
+ * Order across partitions: messages are taken from librdkafka's queue into per-partition
+ * queues, up to kafka.merge_bytes ahead of the batches, and each batch comes from one of the
+ * partitions that have messages waiting. Without a clock (vg_kafka_collector_set_clock())
+ * or with merge_bytes 0 that is the partition whose oldest waiting message arrived first.
+ * With one, it is the partition whose newest event time the reader has judged is the
+ * oldest: one pipeline reading a backlog of several partitions then keeps them within a
+ * batch of each other in event time instead of reading them one after another (librdkafka
+ * fetches a megabyte of a partition at a time, which for a quiet partition spans many
+ * minutes); the reader narrows that to what it allows with
+ * vg_kafka_collector_merge_limit() and _unread(). A partition read far ahead (its queue
+ * over its share of merge_bytes) is paused until half of that is judged, so that
+ * librdkafka fetches the others. Within a partition the order is always the offsets'.
+ *
  * Partition ids: with one topic VgLineBatch.partition is the Kafka partition number. With
  * several topics the collector numbers (topic, partition) pairs as topic_slot << 20 |
  * partition, topic slots in the order topics are first assigned; see
@@ -63,6 +76,8 @@ typedef struct {
     int64_t commit_interval_ms;   /* periodic commit of marked offsets; 0: only explicit */
     int64_t poll_timeout_ms;      /* how long next() waits for a first message */
     int64_t batch_bytes;          /* a batch ends after this many payload bytes */
+    int64_t merge_bytes;          /* read ahead of the batches to order them by event time */
+    int64_t merge_wait_ms;        /* wait for a partition behind the others with none queued */
     /* for the run loop: a partition without messages this long stops holding the
      * event-time watermark back (0: never) */
     int64_t idle_timeout_ms;
@@ -133,11 +148,33 @@ void vg_kafka_collector_pause(VgKafkaCollector *c);
 void vg_kafka_collector_resume(VgKafkaCollector *c);
 bool vg_kafka_collector_paused(const VgKafkaCollector *c);
 
-/* The partition id whose next message was handed out in part (a message with more lines
- * than a batch holds), or -1. Until the rest is handed out, the marks of that partition
+/* Whether partition (any partition: -1) has a message handed out in part (a message with
+ * more lines than a batch holds). Until the rest is handed out, the marks of that partition
  * stop before the message while a pipeline has judged some of its lines: a checkpoint of
  * that partition's state now would count them twice after a restart. */
-int32_t vg_kafka_collector_partial(VgKafkaCollector *c);
+bool vg_kafka_collector_partial(VgKafkaCollector *c, int32_t partition);
+
+/* The newest event time (ms) the reader has judged of partition, INT64_MIN when none. */
+typedef int64_t (*VgKafkaClockFn)(void *user, int32_t partition);
+/* Orders batches by the reader's event time (see "Order across partitions" above); NULL:
+ * by arrival. Reading thread. */
+void vg_kafka_collector_set_clock(VgKafkaCollector *c, VgKafkaClockFn clock, void *user);
+/* With a clock, right after next() handed out a batch of partition: the oldest event time
+ * of the other assigned partitions that have messages queued or, for up to
+ * kafka.merge_wait, are expected to (nothing queued: its next fetch may be on its way;
+ * *dry is then true). INT64_MAX: none, or no clock. Lines of the batch past it, by more
+ * than the reader allows, are better put back with unread() and judged after those
+ * partitions caught up. */
+int64_t vg_kafka_collector_merge_limit(VgKafkaCollector *c, int32_t partition, bool *dry);
+/* Puts lines [k, b->n) of the batch the last next() filled back in front of their
+ * partition, to be handed out again (same lines, offsets and line numbers). Only before
+ * the next call of next(); line k must start a message (line_no 1) unless k == 0, k <=
+ * b->n (b->n: nothing to put back). k == 0 puts the whole batch back to wait for the
+ * partition merge_limit() found *dry: the next next() waits up to kafka.merge_wait for its
+ * messages (and reads past merge_bytes meanwhile, up to twice that), after which that
+ * partition is left out of the merge until a message of it comes. The collector's
+ * counters count the lines put back once. */
+void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32_t k);
 
 /* Topic and Kafka partition of a partition id; false if the id is unknown. *topic is
  * owned by the collector and lives as long as it. */

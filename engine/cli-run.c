@@ -15,7 +15,10 @@
  *
  * Event time: a partition that was revoked, or has been quiet for kafka.idle_timeout, is
  * marked idle in the pipeline so it does not hold the watermark back; its next batch makes
- * it count again.
+ * it count again. With one pipeline the collector orders batches by the pipeline's clock
+ * of each partition, and process_merged() judges a batch only up to half a models bucket
+ * past the other partitions, handing the rest back (vg_kafka_collector_unread()), so the
+ * models see the partitions within a bucket of each other.
  *
  * Checkpoints (checkpoint.path, Kafka only): between batches, when no batch is held back
  * by a full delivery, the pipeline's state is exactly that of the events before the
@@ -55,6 +58,7 @@
 #include "engine/cli-run-workers.h"
 #include "engine/log.h"
 #include "engine/sinks/delivery.h"
+#include "models/models.h"
 #include "rules/rules.h"
 
 #include <malloc.h>
@@ -187,7 +191,7 @@ static int save_partition(Run *r, int32_t partition)
     int32_t kp;
     if (!next || (saved && *saved == *next) || (r->full && r->held_partition == partition) ||
         g_hash_table_contains(r->tainted, GINT_TO_POINTER(partition)) ||
-        vg_kafka_collector_partial(r->kc) == partition ||
+        vg_kafka_collector_partial(r->kc, partition) ||
         !vg_kafka_collector_partition_info(r->kc, partition, &topic, &kp))
         return VG_OK;
     GError *err = NULL;
@@ -227,7 +231,7 @@ static int checkpoint(Run *r)
             if (save_partition(r, GPOINTER_TO_INT(l->data)) != VG_OK)
                 rc = VG_EIO;
         g_list_free(ids);
-    } else if (vg_kafka_collector_partial(r->kc) >= 0) {
+    } else if (vg_kafka_collector_partial(r->kc, -1)) {
         /* the pipeline has judged part of a message whose offset is not marked yet:
          * checkpoint once its last part is out (the next loop turn, as still due) */
         return VG_EAGAIN;
@@ -426,10 +430,11 @@ static void check_idle(Run *r)
     }
 }
 
-/* One pipeline over several partitions: a partition read behind another by more than a
- * models bucket (a backlog) has its events ignored by the models as late (README,
- * Deployment with Kafka). The metric counts them; the log says so every 10 s while it
- * goes on, and at the end (force). */
+/* One pipeline over several partitions: events more than a models bucket behind the
+ * newest — partitions the merge could not keep in step (process_merged()), or events out
+ * of order within their partition — are ignored by the models as late (README, Deployment
+ * with Kafka). The metric counts them; the log says so every 10 s while it goes on, and
+ * at the end (force). */
 static void check_models_late(Run *r, bool force)
 {
     gint64 now = g_get_monotonic_time();
@@ -451,7 +456,8 @@ static void check_models_late(Run *r, bool force)
     g_snprintf(n, sizeof n, "%" G_GUINT64_FORMAT, only - r->models_late_said);
     g_snprintf(all, sizeof all, "%" G_GUINT64_FORMAT, only);
     vg_log_warn("events late for the models: over a bucket older than the newest event, from "
-                "partitions read behind others (a backlog?); state per partition judges each "
+                "partitions read out of step (more kafka.merge_bytes or merge_wait would help) "
+                "or out of order within their partition; state per partition judges each "
                 "partition on its own clock",
                 "events", n, "since_start", all);
     r->models_late_said = only;
@@ -594,6 +600,43 @@ static bool hand_over_held(Run *r)
     return false;
 }
 
+/* One pipeline over several partitions: the collector's order (the partition the pipeline
+ * has judged least far in event time goes first). */
+static int64_t partition_time(void *user, int32_t partition)
+{
+    Run *r = user;
+    VgPipeline *p = vg_run_state_find(r->st, partition);
+    return p ? vg_pipeline_partition_time(p, partition) : INT64_MIN;
+}
+
+/* One thread, one pipeline: judges the batch, but with the models running only up to half
+ * a models bucket past the oldest event time of the other partitions queued in the
+ * collector (or expected: kafka.merge_wait); the rest goes back to the collector and is
+ * judged once those caught up. So a backlog read from many partitions reaches the models
+ * within a bucket of each other instead of late (README, Deployment with Kafka). *last:
+ * the offset the judged lines cover. VG_EAGAIN: nothing judged, all of it went back. */
+static int process_merged(Run *r, VgPipeline *p, VgLineBatch *b, int64_t *last)
+{
+    int64_t until = INT64_MAX;
+    bool dry = false;
+    VgDetector *m = vg_run_state_per_partition(r->st) ? NULL : vg_pipeline_detector(p, "models");
+    int64_t bucket = m ? vg_models_bucket_ms(m) : 0;
+    if (bucket > 0) {
+        int64_t lo = vg_kafka_collector_merge_limit(r->kc, b->partition, &dry);
+        if (lo != INT64_MAX)
+            until = lo > INT64_MAX - bucket / 2 ? INT64_MAX : lo + bucket / 2;
+    }
+    uint32_t done = b->n;
+    int rc = vg_pipeline_process_until(p, b, until, dry, &done);
+    if (done < b->n) {
+        vg_kafka_collector_unread(r->kc, b, done);
+        if (!done)
+            return VG_EAGAIN;
+        *last = b->lines[done - 1].offset;
+    }
+    return rc;
+}
+
 /* The Kafka loop. Returns VG_OK when stopped by a signal, VG_EIO on a consumer failure. */
 static int run_kafka(Run *r, int64_t batch_lines)
 {
@@ -643,6 +686,7 @@ static int run_kafka(Run *r, int64_t batch_lines)
         if (n == VG_OK && b.n) {
             /* lines are in offset order: the last one's offset covers the batch */
             int64_t last = b.lines[b.n - 1].offset;
+            int prc;
             seen(r, b.partition);
             VgPipeline *p = vg_run_state_pipeline(r->st, b.partition);
             if (!p) {
@@ -657,13 +701,13 @@ static int run_kafka(Run *r, int64_t batch_lines)
                     r->holding = true;
                     r->holding_since = g_get_monotonic_time();
                 }
-            } else if (vg_pipeline_process(p, &b) == VG_EFULL) {
+            } else if ((prc = process_merged(r, p, &b, &last)) == VG_EFULL) {
                 r->full = true;
                 r->held_partition = b.partition;
                 r->held_offset = last;
                 vg_kafka_collector_pause(r->kc);
                 vg_log_warn("alert delivery full: pausing kafka input");
-            } else {
+            } else if (prc != VG_EAGAIN) { /* (EAGAIN: all of it went back, unjudged) */
                 done_upto(r, b.partition, last);
             }
         } else if (!r->full && !holding) {
@@ -917,6 +961,8 @@ int vg_cmd_run(int argc, char **argv)
             rc = VG_EXIT_USAGE;
             goto out;
         }
+        if (!vg_run_state_per_partition(r.st))
+            vg_kafka_collector_set_clock(r.kc, partition_time, &r);
     }
     vg_run_metrics_watch_state(rm, r.st);
     vg_run_metrics_watch_delivery(rm, r.dl);

@@ -82,17 +82,22 @@ sleep 1.5 # let a periodic commit happen too
 stop_vigil "$R1" run1 15
 grep -q 'kafka consumer closed.*lines=20000' "$WORK/run1.err" || fail "consumer summary: $(grep closed "$WORK/run1.err")"
 pass "SIGTERM: drained, committed and exited in bounded time"
-# The partitions of part.00, there before vigil started, come a fetch each, out of step by
-# minutes of event time: the models count most of its events late (README, Deployment with
-# Kafka). The metric counts them (with the pipeline's late events), and the log says so.
+# The partitions of part.00, there before vigil started, come a fetch each, and kcat writes
+# each later part a partition at a time: read as they come, they would be minutes of event
+# time apart, and the models would count most events late (about 14,000 of 20,000). vigil
+# merges the partitions by event time (README, Deployment with Kafka), so only events out
+# of order within their partition are left: the lines of part.04, grouped by token, are up
+# to minutes older than their partition's newest. Those the pipeline counts late too; the
+# log warns of the rest, the events late for the models alone.
 late=$(sed -n 's/^vigil_model_events_late_total //p' "$WORK/metrics.txt")
-[ -n "$late" ] || fail "no vigil_model_events_late_total in the metrics"
-if [ "$late" != 0 ]; then
-  said=$(grep 'events late for the models' "$WORK/run1.err" | grep -o 'since_start=[0-9]*' | tail -1)
-  [ "${said#since_start=}" -gt 0 ] 2>/dev/null ||
-    fail "models: $late late in the metrics, the log says '${said:-nothing}'"
-  pass "events late for the models: $late in the metrics, ${said#since_start=} in the log"
-fi
+plate=$(sed -n 's/^vigil_events_late_total{source="kafka"} //p' "$WORK/metrics.txt")
+[ -n "$late" ] && [ -n "$plate" ] || fail "no late counts in the metrics"
+only=$((late - plate))
+said=$(grep 'events late for the models' "$WORK/run1.err" | grep -o 'since_start=[0-9]*' | tail -1)
+said=${said#since_start=}
+[ "${said:-0}" = "$only" ] || fail "models alone: $only late in the metrics, the log says '${said:-nothing}'"
+[ "$only" -le 200 ] || fail "models: $only events late for them alone, of 20000 (partitions not merged?)"
+pass "events late for the models alone: $only of 20000 (and $plate late for the pipeline: out of order in their partition)"
 
 # restart: resumes after the committed offsets
 start_vigil run2 "$WORK/vigil.yml"

@@ -387,8 +387,10 @@ Test(kafka_mock, partial_message_reported)
         lines += b.n;
         const char *last = b.buf + b.lines[b.n - 1].off;
         bool mid = !strncmp(last, "part-", 5) && strncmp(last, "part-10", 7) != 0;
-        cr_assert_eq(vg_kafka_collector_partial(c), mid ? b.partition : -1, "after '%.*s'",
+        cr_assert_eq(vg_kafka_collector_partial(c, b.partition), mid, "after '%.*s'",
                      (int)b.lines[b.n - 1].len, last);
+        cr_assert_eq(vg_kafka_collector_partial(c, -1), mid);
+        cr_assert_not(vg_kafka_collector_partial(c, b.partition + 1));
         partial_seen += mid;
     }
     cr_assert_eq(lines, 11);
@@ -455,6 +457,158 @@ Test(kafka_mock, pause_and_resume)
     cr_assert_eq(got->len, 1);
     cr_assert_str_eq(g_array_index(got, Got, 0).text, "while-paused");
     got_free(got);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+/* What the run loop's pipeline does with a clock, in miniature: the newest event time
+ * judged per partition (lines are "t=<ms>"). */
+typedef struct {
+    int64_t max[3];
+    int64_t newest; /* over all partitions */
+} Judge;
+
+static int64_t judged_time(void *user, int32_t partition)
+{
+    return ((Judge *)user)->max[partition];
+}
+
+/* Joins the group and waits for all three partitions (next() serves the rebalance). */
+static void join_all(VgKafkaCollector *c)
+{
+    VgCollector *base = vg_kafka_collector_base(c);
+    VgLineBatch b;
+    vg_line_batch_init(&b, 16, 1024);
+    int32_t ids[8];
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (vg_kafka_collector_assignment(c, ids, 8) < 3 && g_get_monotonic_time() < deadline) {
+        vg_line_batch_clear(&b);
+        cr_assert_eq(base->ops->next(base, &b, NULL), VG_EAGAIN);
+    }
+    vg_line_batch_free(&b);
+}
+
+/* Produces n messages "t=<i*10+p>" to partition p; every tenth has three lines (so cuts
+ * fall between messages). Returns the lines. */
+static int produce_times(int32_t p, int n)
+{
+    int lines = 0;
+    for (int i = 0; i < n; i++) {
+        int t = i * 10 + p;
+        char *m =
+            i % 10 ? g_strdup_printf("t=%d", t) : g_strdup_printf("t=%d\nt=%d\nt=%d", t, t, t);
+        produce(p, m);
+        lines += i % 10 ? 1 : 3;
+        g_free(m);
+    }
+    produce_flush();
+    return lines;
+}
+
+typedef struct {
+    int got, cuts, holds;
+    void (*on_hold)(void); /* called at the first hold */
+} MergeRun;
+
+/* Reads want lines as the run loop does with one pipeline: judges each batch up to the
+ * merge limit + slack and puts the rest back (all of it when the limit is a partition
+ * with nothing queued). Checks the order the collector promises, and that no line is
+ * judged more than 2 * slack behind the newest judged. */
+static void merge_read(VgKafkaCollector *c, Judge *j, int want, MergeRun *run)
+{
+    VgCollector *base = vg_kafka_collector_base(c);
+    const int64_t slack = 25;
+    int64_t last_offset[3] = {-1, -1, -1};
+    VgLineBatch b;
+    vg_line_batch_init(&b, 16, 1024);
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (run->got < want && g_get_monotonic_time() < deadline) {
+        vg_line_batch_clear(&b);
+        if (base->ops->next(base, &b, NULL) != VG_OK)
+            continue;
+        int32_t p = b.partition;
+        bool dry;
+        int64_t lo = vg_kafka_collector_merge_limit(c, p, &dry);
+        cr_assert(dry || lo >= j->max[p], "partition %d picked, but one queued is judged less far",
+                  p);
+        int64_t until = lo == INT64_MAX ? INT64_MAX : lo + slack;
+        uint32_t k;
+        for (k = 0; k < b.n; k++) {
+            int64_t t = g_ascii_strtoll(b.buf + b.lines[k].off + 2, NULL, 10);
+            if ((k || dry) && b.lines[k].line_no == 1 && t > until)
+                break;
+            cr_assert_geq(b.lines[k].offset, last_offset[p], "offsets in order");
+            last_offset[p] = b.lines[k].offset;
+            j->max[p] = MAX(j->max[p], t);
+            j->newest = MAX(j->newest, t);
+            cr_assert_leq(j->newest - t, 2 * slack,
+                          "t=%" G_GINT64_FORMAT " judged while newest is %" G_GINT64_FORMAT, t,
+                          j->newest);
+            run->got++;
+        }
+        if (k < b.n) {
+            vg_kafka_collector_unread(c, &b, k);
+            run->cuts++;
+            if (!k && !run->holds++ && run->on_hold)
+                run->on_hold();
+        }
+    }
+    cr_assert_eq(run->got, want, "got %d, cuts %d, holds %d, max %ld %ld %ld", run->got, run->cuts,
+                 run->holds, (long)j->max[0], (long)j->max[1], (long)j->max[2]);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.lines, (uint64_t)want, "lines put back are counted once");
+    vg_line_batch_clear(&b);
+    cr_assert_eq(base->ops->next(base, &b, NULL), VG_EAGAIN, "nothing is handed out twice");
+    vg_line_batch_free(&b);
+}
+
+/* With a clock, batches come from the partition judged least far, and the lines past the
+ * merge limit go back and come again, once: three partitions of 100 ms-apart lines, all
+ * fetched before reading starts, are judged within the slack of each other (read one
+ * after another, as without a clock, the second and third would be 990 ms behind). */
+Test(kafka_mock, clock_merges_partitions_by_event_time)
+{
+    VgKafkaCollector *c = open_collector("g-merge", NULL);
+    Judge j = {{INT64_MIN, INT64_MIN, INT64_MIN}, INT64_MIN};
+    vg_kafka_collector_set_clock(c, judged_time, &j);
+    join_all(c);
+    int want = produce_times(0, 100) + produce_times(1, 100) + produce_times(2, 100);
+    g_usleep(G_USEC_PER_SEC); /* librdkafka fetches all three meanwhile */
+    MergeRun run = {0};
+    merge_read(c, &j, want, &run);
+    cr_assert_gt(run.cuts, 10, "lines went back");
+    for (int p = 0; p < 3; p++)
+        cr_assert_eq(j.max[p], 990 + p);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.messages, 300);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+static void produce_partition_1(void)
+{
+    produce_times(1, 100);
+}
+
+/* A partition whose messages come later than the others' (a producer's batches reach the
+ * brokers one partition after another) is waited for, up to kafka.merge_wait: partition 0
+ * is there first, partition 1 arrives during the wait, and partition 2, which never gets
+ * a message, holds the merge back only for the wait, then counts as quiet. */
+Test(kafka_mock, merge_waits_for_a_partition_behind)
+{
+    VgKafkaCollector *c = open_collector("g-wait", NULL); /* merge_wait: 1s */
+    Judge j = {{INT64_MIN, INT64_MIN, INT64_MIN}, INT64_MIN};
+    vg_kafka_collector_set_clock(c, judged_time, &j);
+    join_all(c);
+    int want = produce_times(0, 100) + 120; /* partition 1's: 100 messages, 120 lines */
+    gint64 t0 = g_get_monotonic_time();
+    MergeRun run = {.on_hold = produce_partition_1};
+    merge_read(c, &j, want, &run);
+    cr_assert_geq(run.holds, 1);
+    cr_assert_geq(g_get_monotonic_time() - t0, 900000, "partition 2 was waited for");
+    cr_assert_eq(j.max[0], 990);
+    cr_assert_eq(j.max[1], 991);
+    cr_assert_eq(j.max[2], INT64_MIN);
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
