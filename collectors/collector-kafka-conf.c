@@ -40,11 +40,11 @@ const VgConfOption vg_kafka_options[] = {
      NULL, "a batch ends after this many payload bytes"},
     {"merge_bytes", VG_CT_SIZE, offsetof(VgKafkaConf, merge_bytes), "64MiB", 0, 1 << 30, NULL, 0,
      NULL,
-     "messages read ahead of the batches so partitions are judged in event-time order "
+     "read ahead while partitions are out of step, to judge them in event-time order "
      "(0: in arrival order)"},
     {"merge_wait", VG_CT_DURATION, offsetof(VgKafkaConf, merge_wait_ms), "1s", 0, 60, NULL, 0, NULL,
-     "how long the merge waits for the next messages of a partition behind the others "
-     "before it leaves it out as quiet (0: never waits)"},
+     "how long after a partition ran empty the merge still waits for it when it is behind "
+     "the others (0: never waits)"},
     {"idle_timeout", VG_CT_DURATION, offsetof(VgKafkaConf, idle_timeout_ms), "30s", 0, 86400, NULL,
      0, NULL, "a partition quiet this long stops holding the event-time watermark back (0: never)"},
     {"properties", VG_CT_NODE, offsetof(VgKafkaConf, properties), NULL, 0, 0, NULL, VG_CO_SECRET,

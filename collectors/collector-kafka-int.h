@@ -33,7 +33,8 @@ typedef struct {
     uint32_t head, len, cap;
     size_t pos;
     uint32_t line;
-    size_t bytes; /* payload bytes queued */
+    size_t bytes;  /* payload bytes queued */
+    gint64 dry_at; /* when it last ran empty, or (no message yet) first held the reader up */
 } VgKafkaQueue;
 
 /* One (topic, partition) ever assigned; see collector-kafka-offsets.c. */
@@ -47,13 +48,10 @@ typedef struct {
     int64_t start;     /* where the next assignment starts reading, -1: committed offset */
     bool assigned;
     VgKafkaQueue q; /* reading thread only */
-    /* merging, while nothing of it is queued: until when the reader waits for its next
-     * messages (monotonic µs; 0: no wait begun; past: waited in vain, a quiet partition,
-     * left out of the merge until a message comes) */
-    gint64 dry_until;
     /* merging: fetching paused while its queue holds more than its share of merge_bytes,
      * so that librdkafka fetches the partitions behind it (under the lock) */
     bool held;
+    bool fed; /* a message came since it was assigned (reading thread only) */
 } VgKafkaPart;
 
 /* A message the last batch handed out whole, kept until the next read so unread() can
@@ -80,6 +78,7 @@ struct VgKafkaCollector {
     int64_t merge_wait_ms;
     VgKafkaPart *limiter; /* the partition merge_limit() found oldest, when none of it waits */
     gint64 hold_until;    /* the reader put a batch back to wait for limiter: until when */
+    gint64 ahead_until;   /* reading ahead and pausing on: the reader put lines back lately */
     uint64_t seq;         /* messages taken from librdkafka so far */
     VgKafkaClockFn clock;
     void *clock_user;

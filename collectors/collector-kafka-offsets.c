@@ -116,6 +116,8 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
             p->assigned = true;
             p->held = false;
+            p->fed = false; /* (collector-kafka.c, dry_counts()) */
+            p->q.dry_at = 0;
             p->marked = p->committed = -1;
         }
         g_mutex_unlock(&c->lock);

@@ -191,7 +191,8 @@ static VgKafkaMsg queue_pop(VgKafkaCollector *c, VgKafkaQueue *q)
 {
     VgKafkaMsg e = q->v[q->head];
     q->head = (q->head + 1) % q->cap;
-    q->len--;
+    if (!--q->len)
+        q->dry_at = g_get_monotonic_time();
     q->pos = 0;
     q->line = 0;
     q->bytes -= msg_bytes(e.m);
@@ -256,33 +257,50 @@ static void enqueue(VgKafkaCollector *c, rd_kafka_message_t *m)
     VgKafkaMsg e = {m, c->seq++};
     VgKafkaPart *p = part_of(c, m);
     queue_push(c, &p->q, e);
-    p->dry_until = 0;
+    p->fed = true;
+}
+
+/* Whether batches are merged by the reader's clock (kafka.merge_bytes 0: arrival order). */
+static bool merging(const VgKafkaCollector *c)
+{
+    return c->clock && c->merge_bytes > 0;
+}
+
+/* Merging reads ahead (and pauses partitions far ahead, balance()) only while the
+ * partitions are out of step: for AHEAD_LINGER_US after the reader last put lines back
+ * (but for the wait at a start, unread()). Partitions in step (live traffic, a dense
+ * backlog) are read as they come, without the memory and the refetching that costs. */
+#define AHEAD_LINGER_US (10 * G_USEC_PER_SEC)
+
+static bool reading_ahead(const VgKafkaCollector *c)
+{
+    return merging(c) && c->ahead_until && g_get_monotonic_time() < c->ahead_until;
 }
 
 /* Moves what librdkafka has queued into the partitions' queues, FETCH_BATCH messages at a
- * call, until merge_bytes are waiting (with merging off: only when none is). Only when
- * nothing is waiting or queued does it wait, up to timeout_ms, for one message (a batch
- * read with a timeout would wait for a full batch, holding back what came).
+ * call, until merge_bytes are waiting while reading ahead (else only when none is). Only
+ * when nothing is waiting or queued does it wait, up to timeout_ms, for one message (a
+ * batch read with a timeout would wait for a full batch, holding back what came).
  *
- * Holding (the reader put its batch back to wait for the limiter partition): reads on up
- * to twice merge_bytes (the limiter's next messages may be queued in librdkafka behind
- * other partitions') and, while none of the limiter came, waits up to hold_until for one
- * more message of any partition. */
+ * Holding (the reader put its batch back to wait for the limiter partition): reads up to
+ * merge_bytes even when not reading ahead (the limiter's next messages may be queued in
+ * librdkafka behind other partitions') and, while none of the limiter came, waits up to
+ * hold_until for one more message of any partition; with merge_bytes waiting already, it
+ * gives up the wait (the partitions waited for count as quiet). */
 static void top_up(VgKafkaCollector *c, int timeout_ms)
 {
-    size_t budget = (size_t)c->merge_bytes;
-    if (c->hold_until && c->pending_bytes >= 2 * budget) {
+    size_t budget = reading_ahead(c) ? (size_t)c->merge_bytes : 0;
+    if (c->hold_until && c->pending_bytes >= (size_t)c->merge_bytes) {
         /* nothing more may be read: the partitions waited for count as quiet */
         GHashTableIter it;
         gpointer v;
         g_hash_table_iter_init(&it, c->parts);
         while (g_hash_table_iter_next(&it, NULL, &v))
-            if (((VgKafkaPart *)v)->dry_until)
-                ((VgKafkaPart *)v)->dry_until = 1;
+            ((VgKafkaPart *)v)->q.dry_at = 1; /* (long past) */
         c->hold_until = 0;
     }
     if (c->hold_until) {
-        budget *= 2;
+        budget = (size_t)c->merge_bytes;
         gint64 left = (c->hold_until - g_get_monotonic_time()) / 1000;
         timeout_ms = left < 1 ? 1 : left < timeout_ms ? (int)left : timeout_ms;
     }
@@ -307,12 +325,6 @@ static void top_up(VgKafkaCollector *c, int timeout_ms)
     c->hold_until = 0;
 }
 
-/* Whether batches are merged by the reader's clock (kafka.merge_bytes 0: arrival order). */
-static bool merging(const VgKafkaCollector *c)
-{
-    return c->clock && c->merge_bytes > 0;
-}
-
 /* Merging: a partition whose queue holds more than its share of merge_bytes (at least
  * MERGE_SHARE_MIN) is read ahead of the others; its fetching pauses until half of that is
  * left, so librdkafka's queue, one for all partitions, fills with the partitions behind
@@ -327,6 +339,7 @@ static void balance(VgKafkaCollector *c)
 {
     if (!merging(c))
         return;
+    bool ahead = reading_ahead(c); /* when not, every partition fetches */
     guint n = 0;
     GHashTableIter it;
     gpointer v;
@@ -337,9 +350,9 @@ static void balance(VgKafkaCollector *c)
     g_hash_table_iter_init(&it, c->parts);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         VgKafkaPart *p = v;
-        if (!p->held && p->q.bytes > share)
+        if (ahead && !p->held && p->q.bytes > share)
             vg_kafka_part_hold(c, p, true);
-        else if (p->held && p->q.bytes <= share / 2)
+        else if (p->held && (!ahead || p->q.bytes <= share / 2))
             vg_kafka_part_hold(c, p, false);
     }
 }
@@ -471,6 +484,10 @@ void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32
     }
     for (uint32_t i = k; i < b->n; i++)
         bytes += b->lines[i].len;
+    /* out of step: read ahead for a while; not for a wait on a partition that has had no
+     * message since its assignment (every start has one) */
+    if (k || (c->limiter && c->limiter->fed))
+        c->ahead_until = g_get_monotonic_time() + AHEAD_LINGER_US;
     if (!k) {
         /* all of it: the first message from where the batch took it up */
         q->pos = c->out_pos;
@@ -491,17 +508,19 @@ void vg_kafka_collector_set_clock(VgKafkaCollector *c, VgKafkaClockFn clock, voi
     c->clock_user = user;
 }
 
-/* Whether p takes part in the merge as a partition with nothing queued: while the wait
- * for it runs or has not begun. */
+/* Whether p takes part in the merge as a partition with nothing queued: for merge_wait
+ * after its queue ran empty, its next fetch may be on its way (a partition quiet longer
+ * holds nobody back, so live traffic never waits for it); one that has had no message
+ * since it was assigned, until merge_wait after it first held the reader back. */
 static bool dry_counts(const VgKafkaCollector *c, const VgKafkaPart *p, gint64 *now)
 {
     if (c->merge_wait_ms <= 0 || p->q.len || !p->assigned)
         return false;
-    if (!p->dry_until)
+    if (!p->fed && !p->q.dry_at)
         return true;
     if (!*now)
         *now = g_get_monotonic_time();
-    return *now < p->dry_until;
+    return *now - p->q.dry_at < c->merge_wait_ms * 1000;
 }
 
 int64_t vg_kafka_collector_merge_limit(VgKafkaCollector *c, int32_t partition, bool *dry)
@@ -531,23 +550,23 @@ int64_t vg_kafka_collector_merge_limit(VgKafkaCollector *c, int32_t partition, b
     return lo;
 }
 
-/* The reader waits for the limiter: the wait begins for every partition merge_limit()
- * counted with nothing queued, so that quiet ones are found out together, not one wait
- * after another. */
+/* The reader waits for the limiter, until merge_wait after it ran empty. The partitions
+ * without a message since their assignment start their wait now, together, so that those
+ * with nothing to read are found out at once, not one wait after another. */
 static void hold(VgKafkaCollector *c)
 {
     if (!c->limiter)
         return;
-    gint64 now = 0, until = g_get_monotonic_time() + c->merge_wait_ms * 1000;
+    gint64 now = g_get_monotonic_time();
     GHashTableIter it;
     gpointer v;
     g_hash_table_iter_init(&it, c->parts);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         VgKafkaPart *p = v;
-        if (!p->dry_until && dry_counts(c, p, &now))
-            p->dry_until = until;
+        if (p->assigned && !p->fed && !p->q.dry_at)
+            p->q.dry_at = now;
     }
-    c->hold_until = c->limiter->dry_until;
+    c->hold_until = c->limiter->q.dry_at + c->merge_wait_ms * 1000;
 }
 
 bool vg_kafka_collector_partial(VgKafkaCollector *c, int32_t partition)

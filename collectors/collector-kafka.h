@@ -46,9 +46,11 @@
  * batch of each other in event time instead of reading them one after another (librdkafka
  * fetches a megabyte of a partition at a time, which for a quiet partition spans many
  * minutes); the reader narrows that to what it allows with
- * vg_kafka_collector_merge_limit() and _unread(). A partition read far ahead (its queue
- * over its share of merge_bytes) is paused until half of that is judged, so that
- * librdkafka fetches the others. Within a partition the order is always the offsets'.
+ * vg_kafka_collector_merge_limit() and _unread(). While the reader puts lines back (the
+ * partitions are out of step) the collector reads up to merge_bytes ahead, and a partition
+ * read far ahead (its queue over its share of merge_bytes) is paused until half of that is
+ * judged, so that librdkafka fetches the others. Within a partition the order is always
+ * the offsets'.
  *
  * Partition ids: with one topic VgLineBatch.partition is the Kafka partition number. With
  * several topics the collector numbers (topic, partition) pairs as topic_slot << 20 |
@@ -160,20 +162,23 @@ typedef int64_t (*VgKafkaClockFn)(void *user, int32_t partition);
  * by arrival. Reading thread. */
 void vg_kafka_collector_set_clock(VgKafkaCollector *c, VgKafkaClockFn clock, void *user);
 /* With a clock, right after next() handed out a batch of partition: the oldest event time
- * of the other assigned partitions that have messages queued or, for up to
- * kafka.merge_wait, are expected to (nothing queued: its next fetch may be on its way;
- * *dry is then true). INT64_MAX: none, or no clock. Lines of the batch past it, by more
- * than the reader allows, are better put back with unread() and judged after those
- * partitions caught up. */
+ * of the other assigned partitions that have messages queued or, nothing queued, ran
+ * empty less than kafka.merge_wait ago or have had no message since their assignment
+ * (their next fetch may be on its way; *dry is then true when such a partition is the
+ * oldest). INT64_MAX: none, or no
+ * clock. Lines of the batch past it, by more than the reader allows, are better put back
+ * with unread() and judged after those partitions caught up. */
 int64_t vg_kafka_collector_merge_limit(VgKafkaCollector *c, int32_t partition, bool *dry);
 /* Puts lines [k, b->n) of the batch the last next() filled back in front of their
  * partition, to be handed out again (same lines, offsets and line numbers). Only before
  * the next call of next(); line k must start a message (line_no 1) unless k == 0, k <=
  * b->n (b->n: nothing to put back). k == 0 puts the whole batch back to wait for the
- * partition merge_limit() found *dry: the next next() waits up to kafka.merge_wait for its
- * messages (and reads past merge_bytes meanwhile, up to twice that), after which that
- * partition is left out of the merge until a message of it comes. The collector's
- * counters count the lines put back once. */
+ * partition merge_limit() found *dry: the next next() waits for its messages until
+ * kafka.merge_wait after it ran empty, or after now if it has had none since its
+ * assignment (reading up to merge_bytes meanwhile); after that it holds nobody back until
+ * it has messages again. Putting lines back turns reading ahead on for a while (the
+ * partitions are out of step), but for the wait for a partition without a message since
+ * its assignment. The collector's counters count the lines put back once. */
 void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32_t k);
 
 /* Topic and Kafka partition of a partition id; false if the id is unknown. *topic is
