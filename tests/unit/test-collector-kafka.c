@@ -614,6 +614,82 @@ Test(kafka_mock, merge_waits_for_a_partition_behind)
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
+/* Lines put back at random message starts (and whole batches) come again in order and
+ * exactly once, with their offsets and line numbers, also around messages longer than a
+ * batch (split, then put back whole or in part). */
+Test(kafka_mock, unread_at_random_points_loses_nothing)
+{
+    GRand *rnd = g_rand_new_with_seed(7);
+    GPtrArray *want[3];
+    for (int p = 0; p < 3; p++)
+        want[p] = g_ptr_array_new_with_free_func(g_free);
+    int total = 0;
+    for (int i = 0; i < 300; i++) {
+        int p = g_rand_int_range(rnd, 0, 3);
+        int n = i % 37 == 5 ? 20 : g_rand_int_range(rnd, 1, 6); /* 20 > a batch of 8 */
+        GString *m = g_string_new(NULL);
+        for (int k = 0; k < n; k++) {
+            char *line = g_strdup_printf("p%d-m%d-l%d", p, i, k + 1);
+            g_string_append_printf(m, "%s%s", k ? "\n" : "", line);
+            g_ptr_array_add(want[p], line);
+        }
+        produce(p, m->str);
+        g_string_free(m, TRUE);
+        total += n;
+    }
+    produce_flush();
+    VgKafkaCollector *c = open_collector("g-unread", NULL);
+    VgCollector *base = vg_kafka_collector_base(c);
+    VgLineBatch b;
+    vg_line_batch_init(&b, 8, 1024);
+    guint next[3] = {0, 0, 0};
+    int64_t last_offset[3] = {-1, -1, -1};
+    int got = 0, put_back = 0;
+    gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (got < total && g_get_monotonic_time() < deadline) {
+        vg_line_batch_clear(&b);
+        if (base->ops->next(base, &b, NULL) != VG_OK)
+            continue;
+        /* where lines may go back: message starts (line 0 too: the whole batch) */
+        uint32_t starts[8], n_starts = 0;
+        for (uint32_t k = 0; k < b.n; k++)
+            if (b.lines[k].line_no == 1)
+                starts[n_starts++] = k;
+        uint32_t keep = b.n;
+        if (n_starts && g_rand_int_range(rnd, 0, 3) == 0)
+            keep = starts[g_rand_int_range(rnd, 0, (gint32)n_starts)];
+        int32_t p = b.partition;
+        for (uint32_t k = 0; k < keep; k++) {
+            char *text = g_strndup(b.buf + b.lines[k].off, b.lines[k].len);
+            cr_assert_lt(next[p], want[p]->len);
+            cr_assert_str_eq(text, g_ptr_array_index(want[p], next[p]), "partition %d", p);
+            const char *l = strrchr(text, 'l');
+            cr_assert_eq(b.lines[k].line_no, strtoull(l + 1, NULL, 10), "%s", text);
+            cr_assert_geq(b.lines[k].offset, last_offset[p]);
+            last_offset[p] = b.lines[k].offset;
+            g_free(text);
+            next[p]++;
+            got++;
+        }
+        if (keep < b.n) {
+            vg_kafka_collector_unread(c, &b, keep);
+            put_back++;
+        }
+    }
+    cr_assert_eq(got, total);
+    cr_assert_gt(put_back, 20);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.lines, (uint64_t)total, "lines put back are counted once");
+    cr_assert_eq(st.messages, 300);
+    cr_assert_not(vg_kafka_collector_partial(c, -1));
+    vg_line_batch_free(&b);
+    base->ops->close(base);
+    for (int p = 0; p < 3; p++)
+        g_ptr_array_free(want[p], TRUE);
+    g_rand_free(rnd);
+}
+
 static VgKafkaCollector *open_topics(const char *group, const char *topics)
 {
     return open_yaml(g_strdup_printf("kafka:\n  brokers: %s\n  topics: %s\n  group: %s\n",
