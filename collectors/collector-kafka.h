@@ -175,10 +175,11 @@ int64_t vg_kafka_collector_merge_limit(VgKafkaCollector *c, int32_t partition, b
  * b->n (b->n: nothing to put back). k == 0 puts the whole batch back to wait for the
  * partition merge_limit() found *dry: the next next() waits for its messages until
  * kafka.merge_wait after it ran empty, or after now if it has had none since its
- * assignment (reading up to merge_bytes meanwhile); after that it holds nobody back until
- * it has messages again. Putting lines back turns reading ahead on for a while (the
- * partitions are out of step), but for the wait for a partition without a message since
- * its assignment. The collector's counters count the lines put back once. */
+ * assignment (reading up to twice merge_bytes meanwhile, merge_bytes for a partition
+ * without a message yet); after that it holds nobody back until it has messages again.
+ * Putting lines back turns reading ahead on for a while (the partitions are out of step),
+ * but for the wait for a partition without a message since its assignment. The
+ * collector's counters count the lines put back once. */
 void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32_t k);
 
 /* Topic and Kafka partition of a partition id; false if the id is unknown. *topic is
