@@ -278,9 +278,12 @@ static bool reading_ahead(const VgKafkaCollector *c)
 }
 
 /* Moves what librdkafka has queued into the partitions' queues, FETCH_BATCH messages at a
- * call, until merge_bytes are waiting while reading ahead (else only when none is). Only
- * when nothing is waiting or queued does it wait, up to timeout_ms, for one message (a
- * batch read with a timeout would wait for a full batch, holding back what came).
+ * call, until merge_bytes are waiting while reading ahead, else batch_bytes (so that a
+ * partition's run of messages in librdkafka's queue, a fetch of it, fills whole batches:
+ * reading only when nothing waited made batches of 226 lines on average instead of 822
+ * on the bench's 48 partitions, and cost the workers a tenth more CPU). Only when nothing
+ * is waiting or queued does it wait, up to timeout_ms, for one message (a batch read with
+ * a timeout would wait for a full batch, holding back what came).
  *
  * Holding (the reader put its batch back to wait for the limiter partition): reads on up
  * to twice merge_bytes (the limiter's next messages may be queued in librdkafka behind
@@ -291,7 +294,7 @@ static bool reading_ahead(const VgKafkaCollector *c)
  * gave up ten times as many waits and left twice the events late for the models. */
 static void top_up(VgKafkaCollector *c, int timeout_ms)
 {
-    size_t budget = reading_ahead(c) ? (size_t)c->merge_bytes : 0;
+    size_t budget = reading_ahead(c) ? (size_t)c->merge_bytes : (size_t)c->batch_bytes;
     size_t hold_budget = (size_t)c->merge_bytes * (c->limiter && c->limiter->fed ? 2 : 1);
     if (c->hold_until && c->pending_bytes >= hold_budget) {
         /* nothing more may be read: the partitions waited for count as quiet */
