@@ -49,8 +49,8 @@ typedef struct {
     bool assigned;
     VgKafkaQueue q; /* reading thread only */
     /* merging: fetching paused while its queue holds more than its share of merge_bytes,
-     * so that librdkafka fetches the partitions behind it (under the lock) */
-    bool held;
+     * so that librdkafka fetches the partitions behind it (written under the lock) */
+    bool throttled;
     bool fed; /* a message came since it was assigned (reading thread only) */
 } VgKafkaPart;
 
@@ -82,11 +82,9 @@ struct VgKafkaCollector {
     uint64_t seq;         /* messages taken from librdkafka so far */
     VgKafkaClockFn clock;
     void *clock_user;
-    /* the last batch: its partition, the messages it took whole, the first line of the
-     * message it handed out in part at its end (UINT32_MAX: none) */
+    /* the last batch: its partition and the messages it took whole */
     VgKafkaPart *out_part;
-    GArray *out; /* VgKafkaOut */
-    uint32_t out_partial;
+    GArray *out;    /* VgKafkaOut */
     size_t out_pos; /* where the batch started in its first message (bytes, lines) */
     uint32_t out_line;
     gint64 last_commit_us;
@@ -104,9 +102,9 @@ struct VgKafkaCollector {
 /* collector-kafka-offsets.c: the partition table, marks, commits, rebalances, pausing. */
 VgKafkaPart *vg_kafka_part_get(VgKafkaCollector *c, const char *topic, int32_t kp);
 void vg_kafka_part_free(gpointer p);
-/* Merging: stops fetching p while its queue holds more than its share (hold), or fetches
- * it again; a pause of the whole input (back-pressure) goes over it. */
-void vg_kafka_part_hold(VgKafkaCollector *c, VgKafkaPart *p, bool hold);
+/* Merging: stops fetching p while its queue holds more than its share (throttle), or
+ * fetches it again; a pause of the whole input (back-pressure) goes over it. */
+void vg_kafka_part_throttle(VgKafkaCollector *c, VgKafkaPart *p, bool throttle);
 /* Destroys the messages queued for p (a revoked partition: its next owner reads them). */
 void vg_kafka_part_drop_queue(VgKafkaCollector *c, VgKafkaPart *p);
 /* Commits the moved marks of every assigned partition, or of the n_only listed. */

@@ -115,7 +115,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (size_t i = 0; i < n; i++) {
             VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
             p->assigned = true;
-            p->held = false;
+            p->throttled = false;
             p->fed = false; /* (collector-kafka.c, dry_counts()) */
             p->q.dry_at = 0;
             p->marked = p->committed = -1;
@@ -141,7 +141,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         g_mutex_lock(&c->lock);
         if (c->paused)
             rd_kafka_pause_partitions(rk, list);
-        else /* (a partition the merge held when it was last ours starts fetching) */
+        else /* (a partition the merge throttled when it was last ours fetches again) */
             rd_kafka_resume_partitions(rk, list);
         g_mutex_unlock(&c->lock);
     } else {
@@ -159,7 +159,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (size_t i = 0; i < n; i++) {
             VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
             p->assigned = false;
-            p->held = false;
+            p->throttled = false;
             p->marked = p->committed = -1;
         }
         g_mutex_unlock(&c->lock);
@@ -291,11 +291,11 @@ static void set_paused(VgKafkaCollector *c, bool paused)
             rd_kafka_pause_partitions(c->rk, a);
         } else {
             rd_kafka_resume_partitions(c->rk, a);
-            GHashTableIter it; /* those the merge holds stay paused */
+            GHashTableIter it; /* those the merge throttles stay paused */
             gpointer v;
             g_hash_table_iter_init(&it, c->parts);
             while (g_hash_table_iter_next(&it, NULL, &v))
-                if (((VgKafkaPart *)v)->held)
+                if (((VgKafkaPart *)v)->throttled)
                     pause_one(c, v, true);
         }
     }
@@ -305,12 +305,12 @@ static void set_paused(VgKafkaCollector *c, bool paused)
         rd_kafka_topic_partition_list_destroy(a);
 }
 
-void vg_kafka_part_hold(VgKafkaCollector *c, VgKafkaPart *p, bool hold)
+void vg_kafka_part_throttle(VgKafkaCollector *c, VgKafkaPart *p, bool throttle)
 {
     g_mutex_lock(&c->lock);
-    if (p->held != hold && p->assigned && !c->paused)
-        pause_one(c, p, hold);
-    p->held = hold;
+    if (p->throttled != throttle && p->assigned && !c->paused)
+        pause_one(c, p, throttle);
+    p->throttled = throttle;
     g_mutex_unlock(&c->lock);
 }
 

@@ -215,7 +215,6 @@ static void release_out(VgKafkaCollector *c)
         rd_kafka_message_destroy(g_array_index(c->out, VgKafkaOut, i).msg.m);
     g_array_set_size(c->out, 0);
     c->out_part = NULL;
-    c->out_partial = UINT32_MAX;
 }
 
 /* Drops queued messages of partitions that are not ours any more. (`assigned` changes
@@ -356,10 +355,10 @@ static void balance(VgKafkaCollector *c)
     g_hash_table_iter_init(&it, c->parts);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         VgKafkaPart *p = v;
-        if (ahead && !p->held && p->q.bytes > share)
-            vg_kafka_part_hold(c, p, true);
-        else if (p->held && (!ahead || p->q.bytes <= share / 2))
-            vg_kafka_part_hold(c, p, false);
+        if (ahead && !p->throttled && p->q.bytes > share)
+            vg_kafka_part_throttle(c, p, true);
+        else if (p->throttled && (!ahead || p->q.bytes <= share / 2))
+            vg_kafka_part_throttle(c, p, false);
     }
 }
 
@@ -452,10 +451,8 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
             vg_line_batch_add(b, s, n, ++q->line, offset, bad);
             bytes += n;
         }
-        if (left > room) {
-            c->out_partial = first;
-            break;
-        }
+        if (left > room)
+            break; /* the rest of it opens the next batch */
         VgKafkaOut o = {queue_pop(c, q), first};
         g_array_append_val(c->out, o);
         msgs++;
@@ -475,9 +472,9 @@ void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32
     VgKafkaPart *p = c->out_part;
     if (!p || b->partition != p->id || k >= b->n)
         return;
-    /* (a batch that ends inside a message holds nothing but that message, so no line of
-     * it after the first starts a message) */
-    g_return_if_fail(!k || (b->lines[k].line_no == 1 && c->out_partial == UINT32_MAX));
+    /* (a batch that ends inside a message holds nothing but that message: no line of it
+     * after the first starts a message, and k is 0) */
+    g_return_if_fail(!k || b->lines[k].line_no == 1);
     VgKafkaQueue *q = &p->q;
     uint64_t msgs = 0, bytes = 0;
     while (c->out->len) {
@@ -500,7 +497,6 @@ void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32
         q->line = c->out_line;
         hold(c);
     }
-    c->out_partial = UINT32_MAX;
     g_mutex_lock(&c->lock);
     c->stats.messages -= msgs;
     c->stats.lines -= b->n - k;
@@ -698,7 +694,6 @@ VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafka
     c->subscribed = g_strdupv(conf->topics);
     c->parts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, vg_kafka_part_free);
     c->out = g_array_new(FALSE, FALSE, sizeof(VgKafkaOut));
-    c->out_partial = UINT32_MAX;
     c->merge_bytes = conf->merge_bytes;
     c->merge_wait_ms = conf->merge_wait_ms;
     g_mutex_init(&c->lock);
