@@ -690,6 +690,34 @@ Test(kafka_mock, unread_at_random_points_loses_nothing)
     g_rand_free(rnd);
 }
 
+/* Without merging, the collector still reads ahead (kafka.batch_bytes), so a partition's
+ * run of messages fills whole batches: read only when nothing waited, 256 messages a time
+ * spread over the partitions, the batches were a few hundred lines at most. */
+Test(kafka_mock, runs_of_a_partition_fill_whole_batches)
+{
+    VgKafkaCollector *c = open_collector("g-whole", NULL);
+    join_all(c);
+    for (int i = 0; i < 600; i++) {
+        char line[32];
+        g_snprintf(line, sizeof line, "a-%d", i);
+        produce(0, line);
+        g_snprintf(line, sizeof line, "b-%d", i);
+        produce(1, line);
+    }
+    produce_flush();
+    g_usleep(G_USEC_PER_SEC); /* librdkafka fetches both meanwhile */
+    GArray *sizes = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    GArray *got = read_lines(c, 1200, 512, sizes);
+    cr_assert_eq(got->len, 1200);
+    guint full = 0;
+    for (guint i = 0; i < sizes->len; i++)
+        full += g_array_index(sizes, uint32_t, i) == 512;
+    cr_assert_geq(full, 2, "two of the batches are full (of %u)", sizes->len);
+    g_array_free(sizes, TRUE);
+    got_free(got);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
 static VgKafkaCollector *open_topics(const char *group, const char *topics)
 {
     return open_yaml(g_strdup_printf("kafka:\n  brokers: %s\n  topics: %s\n  group: %s\n",
