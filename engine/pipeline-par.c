@@ -4,7 +4,11 @@
  * decoded by one worker (decoder_of(): worker 0, which has more ordered work, takes fewer)
  * into the slot's event array, with the slot's arena (no allocation per
  * event once warm), and the Sigma detection rules are evaluated on it there too: both are
- * stateless, and they are most of the cost. Then every worker walks every batch in input
+ * stateless, and they are most of the cost. The models' keys are hashed there as well
+ * (vg_models_event_keys), while the event's text is in that core's cache: every shard
+ * needs the hashes of every event to tell its keys from the others', and hashing them on
+ * each shard made it read the text of every event from another core's cache (a tenth of a
+ * two-worker replay's profile). Then every worker walks every batch in input
  * order, waiting for its "decoded" flag, and runs the same clock (the watermark is a pure
  * function of the event order), so every worker has the same watermark at every event.
  * What is stateful is split so that each piece of state lives in exactly one worker:
@@ -48,7 +52,8 @@ typedef struct {
     uint8_t *bad;
     VgRuleMatch **m;
     int *n_m;
-    uint32_t cap; /* lines the arrays hold */
+    VgModelKeys *keys; /* the models' keys of each event, hashed by the decoding worker */
+    uint32_t cap;      /* lines the arrays hold */
     VgArena arena;
 } Slot;
 
@@ -59,6 +64,7 @@ typedef struct {
     int idx;
     VgPipeline *p;
     VgRuleScratch *scratch; /* for the rules of worker 0 */
+    VgDetector *models;     /* this worker's shard of the models, or NULL */
     GPtrArray *run;         /* detectors this worker judges events with */
     GThread *thread;
 } Worker;
@@ -113,6 +119,7 @@ static void slot_fit(Slot *s, uint32_t n)
     s->bad = g_renew(uint8_t, s->bad, n);
     s->m = g_renew(VgRuleMatch *, s->m, n);
     s->n_m = g_renew(int, s->n_m, n);
+    s->keys = g_renew(VgModelKeys, s->keys, n);
     s->cap = n;
 }
 
@@ -126,8 +133,12 @@ static void decode_slot(Worker *w, Slot *s)
         s->bad[i] = (uint8_t)r;
         s->n_m[i] = 0;
         s->m[i] = NULL;
-        if (r == VG_BAD_NONE && pp->rules)
+        if (r != VG_BAD_NONE)
+            continue;
+        if (pp->rules)
             s->n_m[i] = vg_rules_match(pp->rules, w->scratch, &s->ev[i], &s->arena, &s->m[i]);
+        if (w->models)
+            vg_models_event_keys(w->models, &s->ev[i], &s->keys[i]);
     }
 }
 
@@ -146,6 +157,8 @@ static void walk_slot(Worker *w, Slot *s)
             VgDetector *det = w->run->pdata[d];
             if (det == pp->rules)
                 vg_rules_apply(det, ev, s->m[i], s->n_m[i], ctx);
+            else if (det == w->models)
+                vg_models_on_event_keyed(det, ev, &s->keys[i], ctx);
             else
                 det->ops->on_event(det, ev, ctx);
         }
@@ -244,8 +257,10 @@ VgParPipeline *vg_par_pipeline_new(const VgSettings *s, VgAlertOutput out, int n
             if (i == 0 || is_models)
                 g_ptr_array_add(w->run, det);
         }
-        if (have_models)
+        if (have_models) {
+            w->models = models[i];
             vg_models_join(models[i], models, pp->n, i, models_barrier, pp);
+        }
     }
     g_free(models);
 
@@ -333,6 +348,7 @@ void vg_par_pipeline_free(VgParPipeline *pp)
             g_free(s->bad);
             g_free(s->m);
             g_free(s->n_m);
+            g_free(s->keys);
         }
         g_free(pp->slots);
         vg_ring_free(pp->ring);

@@ -359,7 +359,46 @@ static inline bool owns(const VgModels *m, uint64_t hash)
     return m->n_shards <= 1 || (int)((hash >> 40) % (uint64_t)m->n_shards) == m->shard;
 }
 
+void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k)
+{
+    const VgModels *m = (const VgModels *)d;
+    memset(k, 0, sizeof *k);
+    if (!m->conf.enabled)
+        return;
+    if (ev->token.len) {
+        k->tok_hash = vg_hash64(ev->token.p, ev->token.len, SEED_TOKEN) | 1;
+        k->tok_fp = (uint32_t)vg_hash64(ev->token.p, ev->token.len, SEED_FP);
+    }
+    if (ev->endpoint.len) {
+        k->ep_hash = vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_ENDPOINT) | 1;
+        k->ep_fp = (uint32_t)vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_FP);
+    }
+    if (ev->client_ip.len) {
+        k->ip_hash = vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_IP) | 1;
+        k->ip_fp = (uint32_t)vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_FP);
+    }
+    const VgKindConf *kc = m->conf.kind;
+    if (ev->path.len && kc[VG_MK_CLIENT_IP].enabled &&
+        (kc[VG_MK_CLIENT_IP].metrics & (1u << VG_MM_D_PATHS)))
+        k->path32 = value32(ev->path);
+    if (k->ep_hash &&
+        ((kc[VG_MK_TOKEN].enabled && (kc[VG_MK_TOKEN].metrics & (1u << VG_MM_D_IDS))) ||
+         (kc[VG_MK_TOKEN_ENDPOINT].enabled &&
+          (kc[VG_MK_TOKEN_ENDPOINT].metrics & (1u << VG_MM_D_IDS)))))
+        k->ids32 = object_ids(ev, k->ep_hash);
+}
+
 void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    if (!((VgModels *)d)->conf.enabled)
+        return;
+    VgModelKeys k;
+    vg_models_event_keys(d, ev, &k);
+    vg_models_on_event_keyed(d, ev, &k, ctx);
+}
+
+void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKeys *hk,
+                              VgDetectCtx *ctx)
 {
     VgModels *m = (VgModels *)d;
     if (!m->conf.enabled || !vg_event_has(ev, VG_F_TIME) || ev->time_ms < 0)
@@ -390,31 +429,16 @@ void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
     uint32_t b = (uint32_t)(t / B);
 
     EvCtx x = {.ctx = ctx, .ev = ev};
-    bool has_tok = ev->token.len > 0, has_ep = ev->endpoint.len > 0, has_ip = ev->client_ip.len > 0;
-    uint64_t ip_hash = 0;
-    uint32_t ip_fp = 0, ip32 = 0, tok32 = 0, path32 = 0, ids32 = 0;
-    if (has_tok) {
-        x.tok_hash = vg_hash64(ev->token.p, ev->token.len, SEED_TOKEN) | 1;
-        x.tok_fp = (uint32_t)vg_hash64(ev->token.p, ev->token.len, SEED_FP);
-        tok32 = (uint32_t)(x.tok_hash >> 32) ^ x.tok_fp;
-    }
-    if (has_ep) {
-        x.ep_hash = vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_ENDPOINT) | 1;
-        x.ep_fp = (uint32_t)vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_FP);
-    }
-    if (has_ip) {
-        ip_hash = vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_IP) | 1;
-        ip_fp = (uint32_t)vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_FP);
-        ip32 = (uint32_t)(ip_hash >> 32) ^ ip_fp;
-    }
+    bool has_tok = hk->tok_hash != 0, has_ep = hk->ep_hash != 0, has_ip = hk->ip_hash != 0;
+    x.tok_hash = hk->tok_hash;
+    x.tok_fp = hk->tok_fp;
+    x.ep_hash = hk->ep_hash;
+    x.ep_fp = hk->ep_fp;
+    uint64_t ip_hash = hk->ip_hash;
+    uint32_t ip_fp = hk->ip_fp, path32 = hk->path32, ids32 = hk->ids32;
+    uint32_t tok32 = has_tok ? (uint32_t)(x.tok_hash >> 32) ^ x.tok_fp : 0;
+    uint32_t ip32 = has_ip ? (uint32_t)(ip_hash >> 32) ^ ip_fp : 0;
     const VgKindConf *kc = m->conf.kind;
-    if (ev->path.len && kc[VG_MK_CLIENT_IP].enabled &&
-        (kc[VG_MK_CLIENT_IP].metrics & (1u << VG_MM_D_PATHS)))
-        path32 = value32(ev->path);
-    if (has_ep && ((kc[VG_MK_TOKEN].enabled && (kc[VG_MK_TOKEN].metrics & (1u << VG_MM_D_IDS))) ||
-                   (kc[VG_MK_TOKEN_ENDPOINT].enabled &&
-                    (kc[VG_MK_TOKEN_ENDPOINT].metrics & (1u << VG_MM_D_IDS)))))
-        ids32 = object_ids(ev, x.ep_hash);
 
     /* The keys of this event, then three passes so the cache misses of the four tables
      * overlap instead of queueing: prefetch the index slots, then the entries, then work. */

@@ -60,6 +60,22 @@ void vg_models_join(VgDetector *d, VgDetector *const *shards, int n, int i,
  * send each event to the workers owning its keys. */
 int vg_models_shard_of(const VgEvent *ev, const char *kind, int n);
 
+/* What the models need of an event's keys, hashed: computed once per event, where its
+ * text is in cache (the parallel pipeline does it while decoding), and read by every
+ * shard, which then only looks at the text of keys it owns and admits. Zero hash: the
+ * event has no such key. */
+typedef struct {
+    uint64_t tok_hash, ep_hash, ip_hash;
+    uint32_t tok_fp, ep_fp, ip_fp;
+    uint32_t path32, ids32; /* distinct-count values (0 when no enabled metric uses them) */
+} VgModelKeys;
+
+/* Hashes the keys of ev as models detector d (its kinds and metrics) uses them. */
+void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k);
+/* on_event with ev's keys already hashed by vg_models_event_keys (same detector config). */
+void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKeys *k,
+                              VgDetectCtx *ctx);
+
 /* Appends the whole state of d (a models detector) to out: a walk of flat arrays, to be
  * compressed and checksummed by the checkpoint writer. Returns VG_OK. */
 int vg_models_snapshot(VgDetector *d, GByteArray *out);
