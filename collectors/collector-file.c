@@ -6,7 +6,8 @@
  * (concatenated members too), and a stream that ends early or is corrupt becomes one
  * VG_BAD_GZIP line instead of a silent short read.
  *
- * Splitting: a 1 MiB line buffer; complete lines are copied once into the caller's batch;
+ * Splitting: a 1 MiB line buffer (plain text is read straight into it, gzip inflated into
+ * it); complete lines are copied once into the caller's batch;
  * a partial line at the end of the buffer moves to its front. A line longer than the
  * limit is passed on truncated and flagged VG_BAD_TOO_LONG, and the rest of it skipped.
  *
@@ -125,8 +126,18 @@ static ssize_t fill(FileCollector *c, const char **msg)
         }
     }
     if (c->mode == MODE_PLAIN) {
-        if (c->raw_len == 0 && read_raw(c) < 0)
-            return -1;
+        if (c->raw_len == 0) { /* straight into the line buffer: no staging copy */
+            ssize_t n;
+            do
+                n = read(c->fd, c->buf + c->len, space);
+            while (n < 0 && errno == EINTR);
+            if (n > 0) {
+                c->len += (size_t)n;
+                c->raw_read += (uint64_t)n;
+            }
+            return n;
+        }
+        /* the bytes read to tell the format */
         size_t n = c->raw_len < space ? c->raw_len : space;
         memcpy(c->buf + c->len, c->raw, n);
         memmove(c->raw, c->raw + n, c->raw_len - n);
