@@ -690,6 +690,106 @@ Test(kafka_mock, unread_at_random_points_loses_nothing)
     g_rand_free(rnd);
 }
 
+/* Merging, a partition far ahead of the others in event time is read ahead only up to its
+ * share of merge_bytes (at least 4 MiB, MERGE_SHARE_MIN): then its fetching pauses (what
+ * librdkafka had prefetched of it is dropped), and resumes once half of that is judged,
+ * from where the reader took it up: every line comes, once, in order. Partition 0 has
+ * 8.5 MB of lines at t >= 1000 (lz4, about half of it: the mock keeps 5 MiB a partition),
+ * which librdkafka prefetches 1 MiB at most of; partition 1 has 100 lines at t < 100, and
+ * the reader waits for more of it (merge_wait) while reading partition 0 ahead. */
+Test(kafka_mock, partition_far_ahead_is_paused_at_its_share)
+{
+    char errstr[256];
+    rd_kafka_conf_t *pc = rd_kafka_conf_new();
+    rd_kafka_conf_set(pc, "bootstrap.servers", bootstraps, errstr, sizeof errstr);
+    rd_kafka_conf_set(pc, "compression.codec", "lz4", errstr, sizeof errstr);
+    rd_kafka_conf_set(pc, "batch.size", "65536", errstr, sizeof errstr);
+    rd_kafka_t *lz4 = rd_kafka_new(RD_KAFKA_PRODUCER, pc, errstr, sizeof errstr);
+    cr_assert_not_null(lz4, "%s", errstr);
+    VgKafkaCollector *c = open_collector("g-share", "    queued.max.messages.kbytes: 1024\n"
+                                                    "    max.partition.fetch.bytes: 65536\n"
+                                                    "  merge_bytes: 6MiB\n"
+                                                    "  merge_wait: 5s\n");
+    Judge j = {{INT64_MIN, INT64_MIN, INT64_MIN}, INT64_MIN};
+    vg_kafka_collector_set_clock(c, judged_time, &j);
+    join_all(c);
+    enum { BIG = 100, BIG_LINES = 5000 }; /* 100 messages of 5000 lines "t=NNNN r=HEX": 8.5 MB */
+    GString *m = g_string_new(NULL);
+    GRand *rnd = g_rand_new_with_seed(7);
+    for (int i = 0; i < BIG; i++) {
+        g_string_truncate(m, 0);
+        for (int l = 0; l < BIG_LINES; l++)
+            g_string_append_printf(m, "%st=%d r=%08x", l ? "\n" : "", 1000 + i, g_rand_int(rnd));
+        rd_kafka_resp_err_t e =
+            rd_kafka_producev(lz4, RD_KAFKA_V_TOPIC("access"), RD_KAFKA_V_PARTITION(0),
+                              RD_KAFKA_V_VALUE(m->str, m->len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        cr_assert_eq(e, 0, "%s", rd_kafka_err2str(e));
+    }
+    g_rand_free(rnd);
+    g_string_free(m, TRUE);
+    cr_assert_eq(rd_kafka_flush(lz4, 30000), 0);
+    rd_kafka_destroy(lz4);
+    for (int i = 0; i < 100; i++) {
+        char line[16];
+        g_snprintf(line, sizeof line, "t=%d", i);
+        produce(1, line);
+    }
+    produce_flush();
+    g_usleep(G_USEC_PER_SEC); /* librdkafka fetches meanwhile */
+
+    VgKafkaPart *p0 = vg_kafka_part_get(c, "access", 0);
+    VgCollector *base = vg_kafka_collector_base(c);
+    VgLineBatch b;
+    vg_line_batch_init(&b, 4096, 1 << 16);
+    const int want = BIG * BIG_LINES + 100;
+    int got = 0, pauses = 0;
+    int64_t last_offset[2] = {-1, -1};
+    bool was = false;
+    size_t most = 0;
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (got < want && g_get_monotonic_time() < deadline) {
+        vg_line_batch_clear(&b);
+        int r = base->ops->next(base, &b, NULL);
+        if (p0->throttled && !was) {
+            pauses++;
+            cr_assert_gt(p0->q.bytes, (size_t)4 << 20, "paused when over its share");
+        }
+        was = p0->throttled;
+        most = MAX(most, p0->q.bytes);
+        if (r != VG_OK)
+            continue;
+        int32_t p = b.partition;
+        cr_assert(p == 0 || p == 1);
+        bool dry;
+        int64_t lo = vg_kafka_collector_merge_limit(c, p, &dry);
+        uint32_t k;
+        for (k = 0; k < b.n; k++) {
+            int64_t t = g_ascii_strtoll(b.buf + b.lines[k].off + 2, NULL, 10);
+            if ((k || dry) && b.lines[k].line_no == 1 && lo != INT64_MAX && t > lo + 5)
+                break;
+            cr_assert_geq(b.lines[k].offset, last_offset[p], "offsets in order");
+            last_offset[p] = b.lines[k].offset;
+            j.max[p] = MAX(j.max[p], t);
+            got++;
+        }
+        if (k < b.n)
+            vg_kafka_collector_unread(c, &b, k);
+    }
+    vg_line_batch_free(&b);
+    cr_assert_eq(got, want, "got %d of %d lines (pauses %d)", got, want, pauses);
+    cr_assert_lt(most, (size_t)7 << 20,
+                 "partition 0 held its share and what librdkafka had fetched, not all: %zu", most);
+    cr_assert_geq(pauses, 1, "partition 0 was paused");
+    cr_assert_not(p0->throttled, "and fetched again once judged");
+    cr_assert_eq(j.max[0], 1000 + BIG - 1);
+    cr_assert_eq(j.max[1], 99);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.messages, BIG + 100, "each message once");
+    base->ops->close(base);
+}
+
 /* Without merging, the collector still reads ahead (kafka.batch_bytes), so a partition's
  * run of messages fills whole batches: read only when nothing waited, 256 messages a time
  * spread over the partitions, the batches were a few hundred lines at most. */
