@@ -370,6 +370,7 @@ void vg_kafka_collector_stats(const VgKafkaCollector *c, VgKafkaStats *out)
     g_mutex_lock(&m->lock);
     *out = m->stats;
     g_mutex_unlock(&m->lock);
+    out->librdkafka_queued = m->q ? rd_kafka_queue_length(m->q) : 0; /* (locks the queue) */
 }
 
 size_t vg_kafka_collector_lag(const VgKafkaCollector *c, VgKafkaLag *out, size_t cap)

@@ -461,6 +461,8 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
     c->stats.messages += msgs;
     c->stats.lines += b->n;
     c->stats.bytes += bytes;
+    c->stats.buffered_messages = c->pending_msgs;
+    c->stats.buffered_bytes = c->pending_bytes;
     g_mutex_unlock(&c->lock);
     return b->n ? VG_OK : VG_EAGAIN;
 }
@@ -501,6 +503,8 @@ void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32
     c->stats.messages -= msgs;
     c->stats.lines -= b->n - k;
     c->stats.bytes -= bytes;
+    c->stats.buffered_messages = c->pending_msgs;
+    c->stats.buffered_bytes = c->pending_bytes;
     g_mutex_unlock(&c->lock);
 }
 

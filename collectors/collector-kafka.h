@@ -211,6 +211,10 @@ typedef struct {
     uint64_t commits, commit_failures;
     uint64_t rebalances;
     uint64_t errors; /* consumer errors reported (librdkafka retries them) */
+    /* fetched and not handed out yet, now: in vigil's partition queues (as of the last
+     * next() or unread()), and in librdkafka's consumer queue (events, mostly messages) */
+    uint64_t buffered_messages, buffered_bytes;
+    uint64_t librdkafka_queued;
 } VgKafkaStats;
 
 void vg_kafka_collector_stats(const VgKafkaCollector *c, VgKafkaStats *out);

@@ -383,6 +383,14 @@ static void collect_kafka(void *user, VgMetricsWriter *w)
           (double)vg_kafka_collector_assignment(m->kafka, ids, 0));
     gauge(w, "vigil_kafka_paused", "1 while reading is paused because delivery is full.", NULL,
           vg_kafka_collector_paused(m->kafka) ? 1 : 0);
+    gauge(w, "vigil_kafka_buffered_messages",
+          "Kafka messages fetched and queued in vigil, not handed to the pipeline yet.", NULL,
+          (double)ks.buffered_messages);
+    gauge(w, "vigil_kafka_buffered_bytes", "Payload bytes of those messages.", NULL,
+          (double)ks.buffered_bytes);
+    gauge(w, "vigil_kafka_prefetched_messages",
+          "Messages (and events) librdkafka has fetched and queued for vigil to read.", NULL,
+          (double)ks.librdkafka_queued);
 }
 
 /* Kafka lag per partition, from librdkafka's cached high watermarks. */

@@ -77,6 +77,13 @@ curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt" || fail "scrape"
 n_lag=$(grep -c '^vigil_kafka_lag{topic="access",partition="[0-5]"} 0$' "$WORK/metrics.txt" || true)
 [ "$n_lag" = 6 ] || fail "lag per partition: $(grep vigil_kafka_lag "$WORK/metrics.txt")"
 pass "vigil_kafka_lag is 0 on all 6 partitions once everything is read"
+for g in vigil_kafka_buffered_messages vigil_kafka_buffered_bytes; do
+  grep -q "^$g 0$" "$WORK/metrics.txt" || fail "$g once everything is read: $(grep "^$g" "$WORK/metrics.txt")"
+done
+# (librdkafka's queue also carries events, a commit's result until it is served)
+pq=$(sed -n 's/^vigil_kafka_prefetched_messages //p' "$WORK/metrics.txt")
+[ -n "$pq" ] && [ "$pq" -le 2 ] || fail "vigil_kafka_prefetched_messages once everything is read: '$pq'"
+pass "nothing fetched is left unread (vigil_kafka_buffered_* 0, vigil_kafka_prefetched_messages $pq)"
 
 sleep 1.5 # let a periodic commit happen too
 stop_vigil "$R1" run1 15

@@ -690,6 +690,47 @@ Test(kafka_mock, unread_at_random_points_loses_nothing)
     g_rand_free(rnd);
 }
 
+/* What is fetched and not handed out yet is counted, where librdkafka holds it and where
+ * vigil's partition queues do (the metrics' vigil_kafka_prefetched_messages and
+ * vigil_kafka_buffered_*), and both go back to 0 once everything is read. */
+Test(kafka_mock, fetched_but_unread_is_counted)
+{
+    VgKafkaCollector *c = open_collector("g-buffered", NULL);
+    join_all(c);
+    for (int i = 0; i < 300; i++) {
+        char line[16];
+        g_snprintf(line, sizeof line, "m-%03d", i);
+        produce(0, line);
+    }
+    produce_flush();
+    VgKafkaStats st;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    do { /* librdkafka fetches on its own threads */
+        g_usleep(50000);
+        vg_kafka_collector_stats(c, &st);
+    } while (st.librdkafka_queued < 300 && g_get_monotonic_time() < deadline);
+    cr_assert_geq(st.librdkafka_queued, 300, "fetched, not read: %" G_GUINT64_FORMAT,
+                  st.librdkafka_queued);
+    cr_assert_eq(st.buffered_messages, 0);
+    GArray *got = read_lines(c, 10, 10, NULL); /* one batch: the rest waits in vigil's queue */
+    cr_assert_eq(got->len, 10);
+    got_free(got);
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.buffered_messages + st.librdkafka_queued, 290,
+                 "buffered %" G_GUINT64_FORMAT " + queued %" G_GUINT64_FORMAT, st.buffered_messages,
+                 st.librdkafka_queued);
+    cr_assert_gt(st.buffered_messages, 0);
+    cr_assert_eq(st.buffered_bytes, st.buffered_messages * 5, "payload bytes (m-NNN)");
+    got = read_lines(c, 290, 64, NULL);
+    cr_assert_eq(got->len, 290);
+    got_free(got);
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.buffered_messages, 0);
+    cr_assert_eq(st.buffered_bytes, 0);
+    cr_assert_eq(st.librdkafka_queued, 0);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
 /* Merging, a partition far ahead of the others in event time is read ahead only up to its
  * share of merge_bytes (at least 4 MiB, MERGE_SHARE_MIN): then its fetching pauses (what
  * librdkafka had prefetched of it is dropped), and resumes once half of that is judged,
