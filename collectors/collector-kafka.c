@@ -362,6 +362,14 @@ static void balance(VgKafkaCollector *c)
     }
 }
 
+/* Publishes what waits in the partition queues for the metrics (pending_* are the reading
+ * thread's; c->lock held). */
+static void publish_buffered(VgKafkaCollector *c)
+{
+    c->stats.buffered_messages = c->pending_msgs;
+    c->stats.buffered_bytes = c->pending_bytes;
+}
+
 /* The partition the next batch comes from: of those with messages waiting, the one the
  * reader's clock has oldest (a partition it has not judged yet first), then the one whose
  * head came first. NULL when none waits. */
@@ -410,6 +418,9 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
             enqueue(c, m);
         if (c->rebalance_seq != seq)
             drop_revoked_pending(c);
+        g_mutex_lock(&c->lock); /* (paused is when what waits matters most) */
+        publish_buffered(c);
+        g_mutex_unlock(&c->lock);
         return VG_EAGAIN;
     }
 
@@ -461,8 +472,7 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
     c->stats.messages += msgs;
     c->stats.lines += b->n;
     c->stats.bytes += bytes;
-    c->stats.buffered_messages = c->pending_msgs;
-    c->stats.buffered_bytes = c->pending_bytes;
+    publish_buffered(c);
     g_mutex_unlock(&c->lock);
     return b->n ? VG_OK : VG_EAGAIN;
 }
@@ -503,8 +513,7 @@ void vg_kafka_collector_unread(VgKafkaCollector *c, const VgLineBatch *b, uint32
     c->stats.messages -= msgs;
     c->stats.lines -= b->n - k;
     c->stats.bytes -= bytes;
-    c->stats.buffered_messages = c->pending_msgs;
-    c->stats.buffered_bytes = c->pending_bytes;
+    publish_buffered(c);
     g_mutex_unlock(&c->lock);
 }
 

@@ -195,6 +195,14 @@ static void produce(int32_t partition, const char *payload)
     cr_assert_eq(e, 0, "%s", rd_kafka_err2str(e));
 }
 
+/* Produces one message, the line prefix-i, to partition p. */
+static void produce_nth(int32_t p, const char *prefix, int i)
+{
+    char line[32];
+    g_snprintf(line, sizeof line, "%s-%03d", prefix, i);
+    produce(p, line);
+}
+
 static void produce_flush(void)
 {
     cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
@@ -697,11 +705,8 @@ Test(kafka_mock, fetched_but_unread_is_counted)
 {
     VgKafkaCollector *c = open_collector("g-buffered", NULL);
     join_all(c);
-    for (int i = 0; i < 300; i++) {
-        char line[16];
-        g_snprintf(line, sizeof line, "m-%03d", i);
-        produce(0, line);
-    }
+    for (int i = 0; i < 300; i++)
+        produce_nth(0, "m", i);
     produce_flush();
     VgKafkaStats st;
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -839,11 +844,8 @@ Test(kafka_mock, runs_of_a_partition_fill_whole_batches)
     VgKafkaCollector *c = open_collector("g-whole", NULL);
     join_all(c);
     for (int i = 0; i < 600; i++) {
-        char line[32];
-        g_snprintf(line, sizeof line, "a-%d", i);
-        produce(0, line);
-        g_snprintf(line, sizeof line, "b-%d", i);
-        produce(1, line);
+        produce_nth(0, "a", i);
+        produce_nth(1, "b", i);
     }
     produce_flush();
     g_usleep(G_USEC_PER_SEC); /* librdkafka fetches both meanwhile */
