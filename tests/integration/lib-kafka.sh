@@ -23,7 +23,16 @@ trap cleanup EXIT
 export VIGIL_TOKEN_KEY=kafka-test-key
 fail() {
   echo "FAIL: $*" >&2
-  for f in "$WORK"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+  local f port
+  for f in "$WORK"/*.err; do
+    [ -f "$f" ] || continue
+    echo "--- $f" >&2
+    tail -20 "$f" >&2
+    # what a stuck consumer holds: lag, what is fetched and unread, what is paused
+    port=$(sed -n 's/.*metrics endpoint listening.*port=\([0-9]*\).*/\1/p' "$f" | tail -1)
+    [ "$port" ] && curl -s -m 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+      grep -E '^vigil_(kafka|events|watermark|late)' | grep -v ' 0$' | sed 's/^/    /' >&2
+  done
   exit 1
 }
 pass() { echo "ok - $*"; }
@@ -54,6 +63,7 @@ mock_cmd() {
     [ "$(wc -l <"$WORK/mock.out")" -gt "$before" ] && break
     sleep 0.05
   done
+  [ "$(wc -l <"$WORK/mock.out")" -gt "$before" ] || fail "mock command '$1': no reply in 5 s"
   local reply
   reply=$(tail -1 "$WORK/mock.out")
   [[ "$reply" == ok* ]] || fail "mock command '$1': $reply"
@@ -99,15 +109,16 @@ produce() {
 ids() { cat "$@" 2>/dev/null | python3 -c 'import json,sys; print("\n".join(sorted({json.loads(l)["event"]["id"] for l in sys.stdin if l.strip()})))'; }
 lines() { cat "$@" 2>/dev/null | grep -c . || true; }
 
-# wait_ids EXPECTED TIMEOUT FILE...: waits until every id of EXPECTED is in the files.
+# wait_ids EXPECTED TIMEOUT FILE...: waits until every id of EXPECTED is in the files
+# (TIMEOUT in seconds of the clock: each look starts a python3).
 wait_ids() {
-  local want=$1 t=$2 i
+  local want=$1 end=$((SECONDS + $2))
   shift 2
-  for i in $(seq 1 $((t * 4))); do
+  while :; do
     [ -z "$(comm -23 "$want" <(ids "$@"))" ] && return 0
+    [ "$SECONDS" -lt "$end" ] || return 1
     sleep 0.25
   done
-  return 1
 }
 
 # wait_log FILE PATTERN TIMEOUT: waits for a line in a log.
