@@ -331,10 +331,9 @@ rd_kafka_conf_t *vg_kafka_conf_build(const VgKafkaConf *conf, GPtrArray *secrets
      * and 2.0 resumes only when its broker thread next wakes, up to a second after the queue
      * ran dry. 100,000 one-line messages is a third of a second of vigil's work, so reading a
      * backlog stalled again and again; with a million the byte bound is the one that applies
-     * (64 MiB is about 200,000 access-log lines). It bounds the messages queued, not the
-     * memory: on the bench's backlog (48 partitions) 2.0.2 kept nearly all the decompressed
-     * batches of a 1 M-line run alive at the peak (README, Deployment with Kafka): bounding
-     * that is still to do. */
+     * (64 MiB is about 150,000 access-log lines). A message held costs about three times its
+     * payload (its share of the decompressed batch, librdkafka's message object, 2.0.2's
+     * guessed zstd buffer): README, Deployment with Kafka, "Memory for a backlog". */
     if (!set_prop(rk, "queued.min.messages", "1000000", false, NULL, err))
         goto fail;
     const VgConfNode *props = conf->properties;
