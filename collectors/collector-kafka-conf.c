@@ -47,6 +47,10 @@ const VgConfOption vg_kafka_options[] = {
      "the others (0: never waits)"},
     {"idle_timeout", VG_CT_DURATION, offsetof(VgKafkaConf, idle_timeout_ms), "30s", 0, 86400, NULL,
      0, NULL, "a partition quiet this long stops holding the event-time watermark back (0: never)"},
+    {"stall_timeout", VG_CT_DURATION, offsetof(VgKafkaConf, stall_timeout_ms), "30s", 0, 3600, NULL,
+     0, NULL,
+     "a partition whose leader has messages that librdkafka has not fetched for this long "
+     "restarts the consumer (0: never)"},
     {"properties", VG_CT_NODE, offsetof(VgKafkaConf, properties), NULL, 0, 0, NULL, VG_CO_SECRET,
      NULL,
      "librdkafka properties (security.protocol, sasl.*, ssl.*, fetch.*); values may use "

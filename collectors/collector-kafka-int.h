@@ -9,6 +9,7 @@
 #include "collectors/collector-kafka.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
 
 /* Builds the librdkafka configuration: vigil's fixed settings (group, brokers, manual
  * offsets), then every user property with ${ENV} and @file resolved. Values that came from
@@ -52,6 +53,12 @@ typedef struct {
      * so that librdkafka fetches the partitions behind it (written under the lock) */
     bool throttled;
     bool fed; /* a message came since it was assigned (reading thread only) */
+    /* for the stall watchdog (written by the reading thread, read by the watchdog): the
+     * offset after the last message fetched, or where a checkpoint started it (-1: neither
+     * since assigned), and when a message last came or fetching last started (assignment,
+     * resume) */
+    _Atomic int64_t fetched_next;
+    _Atomic int64_t fed_us;
 } VgKafkaPart;
 
 /* A message the last batch handed out whole, kept until the next read so unread() can
@@ -97,6 +104,20 @@ struct VgKafkaCollector {
     GMutex lock; /* parts' marks and assignment, paused, stats */
     bool paused;
     VgKafkaStats stats;
+    /* the consumer's configuration, kept to create it again (restart) */
+    rd_kafka_conf_t *rk_conf;
+    int64_t stall_timeout_ms;
+    bool start_earliest; /* kafka.start: where a partition without a committed offset starts */
+    /* rk and q are replaced by a restart (reading thread, writer); other threads that use
+     * them (watchdog, stats, lag) hold this as readers */
+    GRWLock rk_lock;
+    /* the stall watchdog: its thread, how it is told to stop, what it found */
+    GThread *watchdog;
+    GMutex wd_lock;
+    GCond wd_cond;
+    bool wd_stop;
+    _Atomic bool restart_wanted;
+    char *restart_reason; /* under wd_lock */
 };
 
 /* collector-kafka-offsets.c: the partition table, marks, commits, rebalances, pausing. */

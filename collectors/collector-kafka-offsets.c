@@ -119,6 +119,8 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             p->fed = false; /* (collector-kafka.c, dry_counts()) */
             p->q.dry_at = 0;
             p->marked = p->committed = -1;
+            atomic_store(&p->fetched_next, -1); /* (the stall watchdog's) */
+            atomic_store(&p->fed_us, g_get_monotonic_time());
         }
         g_mutex_unlock(&c->lock);
         vg_log_info("kafka partitions assigned", "count", count, "partitions", names->str);
@@ -130,6 +132,7 @@ void vg_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             VgKafkaPart *p = g_hash_table_lookup(c->parts, GINT_TO_POINTER(ids[i]));
             if (p->start >= 0) {
                 list->elems[i].offset = p->start;
+                atomic_store(&p->fetched_next, p->start); /* where fetching stands */
                 p->start = -1;
             }
         }
@@ -282,9 +285,16 @@ static void pause_one(VgKafkaCollector *c, const VgKafkaPart *p, bool pause)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Fetching starts again: the stall watchdog's clock starts over (lock held). */
+static void fetch_again(VgKafkaPart *p)
+{
+    atomic_store(&p->fed_us, g_get_monotonic_time());
+}
+
 static void set_paused(VgKafkaCollector *c, bool paused)
 {
     rd_kafka_topic_partition_list_t *a = NULL;
+    g_rw_lock_reader_lock(&c->rk_lock);
     g_mutex_lock(&c->lock);
     if (c->paused != paused && rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (paused) {
@@ -294,13 +304,17 @@ static void set_paused(VgKafkaCollector *c, bool paused)
             GHashTableIter it; /* those the merge throttles stay paused */
             gpointer v;
             g_hash_table_iter_init(&it, c->parts);
-            while (g_hash_table_iter_next(&it, NULL, &v))
+            while (g_hash_table_iter_next(&it, NULL, &v)) {
                 if (((VgKafkaPart *)v)->throttled)
                     pause_one(c, v, true);
+                else
+                    fetch_again(v);
+            }
         }
     }
     c->paused = paused;
     g_mutex_unlock(&c->lock);
+    g_rw_lock_reader_unlock(&c->rk_lock);
     if (a)
         rd_kafka_topic_partition_list_destroy(a);
 }
@@ -310,6 +324,8 @@ void vg_kafka_part_throttle(VgKafkaCollector *c, VgKafkaPart *p, bool throttle)
     g_mutex_lock(&c->lock);
     if (p->throttled != throttle && p->assigned && !c->paused)
         pause_one(c, p, throttle);
+    if (!throttle && p->throttled)
+        fetch_again(p);
     p->throttled = throttle;
     g_mutex_unlock(&c->lock);
 }
@@ -370,7 +386,9 @@ void vg_kafka_collector_stats(const VgKafkaCollector *c, VgKafkaStats *out)
     g_mutex_lock(&m->lock);
     *out = m->stats;
     g_mutex_unlock(&m->lock);
+    g_rw_lock_reader_lock(&m->rk_lock);
     out->librdkafka_queued = m->q ? rd_kafka_queue_length(m->q) : 0; /* (locks the queue) */
+    g_rw_lock_reader_unlock(&m->rk_lock);
 }
 
 size_t vg_kafka_collector_lag(const VgKafkaCollector *c, VgKafkaLag *out, size_t cap)
@@ -389,20 +407,22 @@ size_t vg_kafka_collector_lag(const VgKafkaCollector *c, VgKafkaLag *out, size_t
         if (n < cap) {
             out[n].topic = p->topic;
             out[n].kafka_partition = p->kp;
+            out[n].lag = -1;
             next[n] = p->marked >= 0 ? p->marked : p->committed;
         }
         n++;
     }
     g_mutex_unlock(&m->lock);
     /* cached watermarks: librdkafka answers from its last fetch, without a request */
-    for (size_t i = 0; i < n && i < cap; i++) {
+    g_rw_lock_reader_lock(&m->rk_lock);
+    for (size_t i = 0; i < n && i < cap && m->rk; i++) {
         int64_t lo = -1, hi = -1;
-        out[i].lag = -1;
         if (rd_kafka_get_watermark_offsets(m->rk, out[i].topic, out[i].kafka_partition, &lo, &hi) ==
                 RD_KAFKA_RESP_ERR_NO_ERROR &&
             hi >= 0)
             out[i].lag = next[i] >= 0 ? (hi > next[i] ? hi - next[i] : 0) : hi - (lo > 0 ? lo : 0);
     }
+    g_rw_lock_reader_unlock(&m->rk_lock);
     g_free(next);
     return n;
 }

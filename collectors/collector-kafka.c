@@ -26,6 +26,11 @@
  * answers VG_EAGAIN. librdkafka drops what it had prefetched for paused partitions and
  * fetches from the consumed position on resume, so memory stays bounded by the fetch
  * settings, whatever the input rate.
+ *
+ * A watchdog thread looks for partitions librdkafka stopped fetching (collector-kafka.h,
+ * "Stalled partitions"); next() then replaces the consumer (restart()). Only the swap of
+ * rk and q takes rk_lock as a writer, so that the watchdog, stats() and lag(), which use
+ * them from other threads, never see a destroyed handle.
  */
 #include "collectors/collector-kafka-int.h"
 
@@ -246,8 +251,8 @@ static void consume_error(VgKafkaCollector *c, rd_kafka_message_t *m)
     rd_kafka_message_destroy(m);
 }
 
-/* Queues m in its partition's queue. */
-static void enqueue(VgKafkaCollector *c, rd_kafka_message_t *m)
+/* Queues m in its partition's queue; now: the time it was taken from librdkafka. */
+static void enqueue(VgKafkaCollector *c, rd_kafka_message_t *m, gint64 now)
 {
     if (m->err) {
         consume_error(c, m);
@@ -257,6 +262,8 @@ static void enqueue(VgKafkaCollector *c, rd_kafka_message_t *m)
     VgKafkaPart *p = part_of(c, m);
     queue_push(c, &p->q, e);
     p->fed = true;
+    atomic_store_explicit(&p->fetched_next, m->offset + 1, memory_order_relaxed);
+    atomic_store_explicit(&p->fed_us, now, memory_order_relaxed);
 }
 
 /* Whether batches are merged by the reader's clock (kafka.merge_bytes 0: arrival order). */
@@ -319,8 +326,9 @@ static void top_up(VgKafkaCollector *c, int timeout_ms)
             ssize_t more = rd_kafka_consume_batch_queue(c->q, 0, ms + 1, FETCH_BATCH - 1);
             n = 1 + (more > 0 ? more : 0);
         }
+        gint64 now = n > 0 ? g_get_monotonic_time() : 0;
         for (ssize_t i = 0; i < n; i++)
-            enqueue(c, ms[i]);
+            enqueue(c, ms[i], now);
         if (c->rebalance_seq != seq)
             drop_revoked_pending(c); /* a rebalance ran inside the call */
         if (n <= 0)
@@ -394,10 +402,14 @@ static VgKafkaPart *pick(VgKafkaCollector *c)
     return best;
 }
 
+static void restart(VgKafkaCollector *c);
+
 static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
 {
     VgKafkaCollector *c = (VgKafkaCollector *)base;
     release_out(c);
+    if (atomic_load(&c->restart_wanted) && !c->fatal)
+        restart(c);
     if (c->fatal) {
         g_set_error(err, VG_ERROR, VG_EIO, "kafka: %s", c->fatal);
         return VG_EIO;
@@ -415,7 +427,7 @@ static int kafka_next(VgCollector *base, VgLineBatch *b, GError **err)
         unsigned seq = c->rebalance_seq;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, (int)c->poll_timeout_ms);
         if (m)
-            enqueue(c, m);
+            enqueue(c, m, g_get_monotonic_time());
         if (c->rebalance_seq != seq)
             drop_revoked_pending(c);
         g_mutex_lock(&c->lock); /* (paused is when what waits matters most) */
@@ -608,32 +620,210 @@ static void kafka_progress(VgCollector *base, uint64_t *done, uint64_t *total)
 
 /* --- life cycle ----------------------------------------------------------------------- */
 
+/* Creates the consumer from c->rk_conf and subscribes to the topics. */
+static bool consumer_start(VgKafkaCollector *c, GError **err)
+{
+    char errstr[512];
+    rd_kafka_conf_t *rc = rd_kafka_conf_dup(c->rk_conf);
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof errstr);
+    if (!c->rk) {
+        rd_kafka_conf_destroy(rc);
+        g_set_error(err, VG_ERROR, VG_ECONFIG, "kafka: %s", errstr);
+        return false;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    c->q = rd_kafka_queue_get_consumer(c->rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
+    for (char **t = c->subscribed; t && *t; t++)
+        rd_kafka_topic_partition_list_add(topics, *t, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        g_set_error(err, VG_ERROR, VG_ECONFIG, "kafka: cannot subscribe: %s", rd_kafka_err2str(e));
+        return false;
+    }
+    return true;
+}
+
+/* Commits the marks, leaves the group (the revoke callback runs) and drops what is queued.
+ * The consumer itself is destroyed by consumer_destroy(). */
+static void consumer_leave(VgKafkaCollector *c)
+{
+    GError *err = NULL;
+    if (!c->fatal && vg_kafka_commit_some(c, NULL, 0, true, &err) != VG_OK) {
+        vg_log_warn("kafka commit on close failed", "error", err->message);
+        g_error_free(err);
+    }
+    /* leaves the group; the revoke callback commits once more and tells the run loop */
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(c->rk);
+    if (e)
+        vg_log_warn("kafka consumer close", "error", rd_kafka_err2str(e));
+    if (c->out)
+        release_out(c);
+    GHashTableIter it;
+    gpointer v;
+    g_hash_table_iter_init(&it, c->parts);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        vg_kafka_part_drop_queue(c, v);
+}
+
+static void consumer_destroy(VgKafkaCollector *c)
+{
+    if (c->q)
+        rd_kafka_queue_destroy(c->q);
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    c->q = NULL;
+    c->rk = NULL;
+    c->last_rkt = NULL; /* (the topic handles went with it) */
+    c->last_part = NULL;
+}
+
+/* Replaces a consumer that has a stalled partition with a new one (see "Stalled
+ * partitions" in collector-kafka.h). Reading thread, from next(). */
+static void restart(VgKafkaCollector *c)
+{
+    g_mutex_lock(&c->wd_lock);
+    char *why = c->restart_reason;
+    c->restart_reason = NULL;
+    g_mutex_unlock(&c->wd_lock);
+    vg_log_warn("kafka partition stalled: restarting the consumer", "detail", why ? why : "-");
+    g_free(why);
+    consumer_leave(c);
+    GError *err = NULL;
+    g_rw_lock_writer_lock(&c->rk_lock);
+    consumer_destroy(c);
+    bool ok = consumer_start(c, &err);
+    g_rw_lock_writer_unlock(&c->rk_lock);
+    g_mutex_lock(&c->lock);
+    c->stats.restarts++;
+    g_mutex_unlock(&c->lock);
+    if (!ok) {
+        c->fatal = g_strdup_printf("restart after a stalled partition: %s", err->message);
+        g_error_free(err);
+    }
+    atomic_store(&c->restart_wanted, false);
+}
+
+/* --- the stall watchdog ---------------------------------------------------------------- */
+
+/* A partition the watchdog suspects: no message for stall_timeout. */
+typedef struct {
+    char *topic;
+    int32_t kp;
+    int64_t next; /* offset after the last message fetched (or a checkpoint's start), -1:
+                   * none since assigned */
+} Suspect;
+
+/* Where s's fetching stands when nothing was fetched since its assignment: its committed
+ * offset (a request of at most timeout_ms), else lo with kafka.start earliest; -1 when
+ * that cannot be told. rk_lock held. */
+static int64_t start_offset(VgKafkaCollector *c, const Suspect *s, int64_t lo, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, s->topic, s->kp);
+    int64_t at = -1;
+    if (!rd_kafka_committed(c->rk, l, timeout_ms) && !l->elems[0].err)
+        at = l->elems[0].offset >= 0 ? l->elems[0].offset : c->start_earliest ? lo : -1;
+    rd_kafka_topic_partition_list_destroy(l);
+    return at;
+}
+
+#define WATCH_REQUEST_MS 2000
+
+/* A description of a stalled partition (g_free), or NULL: an assigned partition vigil
+ * does not pause, without a message for stall_timeout while librdkafka's queue is empty,
+ * whose leader has messages past where its fetching stands. Watchdog thread. */
+static char *find_stall(VgKafkaCollector *c)
+{
+    gint64 now = g_get_monotonic_time();
+    GArray *sus = g_array_new(FALSE, FALSE, sizeof(Suspect));
+    g_mutex_lock(&c->lock);
+    if (!c->paused) {
+        GHashTableIter it;
+        gpointer v;
+        g_hash_table_iter_init(&it, c->parts);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+            VgKafkaPart *p = v;
+            if (p->assigned && !p->throttled &&
+                now - atomic_load_explicit(&p->fed_us, memory_order_relaxed) >
+                    c->stall_timeout_ms * 1000) {
+                Suspect x = {g_strdup(p->topic), p->kp,
+                             atomic_load_explicit(&p->fetched_next, memory_order_relaxed)};
+                g_array_append_val(sus, x);
+            }
+        }
+    }
+    g_mutex_unlock(&c->lock);
+    char *why = NULL;
+    g_rw_lock_reader_lock(&c->rk_lock);
+    /* (messages waiting in librdkafka's queue: vigil is behind, not librdkafka) */
+    if (sus->len && c->rk && rd_kafka_queue_length(c->q) == 0) {
+        for (guint i = 0; i < sus->len && !why; i++) {
+            Suspect *x = &g_array_index(sus, Suspect, i);
+            int64_t lo = -1, hi = -1;
+            /* (a leader that does not answer is a broker failure librdkafka rides out) */
+            if (rd_kafka_query_watermark_offsets(c->rk, x->topic, x->kp, &lo, &hi,
+                                                 WATCH_REQUEST_MS))
+                continue;
+            int64_t at = x->next >= 0 ? x->next : start_offset(c, x, lo, WATCH_REQUEST_MS);
+            if (at >= 0 && hi > at)
+                why = g_strdup_printf("%s/%d: nothing fetched for %" G_GINT64_FORMAT
+                                      " s while its leader has offsets %" G_GINT64_FORMAT
+                                      " to %" G_GINT64_FORMAT,
+                                      x->topic, (int)x->kp, c->stall_timeout_ms / 1000, at, hi - 1);
+        }
+    }
+    g_rw_lock_reader_unlock(&c->rk_lock);
+    for (guint i = 0; i < sus->len; i++)
+        g_free(g_array_index(sus, Suspect, i).topic);
+    g_array_free(sus, TRUE);
+    return why;
+}
+
+static gpointer watchdog_main(gpointer data)
+{
+    VgKafkaCollector *c = data;
+    gint64 every = CLAMP(c->stall_timeout_ms * 1000 / 4, 100000, 5 * G_USEC_PER_SEC);
+    g_mutex_lock(&c->wd_lock);
+    while (!c->wd_stop) {
+        gint64 until = g_get_monotonic_time() + every;
+        while (!c->wd_stop && g_cond_wait_until(&c->wd_cond, &c->wd_lock, until))
+            ;
+        if (c->wd_stop || atomic_load(&c->restart_wanted))
+            continue;
+        g_mutex_unlock(&c->wd_lock);
+        char *why = find_stall(c);
+        g_mutex_lock(&c->wd_lock);
+        if (why) {
+            g_free(c->restart_reason);
+            c->restart_reason = why;
+            atomic_store(&c->restart_wanted, true);
+        }
+    }
+    g_mutex_unlock(&c->wd_lock);
+    return NULL;
+}
+
+/* --- life cycle ----------------------------------------------------------------------- */
+
 static void kafka_close(VgCollector *base)
 {
     VgKafkaCollector *c = (VgKafkaCollector *)base;
     if (!c)
         return;
-    if (c->rk) {
-        GError *err = NULL;
-        if (!c->fatal && vg_kafka_commit_some(c, NULL, 0, true, &err) != VG_OK) {
-            vg_log_warn("kafka commit on close failed", "error", err->message);
-            g_error_free(err);
-        }
-        /* leaves the group; the revoke callback commits once more and tells the run loop */
-        rd_kafka_resp_err_t e = rd_kafka_consumer_close(c->rk);
-        if (e)
-            vg_log_warn("kafka consumer close", "error", rd_kafka_err2str(e));
-        if (c->out)
-            release_out(c);
-        GHashTableIter it;
-        gpointer v;
-        g_hash_table_iter_init(&it, c->parts);
-        while (g_hash_table_iter_next(&it, NULL, &v))
-            vg_kafka_part_drop_queue(c, v);
-        if (c->q)
-            rd_kafka_queue_destroy(c->q);
-        rd_kafka_destroy(c->rk);
+    if (c->watchdog) {
+        g_mutex_lock(&c->wd_lock);
+        c->wd_stop = true;
+        g_cond_signal(&c->wd_cond);
+        g_mutex_unlock(&c->wd_lock);
+        g_thread_join(c->watchdog);
     }
+    if (c->rk)
+        consumer_leave(c);
+    consumer_destroy(c);
+    if (c->rk_conf)
+        rd_kafka_conf_destroy(c->rk_conf);
     if (c->secrets)
         g_ptr_array_free(c->secrets, TRUE);
     if (c->topics)
@@ -644,7 +834,11 @@ static void kafka_close(VgCollector *base)
     if (c->parts)
         g_hash_table_destroy(c->parts);
     g_free(c->fatal);
+    g_free(c->restart_reason);
     g_mutex_clear(&c->lock);
+    g_mutex_clear(&c->wd_lock);
+    g_cond_clear(&c->wd_cond);
+    g_rw_lock_clear(&c->rk_lock);
     g_free(c);
 }
 
@@ -695,7 +889,6 @@ VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafka
                                           GError **err)
 {
     VgKafkaCollector *c = g_new0(VgKafkaCollector, 1);
-    char errstr[512];
     c->base.ops = &kafka_ops;
     if (o)
         c->opts = *o;
@@ -709,35 +902,26 @@ VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafka
     c->out = g_array_new(FALSE, FALSE, sizeof(VgKafkaOut));
     c->merge_bytes = conf->merge_bytes;
     c->merge_wait_ms = conf->merge_wait_ms;
+    c->stall_timeout_ms = conf->stall_timeout_ms;
+    c->start_earliest = !conf->start || !strcmp(conf->start, "earliest");
     g_mutex_init(&c->lock);
+    g_mutex_init(&c->wd_lock);
+    g_cond_init(&c->wd_cond);
+    g_rw_lock_init(&c->rk_lock);
     c->last_commit_us = g_get_monotonic_time();
 
-    rd_kafka_conf_t *rc = vg_kafka_conf_build(conf, c->secrets, err);
-    if (!rc)
+    c->rk_conf = vg_kafka_conf_build(conf, c->secrets, err);
+    if (!c->rk_conf)
         goto fail;
-    rd_kafka_conf_set_opaque(rc, c);
-    rd_kafka_conf_set_log_cb(rc, on_log);
-    rd_kafka_conf_set_error_cb(rc, on_error);
-    rd_kafka_conf_set_offset_commit_cb(rc, vg_kafka_on_commit);
-    rd_kafka_conf_set_rebalance_cb(rc, vg_kafka_on_rebalance);
-    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof errstr);
-    if (!c->rk) {
-        rd_kafka_conf_destroy(rc);
-        g_set_error(err, VG_ERROR, VG_ECONFIG, "kafka: %s", errstr);
+    rd_kafka_conf_set_opaque(c->rk_conf, c);
+    rd_kafka_conf_set_log_cb(c->rk_conf, on_log);
+    rd_kafka_conf_set_error_cb(c->rk_conf, on_error);
+    rd_kafka_conf_set_offset_commit_cb(c->rk_conf, vg_kafka_on_commit);
+    rd_kafka_conf_set_rebalance_cb(c->rk_conf, vg_kafka_on_rebalance);
+    if (!consumer_start(c, err))
         goto fail;
-    }
-    rd_kafka_poll_set_consumer(c->rk);
-    c->q = rd_kafka_queue_get_consumer(c->rk);
-
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(4);
-    for (char **t = conf->topics; t && *t; t++)
-        rd_kafka_topic_partition_list_add(topics, *t, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    if (e) {
-        g_set_error(err, VG_ERROR, VG_ECONFIG, "kafka: cannot subscribe: %s", rd_kafka_err2str(e));
-        goto fail;
-    }
+    if (c->stall_timeout_ms > 0)
+        c->watchdog = g_thread_new("vg-kafka-watch", watchdog_main, c);
     char *list = g_strjoinv(",", conf->topics);
     vg_log_info("kafka consumer started", "group", conf->group, "topics", list);
     g_free(list);

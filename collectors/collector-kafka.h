@@ -57,9 +57,22 @@
  * partition, topic slots in the order topics are first assigned; see
  * vg_kafka_collector_partition_info(). Ids are per process, never stored.
  *
+ * Stalled partitions: librdkafka 2.0.2 can lose a partition's move to its new leader
+ * (after a broker failure it keeps the partition on the former leader, which answers every
+ * fetch with NOT_LEADER, and takes the unchanged leader in later metadata for a preferred
+ * replica it must not leave): the partition is then never fetched again, and nothing but a
+ * new consumer gets it going. So a watchdog thread looks, every few seconds, for assigned
+ * partitions that neither vigil nor the merge paused and that have had no message for
+ * kafka.stall_timeout while librdkafka's queue was empty; it asks the partition's leader
+ * for its high watermark (a request of at most 2 s), and when that is past the offset after
+ * the last message fetched (or the committed one), the next next() restarts the consumer:
+ * it closes it (the revoke callback, the commit of the marks, leaving the group), creates a
+ * new one with the same configuration and subscribes again. The partitions then come back
+ * through an ordinary rebalance and are read from their committed offsets.
+ *
  * Threads: next(), commit(), close() and the rebalance callback run on the thread that
- * reads (the callback is called from inside next()). mark(), pause() and resume() may be
- * called from any thread.
+ * reads (the callback is called from inside next()). mark(), pause(), resume(), stats()
+ * and lag() may be called from any thread.
  */
 #ifndef VG_COLLECTOR_KAFKA_H
 #define VG_COLLECTOR_KAFKA_H
@@ -83,6 +96,9 @@ typedef struct {
     /* for the run loop: a partition without messages this long stops holding the
      * event-time watermark back (0: never) */
     int64_t idle_timeout_ms;
+    /* a partition not fetched this long while its leader has messages past it restarts
+     * the consumer (0: never); see "Stalled partitions" above */
+    int64_t stall_timeout_ms;
 } VgKafkaConf;
 
 extern const VgConfOption vg_kafka_options[];
@@ -215,6 +231,7 @@ typedef struct {
      * next() or unread()), and in librdkafka's consumer queue (events, mostly messages) */
     uint64_t buffered_messages, buffered_bytes;
     uint64_t librdkafka_queued;
+    uint64_t restarts; /* consumers restarted for a stalled partition */
 } VgKafkaStats;
 
 void vg_kafka_collector_stats(const VgKafkaCollector *c, VgKafkaStats *out);

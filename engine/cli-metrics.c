@@ -378,6 +378,9 @@ static void collect_kafka(void *user, VgMetricsWriter *w)
             ks.rebalances);
     counter(w, "vigil_kafka_errors_total", "Consumer errors reported (librdkafka retries them).",
             NULL, ks.errors);
+    counter(w, "vigil_kafka_consumer_restarts_total",
+            "Consumers restarted because a partition stalled (kafka.stall_timeout).", NULL,
+            ks.restarts);
     int32_t ids[1];
     gauge(w, "vigil_kafka_assigned_partitions", "Partitions assigned to this process now.", NULL,
           (double)vg_kafka_collector_assignment(m->kafka, ids, 0));
