@@ -16,7 +16,7 @@ PIDS=()
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  exec 3>&- 2>/dev/null || true
+  { exec 3>&-; } 2>/dev/null || true # (a bare exec 2>/dev/null would silence the rest)
   if [ "${KEEP_WORK:-}" ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
