@@ -120,6 +120,23 @@ struct VgKafkaCollector {
     char *restart_reason; /* under wd_lock */
 };
 
+/* What the stall watchdog remembers of a partition: when it last asked the leader, the
+ * position it last restarted the consumer for (-1: none), and how long it waits before
+ * doing that again for the same position (backoff, in stall timeouts, until retry_us). */
+typedef struct {
+    gint64 asked_us;
+    int64_t restarted_at;
+    int64_t backoff;
+    gint64 retry_us;
+} VgKafkaWatched;
+
+/* Whether a partition whose fetching stands at `at` while its leader's high watermark is hi
+ * calls for a restart now, and notes it in w. A restart that did not move the position
+ * (offsets that are no messages, such as a transaction's markers, or a stall that came
+ * back) is repeated only after 1, 2, 4 ... 64 stall timeouts. */
+bool vg_kafka_watch_decide(VgKafkaWatched *w, int64_t at, int64_t hi, gint64 now_us,
+                           int64_t stall_us);
+
 /* collector-kafka-offsets.c: the partition table, marks, commits, rebalances, pausing. */
 VgKafkaPart *vg_kafka_part_get(VgKafkaCollector *c, const char *topic, int32_t kp);
 void vg_kafka_part_free(gpointer p);

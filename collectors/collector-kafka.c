@@ -709,6 +709,7 @@ static void restart(VgKafkaCollector *c)
 
 /* A partition the watchdog suspects: no message for stall_timeout. */
 typedef struct {
+    int32_t id;
     char *topic;
     int32_t kp;
     int64_t next; /* offset after the last message fetched (or a checkpoint's start), -1:
@@ -731,10 +732,24 @@ static int64_t start_offset(VgKafkaCollector *c, const Suspect *s, int64_t lo, i
 
 #define WATCH_REQUEST_MS 2000
 
+bool vg_kafka_watch_decide(VgKafkaWatched *w, int64_t at, int64_t hi, gint64 now_us,
+                           int64_t stall_us)
+{
+    if (at < 0 || hi <= at)
+        return false;
+    if (at == w->restarted_at && now_us < w->retry_us)
+        return false;
+    w->backoff = at == w->restarted_at ? MIN(w->backoff * 2, 64) : 1;
+    w->restarted_at = at;
+    w->retry_us = now_us + w->backoff * stall_us;
+    return true;
+}
+
 /* A description of a stalled partition (g_free), or NULL: an assigned partition vigil
  * does not pause, without a message for stall_timeout while librdkafka's queue is empty,
- * whose leader has messages past where its fetching stands. Watchdog thread. */
-static char *find_stall(VgKafkaCollector *c)
+ * whose leader has messages past where its fetching stands (asked at most once a
+ * stall_timeout per partition; watched: id -> VgKafkaWatched). Watchdog thread. */
+static char *find_stall(VgKafkaCollector *c, GHashTable *watched)
 {
     gint64 now = g_get_monotonic_time();
     GArray *sus = g_array_new(FALSE, FALSE, sizeof(Suspect));
@@ -748,7 +763,7 @@ static char *find_stall(VgKafkaCollector *c)
             if (p->assigned && !p->throttled &&
                 now - atomic_load_explicit(&p->fed_us, memory_order_relaxed) >
                     c->stall_timeout_ms * 1000) {
-                Suspect x = {g_strdup(p->topic), p->kp,
+                Suspect x = {p->id, g_strdup(p->topic), p->kp,
                              atomic_load_explicit(&p->fetched_next, memory_order_relaxed)};
                 g_array_append_val(sus, x);
             }
@@ -761,17 +776,28 @@ static char *find_stall(VgKafkaCollector *c)
     if (sus->len && c->rk && rd_kafka_queue_length(c->q) == 0) {
         for (guint i = 0; i < sus->len && !why; i++) {
             Suspect *x = &g_array_index(sus, Suspect, i);
+            VgKafkaWatched *w = g_hash_table_lookup(watched, GINT_TO_POINTER(x->id));
+            if (!w) {
+                w = g_new(VgKafkaWatched, 1);
+                *w = (VgKafkaWatched){0, -1, 0, 0};
+                g_hash_table_insert(watched, GINT_TO_POINTER(x->id), w);
+            }
+            /* a quiet partition is asked about once a stall_timeout, not every look */
+            if (w->asked_us && now - w->asked_us < c->stall_timeout_ms * 1000)
+                continue;
+            w->asked_us = now;
             int64_t lo = -1, hi = -1;
             /* (a leader that does not answer is a broker failure librdkafka rides out) */
             if (rd_kafka_query_watermark_offsets(c->rk, x->topic, x->kp, &lo, &hi,
                                                  WATCH_REQUEST_MS))
                 continue;
             int64_t at = x->next >= 0 ? x->next : start_offset(c, x, lo, WATCH_REQUEST_MS);
-            if (at >= 0 && hi > at)
+            if (vg_kafka_watch_decide(w, at, hi, now, c->stall_timeout_ms * 1000)) {
                 why = g_strdup_printf("%s/%d: nothing fetched for %" G_GINT64_FORMAT
                                       " s while its leader has offsets %" G_GINT64_FORMAT
                                       " to %" G_GINT64_FORMAT,
                                       x->topic, (int)x->kp, c->stall_timeout_ms / 1000, at, hi - 1);
+            }
         }
     }
     g_rw_lock_reader_unlock(&c->rk_lock);
@@ -785,6 +811,7 @@ static gpointer watchdog_main(gpointer data)
 {
     VgKafkaCollector *c = data;
     gint64 every = CLAMP(c->stall_timeout_ms * 1000 / 4, 100000, 5 * G_USEC_PER_SEC);
+    GHashTable *watched = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     g_mutex_lock(&c->wd_lock);
     while (!c->wd_stop) {
         gint64 until = g_get_monotonic_time() + every;
@@ -793,7 +820,7 @@ static gpointer watchdog_main(gpointer data)
         if (c->wd_stop || atomic_load(&c->restart_wanted))
             continue;
         g_mutex_unlock(&c->wd_lock);
-        char *why = find_stall(c);
+        char *why = find_stall(c, watched);
         g_mutex_lock(&c->wd_lock);
         if (why) {
             g_free(c->restart_reason);
@@ -802,6 +829,7 @@ static gpointer watchdog_main(gpointer data)
         }
     }
     g_mutex_unlock(&c->wd_lock);
+    g_hash_table_destroy(watched);
     return NULL;
 }
 

@@ -68,7 +68,9 @@
  * the last message fetched (or the committed one), the next next() restarts the consumer:
  * it closes it (the revoke callback, the commit of the marks, leaving the group), creates a
  * new one with the same configuration and subscribes again. The partitions then come back
- * through an ordinary rebalance and are read from their committed offsets.
+ * through an ordinary rebalance and are read from their committed offsets. A partition's
+ * leader is asked at most once a stall_timeout, and a restart at a position an earlier one
+ * did not move is repeated only after a growing wait (vg_kafka_watch_decide()).
  *
  * Threads: next(), commit(), close() and the rebalance callback run on the thread that
  * reads (the callback is called from inside next()). mark(), pause(), resume(), stats()

@@ -782,6 +782,34 @@ Test(kafka_mock, stalled_partition_restarts_the_consumer)
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
+/* The watchdog's decision for one partition: a restart when the leader has offsets past
+ * where fetching stands; at the same position again only after 1, 2, 4 ... 64 stall
+ * timeouts (offsets that are no messages, a transaction's markers, would otherwise restart
+ * the consumer every stall_timeout); a new position at once. */
+Test(kafka_watch, restarts_once_per_position_then_backs_off)
+{
+    const int64_t S = 30 * G_USEC_PER_SEC;
+    VgKafkaWatched w = {0, -1, 0, 0};
+    cr_assert_not(vg_kafka_watch_decide(&w, -1, 10, 0, S), "position unknown");
+    cr_assert_not(vg_kafka_watch_decide(&w, 10, 10, 0, S), "nothing past it");
+    cr_assert(vg_kafka_watch_decide(&w, 5, 10, 0, S));
+    cr_assert_not(vg_kafka_watch_decide(&w, 5, 10, S / 2, S), "same position, too soon");
+    cr_assert(vg_kafka_watch_decide(&w, 5, 10, S, S));
+    cr_assert_not(vg_kafka_watch_decide(&w, 5, 10, 2 * S, S), "two stall timeouts now");
+    cr_assert(vg_kafka_watch_decide(&w, 5, 10, 3 * S, S));
+    int64_t t = 3 * S, gap = 0;
+    for (int i = 0; i < 10; i++) { /* each restart at the earliest moment allowed */
+        int64_t next = w.retry_us;
+        cr_assert_not(vg_kafka_watch_decide(&w, 5, 10, next - 1, S));
+        cr_assert(vg_kafka_watch_decide(&w, 5, 10, next, S));
+        gap = next - t;
+        t = next;
+    }
+    cr_assert_eq(gap, 64 * S, "the wait stops growing at 64 stall timeouts");
+    cr_assert(vg_kafka_watch_decide(&w, 7, 12, t + 1, S), "a new position: at once");
+    cr_assert_eq(w.retry_us, t + 1 + S);
+}
+
 /* Merging, a partition far ahead of the others in event time is read ahead only up to its
  * share of merge_bytes (at least 4 MiB, MERGE_SHARE_MIN): then its fetching pauses (what
  * librdkafka had prefetched of it is dropped), and resumes once half of that is judged,
