@@ -23,19 +23,25 @@ trap cleanup EXIT
 export VIGIL_TOKEN_KEY=kafka-test-key
 fail() {
   echo "FAIL: $*" >&2
-  local f port
+  local f
   for f in "$WORK"/*.err; do
     [ -f "$f" ] || continue
     echo "--- $f" >&2
     tail -20 "$f" >&2
     # what a stuck consumer holds: lag, what is fetched and unread, what is paused
-    port=$(sed -n 's/.*metrics endpoint listening.*port=\([0-9]*\).*/\1/p' "$f" | tail -1)
-    [ "$port" ] && curl -s -m 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
-      grep -E '^vigil_(kafka|events|watermark|late)' | grep -v ' 0$' | sed 's/^/    /' >&2
+    scrape "$f" | grep -E '^vigil_(kafka|events|watermark|late)' | grep -v ' 0$' |
+      sed 's/^/    /' >&2
   done
   exit 1
 }
 pass() { echo "ok - $*"; }
+
+# scrape LOG: the /metrics text of the vigil writing LOG (nothing when it is gone).
+scrape() {
+  local port
+  port=$(sed -n 's/.*metrics endpoint listening.*port=\([0-9]*\).*/\1/p' "$1" | tail -1)
+  [ -n "$port" ] && curl -s -m 2 "http://127.0.0.1:$port/metrics" 2>/dev/null || true
+}
 
 # start_mock BROKERS TOPIC:PARTITIONS: starts the cluster with its command channel on fd 3;
 # sets BS (bootstrap list) and MOCK_PID.
