@@ -296,7 +296,9 @@ static void set_paused(VgKafkaCollector *c, bool paused)
     rd_kafka_topic_partition_list_t *a = NULL;
     g_rw_lock_reader_lock(&c->rk_lock);
     g_mutex_lock(&c->lock);
-    if (c->paused != paused && rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    /* (no consumer: a restart failed, the collector is about to report it) */
+    if (c->paused != paused && c->rk &&
+        rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (paused) {
             rd_kafka_pause_partitions(c->rk, a);
         } else {

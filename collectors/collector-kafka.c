@@ -618,7 +618,7 @@ static void kafka_progress(VgCollector *base, uint64_t *done, uint64_t *total)
     *total = 0;
 }
 
-/* --- life cycle ----------------------------------------------------------------------- */
+/* --- the consumer: start, leave, restart ---------------------------------------------- */
 
 /* Creates the consumer from c->rk_conf and subscribes to the topics. */
 static bool consumer_start(VgKafkaCollector *c, GError **err)

@@ -211,15 +211,20 @@ static void produce_flush(void)
 /* The mock's group coordinator waits max.poll.interval.ms for a member that left before
  * it lets a new one in: keep that short. */
 /* A collector on the mock from the kafka: section yaml (freed here). */
-static VgKafkaCollector *open_yaml(char *yaml)
+static VgKafkaCollector *open_yaml_opts(char *yaml, const VgKafkaCollectorOpts *o)
 {
     GError *err = NULL;
     cr_assert_eq(load(yaml, &err), VG_OK, "%s", err ? err->message : "");
     g_free(yaml);
-    VgKafkaCollectorOpts o = {.max_line_bytes = 100};
-    VgKafkaCollector *c = vg_kafka_collector_open(&conf, &o, &err);
+    VgKafkaCollector *c = vg_kafka_collector_open(&conf, o, &err);
     cr_assert_not_null(c, "%s", err ? err->message : "");
     return c;
+}
+
+static VgKafkaCollector *open_yaml(char *yaml)
+{
+    VgKafkaCollectorOpts o = {.max_line_bytes = 100};
+    return open_yaml_opts(yaml, &o);
 }
 
 static VgKafkaCollector *open_collector(const char *group, const char *extra)
@@ -779,6 +784,53 @@ Test(kafka_mock, stalled_partition_restarts_the_consumer)
     got_free(got);
     vg_kafka_collector_stats(c, &st);
     cr_assert_eq(st.restarts, 1);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+/* The run loop's part for the next test: partition 0 starts at offset 3, as from a
+ * checkpoint written after its first three messages (user: the collector). */
+static void start_at_3(void *user, VgKafkaRebalance what, const int32_t *ids, size_t n)
+{
+    for (size_t i = 0; what == VG_KAFKA_ASSIGNED && i < n; i++)
+        if (ids[i] == 0)
+            vg_kafka_collector_start_at(*(VgKafkaCollector **)user, ids[i], 3);
+}
+
+/* A partition started past its committed offset (a checkpoint's, start_at()) with nothing
+ * after that is quiet, not stalled: the watchdog takes the start as where its fetching
+ * stands, not the committed offset (none here, so the earliest), however long it waits. */
+Test(kafka_mock, checkpoint_start_is_not_a_stall)
+{
+    for (int i = 0; i < 3; i++)
+        produce_nth(0, "old", i);
+    produce_flush();
+    VgKafkaCollector *c = NULL;
+    VgKafkaCollectorOpts o = {.max_line_bytes = 100, .rebalance = start_at_3, .user = &c};
+    c = open_yaml_opts(
+        g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: g-ckpt-start\n"
+                        "  commit_interval: 0\n  stall_timeout: 1s\n  properties:\n"
+                        "    session.timeout.ms: 6000\n    max.poll.interval.ms: 6000\n",
+                        bootstraps),
+        &o);
+    join_all(c);
+    VgLineBatch b;
+    vg_line_batch_init(&b, 16, 256);
+    for (gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+         g_get_monotonic_time() < until;) {
+        vg_line_batch_clear(&b);
+        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
+                     VG_EAGAIN, "a line before the start offset came");
+    }
+    vg_line_batch_free(&b);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.restarts, 0, "a partition started at its end was taken for stalled");
+    produce(0, "new");
+    produce_flush();
+    GArray *got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    cr_assert_str_eq(g_array_index(got, Got, 0).text, "new");
+    got_free(got);
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
