@@ -53,6 +53,16 @@ typedef struct VgDetectorOps {
      * err on a configuration error. */
     VgDetector *(*create)(const struct VgDetectorOps *ops, const VgConfNode *section, GError **err);
     void (*on_event)(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx);
+    /* Optional (all three or none), for a detector whose work mostly waits for memory:
+     * the pipeline decodes a short run of events ahead and, for each, prepare() computes
+     * into prep (prep_size bytes) what the detector needs from the event alone (e.g. its
+     * key hashes); prefetch() is called for an event one and two events before it is
+     * judged (stage 0 then 1: see vg_detector_prefetch_ahead) to hint the memory it will
+     * touch; on_prepared() then judges it instead of on_event(). */
+    size_t prep_size;
+    void (*prepare)(VgDetector *d, const VgEvent *ev, void *prep);
+    void (*prefetch)(VgDetector *d, const void *prep, int stage);
+    void (*on_prepared)(VgDetector *d, const VgEvent *ev, const void *prep, VgDetectCtx *ctx);
     /* The clock moved without events (idle input); close what is due. May be NULL. */
     void (*on_watermark)(VgDetector *d, VgDetectCtx *ctx);
     /* End of a finite input: close every open bucket and window. May be NULL. */
@@ -70,6 +80,19 @@ typedef struct VgDetectorOps {
 struct VgDetector {
     const VgDetectorOps *ops;
 };
+
+/* The prefetches due before judging event i of n, whose prep records (stride bytes apart,
+ * valid where bad[j] is 0) were prepared ahead: one event is work enough to hide a memory
+ * latency, so stage 0 runs two events ahead and stage 1 one. */
+static inline void vg_detector_prefetch_ahead(VgDetector *d, const void *prep, size_t stride,
+                                              const uint8_t *bad, uint32_t i, uint32_t n)
+{
+    const char *base = prep;
+    if (i + 2 < n && !bad[i + 2])
+        d->ops->prefetch(d, base + (size_t)(i + 2) * stride, 0);
+    if (i + 1 < n && !bad[i + 1])
+        d->ops->prefetch(d, base + (size_t)(i + 1) * stride, 1);
+}
 
 /* Raises an alert (see alert.h). The alert's views need only live for the call. */
 void vg_alert_emit(VgDetectCtx *ctx, const VgAlert *a);

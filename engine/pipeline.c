@@ -1,7 +1,10 @@
 /* pipeline.c — see pipeline.h.
  *
- * Lines are decoded and judged one at a time, in input order, with a per-worker arena that
- * is reset after every batch: nothing on this path allocates once the arena is warm.
+ * Lines are judged one at a time, in input order, with a per-worker arena that is reset
+ * after every batch: nothing on this path allocates once the arena is warm. They are
+ * decoded a short run ahead (AHEAD lines) and prepared by the detectors that take it
+ * (detector.h: the models hash their keys), so that those can prefetch the memory of the
+ * next events while judging this one (their work is mostly waiting for memory otherwise).
  */
 #include "engine/pipeline.h"
 
@@ -20,9 +23,19 @@ typedef struct {
     bool idle;
 } PartClock;
 
+enum { AHEAD = 16 };
+
 struct VgPipeline {
     VgDecoder *decoder;
     GPtrArray *detectors; /* VgDetector * */
+    /* the run of lines decoded ahead (vg_pipeline_process_until): events, decode results
+     * and prep records (prep_stride bytes each, detector d's part at prep_off[d], or
+     * SIZE_MAX for a detector without prepare) */
+    VgEvent ahead_ev[AHEAD];
+    uint8_t ahead_bad[AHEAD];
+    uint8_t *prep;
+    size_t prep_stride;
+    size_t *prep_off;
     VgAlertStage *alerts;
     VgAlertOutput out;
     VgDetectCtx ctx;
@@ -129,6 +142,16 @@ VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrac
         if (det) /* NULL without an error: switched off in config */
             g_ptr_array_add(p->detectors, det);
     }
+    p->prep_off = g_new(size_t, p->detectors->len + 1);
+    for (guint i = 0; i < p->detectors->len; i++) {
+        const VgDetectorOps *ops = ((VgDetector *)p->detectors->pdata[i])->ops;
+        p->prep_off[i] = SIZE_MAX;
+        if (ops->prepare) {
+            p->prep_off[i] = p->prep_stride;
+            p->prep_stride += (ops->prep_size + 15) & ~(size_t)15;
+        }
+    }
+    p->prep = g_malloc(AHEAD * (p->prep_stride ? p->prep_stride : 1));
 
     if (s->input.dead_letter) {
         p->dead_letter_path = g_strdup(s->input.dead_letter);
@@ -154,6 +177,8 @@ void vg_pipeline_free(VgPipeline *p)
         d->ops->destroy(d);
     }
     g_ptr_array_free(p->detectors, TRUE);
+    g_free(p->prep_off);
+    g_free(p->prep);
     g_array_free(p->parts, TRUE);
     if (p->decoder)
         p->decoder->ops->destroy(p->decoder);
@@ -265,27 +290,65 @@ int vg_pipeline_process(VgPipeline *p, const VgLineBatch *b)
     return vg_pipeline_process_until(p, b, INT64_MAX, false, NULL);
 }
 
+/* Decodes and prepares up to AHEAD lines of b from line i into p's run ahead. Returns how
+ * many; *cut when the run stops at the first line of a source newer than until_ms (see
+ * vg_pipeline_process_until). */
+static uint32_t decode_ahead(VgPipeline *p, const VgLineBatch *b, uint32_t i, int64_t until_ms,
+                             bool may_stop_first, bool *cut)
+{
+    uint32_t n = 0;
+    for (; n < AHEAD && i + n < b->n; n++) {
+        const VgLineRef *l = &b->lines[i + n];
+        VgEvent *ev = &p->ahead_ev[n];
+        VgBadReason r = decode_line(p, b, l, ev, &p->arena);
+        if (r == VG_BAD_NONE && ev->time_ms > until_ms && (i + n || may_stop_first) &&
+            l->line_no == 1) {
+            *cut = true; /* the rest waits (decoded again then: once per cut) */
+            break;
+        }
+        p->ahead_bad[n] = (uint8_t)r;
+        if (r != VG_BAD_NONE)
+            continue;
+        for (guint d = 0; d < p->detectors->len; d++)
+            if (p->prep_off[d] != SIZE_MAX) {
+                VgDetector *det = p->detectors->pdata[d];
+                det->ops->prepare(det, ev, p->prep + n * p->prep_stride + p->prep_off[d]);
+            }
+    }
+    return n;
+}
+
 int vg_pipeline_process_until(VgPipeline *p, const VgLineBatch *b, int64_t until_ms,
                               bool may_stop_first, uint32_t *done)
 {
-    VgEvent ev;
     PartClock *clk = part_clock(p, b->partition);
     clk->idle = false;
-    uint32_t i;
-    for (i = 0; i < b->n; i++) {
-        const VgLineRef *l = &b->lines[i];
-        VgBadReason r = decode_line(p, b, l, &ev, &p->arena);
-        if (r == VG_BAD_NONE && ev.time_ms > until_ms && (i || may_stop_first) && l->line_no == 1)
-            break; /* the rest waits (decoded again then: once per cut) */
-        VgDetectCtx *ctx = clock_line(p, clk, b, l, &ev, r, true);
-        if (!ctx)
-            continue;
-        for (guint d = 0; d < p->detectors->len; d++) {
-            VgDetector *det = p->detectors->pdata[d];
-            det->ops->on_event(det, &ev, ctx);
+    uint32_t i = 0;
+    bool cut = false;
+    while (i < b->n && !cut) {
+        uint32_t n = decode_ahead(p, b, i, until_ms, may_stop_first, &cut);
+        for (uint32_t j = 0; j < n; j++) {
+            const VgLineRef *l = &b->lines[i + j];
+            const VgEvent *ev = &p->ahead_ev[j];
+            for (guint d = 0; d < p->detectors->len; d++)
+                if (p->prep_off[d] != SIZE_MAX)
+                    vg_detector_prefetch_ahead(p->detectors->pdata[d], p->prep + p->prep_off[d],
+                                               p->prep_stride, p->ahead_bad, j, n);
+            VgDetectCtx *ctx = clock_line(p, clk, b, l, ev, (VgBadReason)p->ahead_bad[j], true);
+            if (!ctx)
+                continue;
+            for (guint d = 0; d < p->detectors->len; d++) {
+                VgDetector *det = p->detectors->pdata[d];
+                if (p->prep_off[d] == SIZE_MAX)
+                    det->ops->on_event(det, ev, ctx);
+                else
+                    det->ops->on_prepared(det, ev, p->prep + j * p->prep_stride + p->prep_off[d],
+                                          ctx);
+            }
+            if (p->obs.line_done)
+                p->obs.line_done(p->obs.user, b, l, ev, VG_BAD_NONE);
         }
-        if (p->obs.line_done)
-            p->obs.line_done(p->obs.user, b, l, &ev, VG_BAD_NONE);
+        i += n;
     }
     batch_end(p);
     if (done)

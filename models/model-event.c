@@ -359,6 +359,68 @@ static inline bool owns(const VgModels *m, uint64_t hash)
     return m->n_shards <= 1 || (int)((hash >> 40) % (uint64_t)m->n_shards) == m->shard;
 }
 
+/* The keys an event with hashes hk touches in this detector (its enabled kinds, its shard),
+ * with the distinct-count values each kind adds. Returns how many. */
+static int key_refs(const VgModels *m, const VgModelKeys *hk, KeyRef keys[VG_MK__COUNT])
+{
+    bool has_tok = hk->tok_hash != 0, has_ep = hk->ep_hash != 0, has_ip = hk->ip_hash != 0;
+    uint32_t tok32 = has_tok ? (uint32_t)(hk->tok_hash >> 32) ^ hk->tok_fp : 0;
+    uint32_t ip32 = has_ip ? (uint32_t)(hk->ip_hash >> 32) ^ hk->ip_fp : 0;
+    const VgKindConf *kc = m->conf.kind;
+    int nk = 0;
+    if (has_tok && kc[VG_MK_TOKEN].enabled && owns(m, hk->tok_hash))
+        keys[nk++] = (KeyRef){VG_MK_TOKEN, hk->tok_hash, hk->tok_fp, ip32, 0, 0, hk->ids32};
+    if (has_ep && kc[VG_MK_ENDPOINT].enabled && owns(m, hk->ep_hash))
+        keys[nk++] = (KeyRef){VG_MK_ENDPOINT, hk->ep_hash, hk->ep_fp, ip32, tok32, 0, 0};
+    if (has_tok && has_ep && kc[VG_MK_TOKEN_ENDPOINT].enabled && owns(m, hk->tok_hash))
+        keys[nk++] = (KeyRef){VG_MK_TOKEN_ENDPOINT,
+                              (hk->tok_hash ^ (hk->ep_hash * 0x9e3779b97f4a7c15ull)) | 1,
+                              hk->tok_fp ^ (hk->ep_fp * 0x85ebca6bu),
+                              0,
+                              0,
+                              0,
+                              hk->ids32};
+    if (has_ip && kc[VG_MK_CLIENT_IP].enabled && owns(m, hk->ip_hash))
+        keys[nk++] = (KeyRef){VG_MK_CLIENT_IP, hk->ip_hash, hk->ip_fp, 0, tok32, hk->path32, 0};
+    return nk;
+}
+
+static inline void prefetch_index(const VgModels *m, const KeyRef *keys, int nk)
+{
+    for (int i = 0; i < nk; i++) {
+        const VgModelTable *t = &m->kind[keys[i].k].table;
+        __builtin_prefetch(&t->index[(uint32_t)keys[i].hash & t->index_mask]);
+    }
+}
+
+/* Reads the index slots (a stall unless prefetch_index() ran earlier enough). */
+static inline void prefetch_entries(const VgModels *m, const KeyRef *keys, int nk)
+{
+    for (int i = 0; i < nk; i++) {
+        const VgModelTable *t = &m->kind[keys[i].k].table;
+        uint32_t c = vg_table_candidate(t, keys[i].hash);
+        if (c != UINT32_MAX) {
+            const uint8_t *e = (const uint8_t *)vg_table_entry(t, c);
+            for (uint32_t off = 0; off < t->stride; off += 64)
+                __builtin_prefetch(e + off, 1);
+        }
+    }
+}
+
+void vg_models_prefetch(VgDetector *d, const void *k, int stage)
+{
+    const VgModels *m = (const VgModels *)d;
+    const VgModelKeys *hk = k;
+    if (!m->conf.enabled)
+        return;
+    KeyRef keys[VG_MK__COUNT];
+    int nk = key_refs(m, hk, keys);
+    if (stage == 0)
+        prefetch_index(m, keys, nk);
+    else
+        prefetch_entries(m, keys, nk);
+}
+
 void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k)
 {
     const VgModels *m = (const VgModels *)d;
@@ -429,48 +491,18 @@ void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKey
     uint32_t b = (uint32_t)(t / B);
 
     EvCtx x = {.ctx = ctx, .ev = ev};
-    bool has_tok = hk->tok_hash != 0, has_ep = hk->ep_hash != 0, has_ip = hk->ip_hash != 0;
     x.tok_hash = hk->tok_hash;
     x.tok_fp = hk->tok_fp;
     x.ep_hash = hk->ep_hash;
     x.ep_fp = hk->ep_fp;
-    uint64_t ip_hash = hk->ip_hash;
-    uint32_t ip_fp = hk->ip_fp, path32 = hk->path32, ids32 = hk->ids32;
-    uint32_t tok32 = has_tok ? (uint32_t)(x.tok_hash >> 32) ^ x.tok_fp : 0;
-    uint32_t ip32 = has_ip ? (uint32_t)(ip_hash >> 32) ^ ip_fp : 0;
-    const VgKindConf *kc = m->conf.kind;
 
     /* The keys of this event, then three passes so the cache misses of the four tables
-     * overlap instead of queueing: prefetch the index slots, then the entries, then work. */
+     * overlap instead of queueing: prefetch the index slots, then the entries, then work
+     * (after vg_models_prefetch() a few events ahead, both are usually cached by now). */
     KeyRef keys[VG_MK__COUNT];
-    int nk = 0;
-    if (has_tok && kc[VG_MK_TOKEN].enabled && owns(m, x.tok_hash))
-        keys[nk++] = (KeyRef){VG_MK_TOKEN, x.tok_hash, x.tok_fp, ip32, 0, 0, ids32};
-    if (has_ep && kc[VG_MK_ENDPOINT].enabled && owns(m, x.ep_hash))
-        keys[nk++] = (KeyRef){VG_MK_ENDPOINT, x.ep_hash, x.ep_fp, ip32, tok32, 0, 0};
-    if (has_tok && has_ep && kc[VG_MK_TOKEN_ENDPOINT].enabled && owns(m, x.tok_hash))
-        keys[nk++] = (KeyRef){VG_MK_TOKEN_ENDPOINT,
-                              (x.tok_hash ^ (x.ep_hash * 0x9e3779b97f4a7c15ull)) | 1,
-                              x.tok_fp ^ (x.ep_fp * 0x85ebca6bu),
-                              0,
-                              0,
-                              0,
-                              ids32};
-    if (has_ip && kc[VG_MK_CLIENT_IP].enabled && owns(m, ip_hash))
-        keys[nk++] = (KeyRef){VG_MK_CLIENT_IP, ip_hash, ip_fp, 0, tok32, path32, 0};
-    for (int i = 0; i < nk; i++) {
-        const VgModelTable *t = &m->kind[keys[i].k].table;
-        __builtin_prefetch(&t->index[(uint32_t)keys[i].hash & t->index_mask]);
-    }
-    for (int i = 0; i < nk; i++) {
-        const VgModelTable *t = &m->kind[keys[i].k].table;
-        uint32_t c = vg_table_candidate(t, keys[i].hash);
-        if (c != UINT32_MAX) {
-            const uint8_t *e = (const uint8_t *)vg_table_entry(t, c);
-            for (uint32_t off = 0; off < t->stride; off += 64)
-                __builtin_prefetch(e + off, 1);
-        }
-    }
+    int nk = key_refs(m, hk, keys);
+    prefetch_index(m, keys, nk);
+    prefetch_entries(m, keys, nk);
     VgEntryHead *ent[VG_MK__COUNT];
     for (int i = 0; i < nk; i++)
         ent[i] = touch(m, keys[i].k, keys[i].hash, keys[i].fp, b, &x, keys[i].ip32, keys[i].tok32,

@@ -376,11 +376,25 @@ int vg_models_shard_of(const VgEvent *ev, const char *kind, int n)
     return n > 1 ? (int)((h >> 40) % (uint64_t)n) : 0;
 }
 
+static void models_prepare(VgDetector *d, const VgEvent *ev, void *prep)
+{
+    vg_models_event_keys(d, ev, prep);
+}
+
+static void models_on_prepared(VgDetector *d, const VgEvent *ev, const void *prep, VgDetectCtx *ctx)
+{
+    vg_models_on_event_keyed(d, ev, prep, ctx);
+}
+
 const VgDetectorOps vg_models_ops = {
     .name = "models",
     .summary = "statistical baselines per token, endpoint, token×endpoint and client IP",
     .create = models_create,
     .on_event = vg_models_on_event,
+    .prep_size = sizeof(VgModelKeys),
+    .prepare = models_prepare,
+    .prefetch = vg_models_prefetch,
+    .on_prepared = models_on_prepared,
     .on_watermark = models_on_watermark,
     .finish = models_finish,
     .destroy = models_destroy,

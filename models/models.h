@@ -76,6 +76,9 @@ void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k);
 void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKeys *k,
                               VgDetectCtx *ctx);
 
+/* The models' prefetch op (detector.h): k is the event's VgModelKeys. */
+void vg_models_prefetch(VgDetector *d, const void *k, int stage);
+
 /* Appends the whole state of d (a models detector) to out: a walk of flat arrays, to be
  * compressed and checksummed by the checkpoint writer. Returns VG_OK. */
 int vg_models_snapshot(VgDetector *d, GByteArray *out);
