@@ -1,7 +1,7 @@
 /* pipeline-par.c — the pipeline on N workers (engine.workers > 1).
  *
  * Work split. The reader fills a bounded ring of batch slots (ring.h). Each batch is
- * decoded by one worker (decoder_of(): worker 0, which has more ordered work, takes fewer)
+ * decoded by the worker that takes it first (worker_main(): the split follows the load)
  * into the slot's event array, with the slot's arena (no allocation per
  * event once warm), and the Sigma detection rules are evaluated on it there too: both are
  * stateless, and they are most of the cost. The models' keys are hashed there as well
@@ -142,12 +142,32 @@ static void decode_slot(Worker *w, Slot *s)
     }
 }
 
+/* Event i of a slot another worker decoded is in that core's cache: ask for what the walk
+ * will read of it (the event, its keys, and for worker 0, whose rules read the fields'
+ * text, the line) a few events ahead, so the transfers overlap. */
+static inline void prefetch_event(const Slot *s, uint32_t i, bool line)
+{
+    const char *ev = (const char *)&s->ev[i];
+    for (size_t off = 0; off < sizeof s->ev[i]; off += 64)
+        __builtin_prefetch(ev + off);
+    __builtin_prefetch(&s->keys[i]);
+    if (line && !s->bad[i]) {
+        const char *p = s->b.buf + s->b.lines[i].off;
+        for (uint32_t off = 0; off < s->b.lines[i].len; off += 64)
+            __builtin_prefetch(p + off);
+    }
+}
+
 static void walk_slot(Worker *w, Slot *s)
 {
     VgParPipeline *pp = w->pp;
     bool primary = w->idx == 0;
     void *clk = vg_pipeline_batch_begin(w->p, &s->b);
     for (uint32_t i = 0; i < s->b.n; i++) {
+        if (i + 4 < s->b.n)
+            prefetch_event(s, i + 4, primary);
+        if (w->models)
+            vg_detector_prefetch_ahead(w->models, s->keys, sizeof *s->keys, s->bad, i, s->b.n);
         const VgEvent *ev = &s->ev[i];
         VgDetectCtx *ctx = vg_pipeline_clock(w->p, clk, &s->b, &s->b.lines[i], ev,
                                              (VgBadReason)s->bad[i], primary);
@@ -166,12 +186,11 @@ static void walk_slot(Worker *w, Slot *s)
     vg_pipeline_batch_end(w->p);
 }
 
-/* Which worker decodes batch seq. Worker 0 also does the rules' ordered half and the
- * counters, so it decodes one batch in 2N-1 and the others two each. */
-static int decoder_of(const VgParPipeline *pp, int64_t seq)
+static void decode_taken(Worker *w, int64_t seq)
 {
-    int r = (int)(seq % (2 * pp->n - 1));
-    return r == 0 ? 0 : 1 + (r - 1) / 2;
+    VgParPipeline *pp = w->pp;
+    decode_slot(w, &pp->slots[seq % vg_ring_slots(pp->ring)]);
+    vg_ring_set_ready(pp->ring, seq);
 }
 
 static gpointer worker_main(gpointer data)
@@ -180,22 +199,24 @@ static gpointer worker_main(gpointer data)
     VgParPipeline *pp = w->pp;
     int64_t n_slots = vg_ring_slots(pp->ring);
     for (int64_t seq = 0;; seq++) {
-        /* decode this worker's batches ahead, as far as the reader got */
-        for (int64_t j = seq; j < seq + n_slots; j++) {
-            if (decoder_of(pp, j) != w->idx)
-                continue;
-            if (!vg_ring_filled(pp->ring, j))
-                break;
-            if (!vg_ring_ready(pp->ring, j)) {
-                decode_slot(w, &pp->slots[j % n_slots]);
-                vg_ring_set_ready(pp->ring, j);
-            }
-        }
         if (!vg_ring_wait_filled(pp->ring, seq))
             break;
-        if (decoder_of(pp, seq) == w->idx && !vg_ring_ready(pp->ring, seq)) {
-            decode_slot(w, &pp->slots[seq % n_slots]);
-            vg_ring_set_ready(pp->ring, seq);
+        /* Who decodes a batch: whoever needs it first and finds it untaken; a worker
+         * that would wait for another to finish decoding the batch it needs decodes the
+         * next untaken one meanwhile. So the split follows the load: a fixed share (worker
+         * 0, whose walk has the ordered work, one batch in 2N - 1) left one worker busy
+         * and the other waiting, whichever way the share was set. */
+        for (;;) {
+            if (vg_ring_take(pp->ring, seq)) {
+                decode_taken(w, seq);
+                break;
+            }
+            if (vg_ring_ready(pp->ring, seq))
+                break;
+            int64_t j = vg_ring_take_first(pp->ring, seq + 1, seq + n_slots);
+            if (j < 0)
+                break;
+            decode_taken(w, j);
         }
         if (!vg_ring_wait_ready(pp->ring, seq))
             break;

@@ -11,6 +11,7 @@
 
 typedef struct {
     int64_t seq; /* the sequence number the slot holds, -1 when free */
+    bool taken;  /* a consumer is making it ready */
     bool ready;
     int released;
 } Slot;
@@ -71,6 +72,7 @@ void vg_ring_publish(VgRing *r, int64_t seq)
     pthread_mutex_lock(&r->lock);
     Slot *s = &r->slots[seq % r->n_slots];
     s->seq = seq;
+    s->taken = false;
     s->ready = false;
     s->released = 0;
     r->published = seq + 1;
@@ -110,6 +112,36 @@ bool vg_ring_filled(VgRing *r, int64_t seq)
     bool ok = seq < r->published;
     pthread_mutex_unlock(&r->lock);
     return ok;
+}
+
+static bool take(VgRing *r, int64_t seq)
+{
+    Slot *s = &r->slots[seq % r->n_slots];
+    bool ok = seq < r->published && s->seq == seq && !s->taken && !s->ready;
+    if (ok)
+        s->taken = true;
+    return ok;
+}
+
+bool vg_ring_take(VgRing *r, int64_t seq)
+{
+    pthread_mutex_lock(&r->lock);
+    bool ok = take(r, seq);
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+int64_t vg_ring_take_first(VgRing *r, int64_t from, int64_t to)
+{
+    pthread_mutex_lock(&r->lock);
+    int64_t got = -1;
+    for (int64_t seq = from; seq < to && seq < r->published; seq++)
+        if (take(r, seq)) {
+            got = seq;
+            break;
+        }
+    pthread_mutex_unlock(&r->lock);
+    return got;
 }
 
 void vg_ring_set_ready(VgRing *r, int64_t seq)

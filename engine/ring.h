@@ -36,6 +36,11 @@ void vg_ring_abort(VgRing *r);
 bool vg_ring_wait_filled(VgRing *r, int64_t seq);
 /* Whether seq is published now (does not wait). */
 bool vg_ring_filled(VgRing *r, int64_t seq);
+/* Takes the work of making a published seq ready (e.g. decoding it): true for the first
+ * consumer to ask, false for the others, or when seq is not published now. */
+bool vg_ring_take(VgRing *r, int64_t seq);
+/* Takes the first published seq in [from, to) nobody has taken: it, or -1 when none. */
+int64_t vg_ring_take_first(VgRing *r, int64_t from, int64_t to);
 /* Marks a published seq ready (e.g. decoded); whether it is; waiting for it (false only
  * on abort). */
 void vg_ring_set_ready(VgRing *r, int64_t seq);

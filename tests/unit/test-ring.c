@@ -1,6 +1,8 @@
-/* test-ring.c — the batch-slot ring: bounds, order, ready flags, the last release frees a
- * slot, close and abort wake waiters, and a threaded run where every consumer sees every
- * sequence number in order with the slot contents the producer wrote. */
+/* test-ring.c — the batch-slot ring: bounds, order, ready flags, taking a slot's decoding
+ * (once, only when published, again after reuse), the last release frees a slot, close and
+ * abort wake waiters, and a threaded run where consumers decode whatever they take, as the
+ * parallel pipeline does, every slot exactly once, and every consumer sees every sequence
+ * number in order with the slot contents the producer wrote. */
 #include <criterion/criterion.h>
 
 #include "engine/ring.h"
@@ -24,8 +26,16 @@ Test(ring, claim_publish_release_in_order)
     cr_assert_not(vg_ring_ready(r, 0));
     /* slot 0 is free again: seq 2 goes there, and is not ready yet */
     cr_assert_eq(vg_ring_claim(r), 2);
+    cr_assert_not(vg_ring_take(r, 2), "not published yet");
+    cr_assert_eq(vg_ring_take_first(r, 2, 3), -1, "not published yet");
     vg_ring_publish(r, 2);
     cr_assert_not(vg_ring_ready(r, 2));
+    cr_assert_eq(vg_ring_take_first(r, 1, 3), 1, "published, never taken");
+    cr_assert_not(vg_ring_take(r, 1), "taken once only");
+    cr_assert_eq(vg_ring_take_first(r, 1, 3), 2);
+    cr_assert_eq(vg_ring_take_first(r, 0, 8), -1, "0 is released, 1 and 2 taken");
+    vg_ring_set_ready(r, 1);
+    cr_assert(vg_ring_ready(r, 1));
     vg_ring_close(r);
     cr_assert(vg_ring_wait_filled(r, 2));
     cr_assert_not(vg_ring_wait_filled(r, 3), "closed: nothing after the last published");
@@ -53,6 +63,7 @@ typedef struct {
     VgRing *r;
     int64_t *slot_val; /* what the producer wrote into each slot */
     int64_t *slot_dec; /* what the "decoder" consumer derived from it */
+    gint *decodes;     /* slots decoded, by all consumers */
     int idx;
     int64_t seen, sum;
     bool order_ok;
@@ -66,9 +77,19 @@ static gpointer consumer(gpointer data)
         if (!vg_ring_wait_filled(c->r, seq))
             break;
         int s = (int)(seq % N_SLOTS);
-        if (seq % N_CONS == c->idx) {
-            c->slot_dec[s] = c->slot_val[s] * 2;
-            vg_ring_set_ready(c->r, seq);
+        for (;;) { /* the parallel pipeline's worker_main() */
+            int64_t j = vg_ring_take(c->r, seq) ? seq : -1;
+            if (j < 0 && vg_ring_ready(c->r, seq))
+                break;
+            if (j < 0)
+                j = vg_ring_take_first(c->r, seq + 1, seq + N_SLOTS);
+            if (j < 0)
+                break;
+            c->slot_dec[j % N_SLOTS] = c->slot_val[j % N_SLOTS] * 2;
+            g_atomic_int_inc(c->decodes);
+            vg_ring_set_ready(c->r, j);
+            if (j == seq)
+                break;
         }
         cr_assert(vg_ring_wait_ready(c->r, seq));
         if (c->slot_val[s] != seq || c->slot_dec[s] != 2 * seq)
@@ -84,10 +105,11 @@ Test(ring, threads_see_every_slot_in_order)
 {
     VgRing *r = vg_ring_new(N_SLOTS, N_CONS);
     int64_t val[N_SLOTS], dec[N_SLOTS];
+    gint decodes = 0;
     Cons c[N_CONS];
     GThread *t[N_CONS];
     for (int i = 0; i < N_CONS; i++) {
-        c[i] = (Cons){.r = r, .slot_val = val, .slot_dec = dec, .idx = i};
+        c[i] = (Cons){.r = r, .slot_val = val, .slot_dec = dec, .decodes = &decodes, .idx = i};
         t[i] = g_thread_new("cons", consumer, &c[i]);
     }
     for (int64_t k = 0; k < N_SEQ; k++) {
@@ -103,5 +125,6 @@ Test(ring, threads_see_every_slot_in_order)
         cr_assert_eq(c[i].seen, N_SEQ);
         cr_assert_eq(c[i].sum, (int64_t)N_SEQ * (N_SEQ - 1));
     }
+    cr_assert_eq(decodes, N_SEQ, "every slot decoded exactly once");
     vg_ring_free(r);
 }
