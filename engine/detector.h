@@ -55,12 +55,14 @@ typedef struct VgDetectorOps {
     void (*on_event)(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx);
     /* Optional (all three or none), for a detector whose work mostly waits for memory:
      * the pipeline decodes a short run of events ahead and, for each, prepare() computes
-     * into prep (prep_size bytes) what the detector needs from the event alone (e.g. its
-     * key hashes); prefetch() is called for an event one and two events before it is
-     * judged (stage 0 then 1: see vg_detector_prefetch_ahead) to hint the memory it will
-     * touch; on_prepared() then judges it instead of on_event(). */
+     * into prep (prep_size bytes; anything bigger in arena, reset after the batch) what
+     * the detector needs from the event alone (e.g. its key hashes, its matches);
+     * prefetch() is called for an event one and two events before it is judged (stage 0
+     * then 1: see vg_detector_prefetch_ahead) to hint the memory it will touch;
+     * on_prepared() then judges it instead of on_event(). prepare() runs for events in
+     * input order, each before its on_prepared(), on the detector's thread. */
     size_t prep_size;
-    void (*prepare)(VgDetector *d, const VgEvent *ev, void *prep);
+    void (*prepare)(VgDetector *d, const VgEvent *ev, VgArena *arena, void *prep);
     void (*prefetch)(VgDetector *d, const void *prep, int stage);
     void (*on_prepared)(VgDetector *d, const VgEvent *ev, const void *prep, VgDetectCtx *ctx);
     /* The clock moved without events (idle input); close what is due. May be NULL. */

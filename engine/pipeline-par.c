@@ -50,8 +50,7 @@ typedef struct {
     VgLineBatch b;
     VgEvent *ev;
     uint8_t *bad;
-    VgRuleMatch **m;
-    int *n_m;
+    VgRulesMatched *m; /* the rules' matches of each event */
     VgModelKeys *keys; /* the models' keys of each event, hashed by the decoding worker */
     uint32_t cap;      /* lines the arrays hold */
     VgArena arena;
@@ -117,8 +116,7 @@ static void slot_fit(Slot *s, uint32_t n)
         return;
     s->ev = g_renew(VgEvent, s->ev, n);
     s->bad = g_renew(uint8_t, s->bad, n);
-    s->m = g_renew(VgRuleMatch *, s->m, n);
-    s->n_m = g_renew(int, s->n_m, n);
+    s->m = g_renew(VgRulesMatched, s->m, n);
     s->keys = g_renew(VgModelKeys, s->keys, n);
     s->cap = n;
 }
@@ -131,12 +129,11 @@ static void decode_slot(Worker *w, Slot *s)
     for (uint32_t i = 0; i < s->b.n; i++) {
         VgBadReason r = vg_pipeline_decode_line(w->p, &s->b, &s->b.lines[i], &s->ev[i], &s->arena);
         s->bad[i] = (uint8_t)r;
-        s->n_m[i] = 0;
-        s->m[i] = NULL;
+        s->m[i] = (VgRulesMatched){0};
         if (r != VG_BAD_NONE)
             continue;
         if (pp->rules)
-            s->n_m[i] = vg_rules_match(pp->rules, w->scratch, &s->ev[i], &s->arena, &s->m[i]);
+            vg_rules_match(pp->rules, w->scratch, &s->ev[i], &s->arena, &s->m[i]);
         if (w->models)
             vg_models_event_keys(w->models, &s->ev[i], &s->keys[i]);
     }
@@ -168,6 +165,12 @@ static void walk_slot(Worker *w, Slot *s)
             prefetch_event(s, i + 4, primary);
         if (w->models)
             vg_detector_prefetch_ahead(w->models, s->keys, sizeof *s->keys, s->bad, i, s->b.n);
+        if (primary && pp->rules) { /* the correlation groups, as the models' entries */
+            if (i + 2 < s->b.n && !s->bad[i + 2])
+                vg_rules_prefetch(pp->rules, &s->m[i + 2], 0);
+            if (i + 1 < s->b.n && !s->bad[i + 1])
+                vg_rules_prefetch(pp->rules, &s->m[i + 1], 1);
+        }
         const VgEvent *ev = &s->ev[i];
         VgDetectCtx *ctx = vg_pipeline_clock(w->p, clk, &s->b, &s->b.lines[i], ev,
                                              (VgBadReason)s->bad[i], primary);
@@ -176,7 +179,7 @@ static void walk_slot(Worker *w, Slot *s)
         for (guint d = 0; d < w->run->len; d++) {
             VgDetector *det = w->run->pdata[d];
             if (det == pp->rules)
-                vg_rules_apply(det, ev, s->m[i], s->n_m[i], ctx);
+                vg_rules_apply(det, ev, &s->m[i], ctx);
             else if (det == w->models)
                 vg_models_on_event_keyed(det, ev, &s->keys[i], ctx);
             else
@@ -368,7 +371,6 @@ void vg_par_pipeline_free(VgParPipeline *pp)
             g_free(s->ev);
             g_free(s->bad);
             g_free(s->m);
-            g_free(s->n_m);
             g_free(s->keys);
         }
         g_free(pp->slots);

@@ -312,7 +312,8 @@ static uint32_t decode_ahead(VgPipeline *p, const VgLineBatch *b, uint32_t i, in
         for (guint d = 0; d < p->detectors->len; d++)
             if (p->prep_off[d] != SIZE_MAX) {
                 VgDetector *det = p->detectors->pdata[d];
-                det->ops->prepare(det, ev, p->prep + n * p->prep_stride + p->prep_off[d]);
+                det->ops->prepare(det, ev, &p->arena,
+                                  p->prep + n * p->prep_stride + p->prep_off[d]);
             }
     }
     return n;

@@ -376,8 +376,9 @@ int vg_models_shard_of(const VgEvent *ev, const char *kind, int n)
     return n > 1 ? (int)((h >> 40) % (uint64_t)n) : 0;
 }
 
-static void models_prepare(VgDetector *d, const VgEvent *ev, void *prep)
+static void models_prepare(VgDetector *d, const VgEvent *ev, VgArena *arena, void *prep)
 {
+    (void)arena;
     vg_models_event_keys(d, ev, prep);
 }
 

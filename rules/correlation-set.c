@@ -236,12 +236,20 @@ static void group_reset(VgCorrSet *s, CorrGroup *g, int64_t t)
     s->bytes += (int64_t)(g->a.cap + g->b.cap) - (int64_t)before;
 }
 
+static CorrGroup *group_get_hashed(VgCorrSet *s, int rule, const char *key, uint32_t key_len,
+                                   uint64_t hash, int64_t t, bool *created);
+
 /* Finds or creates the group for (rule, key); NULL when the budget is spent by busy
  * groups only. *created tells a new group (its window starts at t). */
 CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,
                              bool *created)
 {
-    uint64_t hash = group_hash(rule, key, key_len);
+    return group_get_hashed(s, rule, key, key_len, group_hash(rule, key, key_len), t, created);
+}
+
+static CorrGroup *group_get_hashed(VgCorrSet *s, int rule, const char *key, uint32_t key_len,
+                                   uint64_t hash, int64_t t, bool *created)
+{
     CorrGroup *g = index_find(s, hash, rule, key, key_len);
     *created = false;
     if (g)
@@ -300,8 +308,7 @@ typedef struct {
     int64_t time;
 } CorrSource;
 
-static bool read_field(VgCorrSet *s, const CorrGetter *gt, const CorrSource *src, VgDetectCtx *ctx,
-                       VgValue *out)
+static bool read_field(const CorrGetter *gt, const CorrSource *src, VgArena *arena, VgValue *out)
 {
     memset(out, 0, sizeof *out);
     if (gt->child >= 0 && src->child) {
@@ -315,28 +322,60 @@ static bool read_field(VgCorrSet *s, const CorrGetter *gt, const CorrSource *src
         vg_event_get(src->ev, gt->id, out);
         return out->kind != VG_V_NONE && out->kind != VG_V_NULL;
     }
-    VgArena *arena = ctx && ctx->arena ? ctx->arena : &s->arena;
     return vg_event_lookup(src->ev, gt->name, gt->len, out, arena) && out->kind != VG_V_NULL;
 }
 
-static void append_value(GString *b, const VgValue *v)
+/* Where a key or a value list is built: a GString (grows), or a fixed buffer that notes
+ * when it is too small. */
+typedef struct {
+    GString *gs;
+    char *buf;
+    size_t len, cap;
+    bool full;
+} KeyOut;
+
+static void key_add(KeyOut *o, const char *p, size_t n)
 {
+    if (o->gs) {
+        g_string_append_len(o->gs, p, (gssize)n);
+    } else if (o->len + n > o->cap) {
+        o->full = true;
+    } else {
+        memcpy(o->buf + o->len, p, n);
+        o->len += n;
+    }
+}
+
+static const char *key_text(const KeyOut *o, size_t *len)
+{
+    *len = o->gs ? o->gs->len : o->len;
+    return o->gs ? o->gs->str : o->buf;
+}
+
+/* Appends v, then the '\0' that ends every value. */
+static void key_add_value(KeyOut *o, const VgValue *v)
+{
+    char num[40];
+    int n = 0;
     switch (v->kind) {
     case VG_V_STR:
-        g_string_append_len(b, v->s.p ? v->s.p : "", v->s.len);
+        key_add(o, v->s.p ? v->s.p : "", v->s.len);
         break;
     case VG_V_INT:
-        g_string_append_printf(b, "%" G_GINT64_FORMAT, v->i);
+        n = g_snprintf(num, sizeof num, "%" G_GINT64_FORMAT, v->i);
         break;
     case VG_V_BOOL:
-        g_string_append(b, v->i ? "true" : "false");
+        n = g_snprintf(num, sizeof num, "%s", v->i ? "true" : "false");
         break;
     case VG_V_DOUBLE:
-        g_string_append_printf(b, "%.17g", v->d);
+        n = g_snprintf(num, sizeof num, "%.17g", v->d);
         break;
     default:
         break;
     }
+    if (n > 0)
+        key_add(o, num, (size_t)n);
+    key_add(o, "", 1);
 }
 
 static bool value_number(const VgValue *v, double *out)
@@ -358,11 +397,124 @@ static bool value_number(const VgValue *v, double *out)
     return *end == '\0' && isfinite(*out);
 }
 
+/* ---- an event's group key, for one correlation it feeds ---- */
+
+typedef enum {
+    KEY_LATER,     /* not worked out ahead (too long for the buffer): feed() does it */
+    KEY_OK,        /* key, hash, and the value hash or number */
+    KEY_UNGROUPED, /* a group-by field is missing: the event belongs to no group */
+    KEY_NO_VALUE,  /* the counted or summed field is missing or not a number */
+} KeyStatus;
+
+typedef struct {
+    KeyStatus status;
+    uint32_t key_len;
+    const char *key;
+    uint64_t hash; /* group_hash() of rule and key */
+    uint64_t vh;   /* value_count: hash of the counted values */
+    double num;    /* value_sum, value_avg */
+} CorrKey;
+
+/* An event's keys for the correlations one detection rule feeds, in the order of its
+ * listeners (vg_corr_set_keys). */
+struct VgCorrKeys {
+    int n;
+    CorrKey k[];
+};
+
+/* The group-by values of src for correlation ri at position pos, into key; for value_count
+ * the counted values into val, hashed into *vh; for value_sum and value_avg the number. */
+static KeyStatus make_key(const VgCorrSet *s, int ri, int pos, const CorrSource *src,
+                          VgArena *arena, KeyOut *key, KeyOut *val, uint64_t *vh, double *num)
+{
+    const VgCorrRule *r = s->rules[ri].r;
+    const CorrGetter *get = s->rules[ri].get + (size_t)pos * (size_t)(r->n_group + r->n_fields);
+    VgValue v;
+    for (int i = 0; i < r->n_group; i++) {
+        if (!read_field(&get[i], src, arena, &v))
+            return KEY_UNGROUPED;
+        key_add_value(key, &v);
+    }
+    *vh = 0;
+    *num = 0;
+    if (r->type == VG_CORR_VALUE_COUNT) {
+        for (int i = 0; i < r->n_fields; i++) {
+            if (!read_field(&get[r->n_group + i], src, arena, &v))
+                return KEY_NO_VALUE;
+            key_add_value(val, &v);
+        }
+        size_t n;
+        const char *p = key_text(val, &n);
+        *vh = vg_hash64(p, n, 0x7a1e5ull);
+    } else if (r->type == VG_CORR_VALUE_SUM || r->type == VG_CORR_VALUE_AVG) {
+        if (!read_field(&get[r->n_group], src, arena, &v) || !value_number(&v, num))
+            return KEY_NO_VALUE;
+    }
+    return key->full || val->full ? KEY_LATER : KEY_OK;
+}
+
+#define KEY_AHEAD_MAX 256 /* longer keys (and counted values) are left to feed() */
+
+const VgCorrKeys *vg_corr_set_keys(const VgCorrSet *s, int det_idx, const VgEvent *ev,
+                                   VgArena *arena)
+{
+    if (!s || det_idx < 0 || det_idx >= s->n_det || !s->det_listeners[det_idx])
+        return NULL;
+    const GArray *ls = s->det_listeners[det_idx];
+    VgCorrKeys *ks = vg_arena_alloc(arena, sizeof *ks + ls->len * sizeof(CorrKey));
+    ks->n = (int)ls->len;
+    CorrSource src = {ev, NULL, ev->time_ms};
+    for (guint i = 0; i < ls->len; i++) {
+        const CorrListener *l = &g_array_index(ls, CorrListener, i);
+        CorrKey *k = &ks->k[i];
+        char kb[KEY_AHEAD_MAX], vb[KEY_AHEAD_MAX];
+        KeyOut ko = {.buf = kb, .cap = sizeof kb}, vo = {.buf = vb, .cap = sizeof vb};
+        k->status = make_key(s, l->rule, l->pos, &src, arena, &ko, &vo, &k->vh, &k->num);
+        if (k->status != KEY_OK)
+            continue;
+        char *key = vg_arena_alloc(arena, ko.len + 1);
+        memcpy(key, kb, ko.len);
+        key[ko.len] = '\0';
+        k->key = key;
+        k->key_len = (uint32_t)ko.len;
+        k->hash = group_hash(l->rule, key, k->key_len);
+    }
+    return ks;
+}
+
+void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *ks, int stage)
+{
+    if (!s || !ks)
+        return;
+    for (int i = 0; i < ks->n; i++) {
+        const CorrKey *k = &ks->k[i];
+        if (k->status != KEY_OK)
+            continue;
+        uint32_t at = (uint32_t)k->hash & s->index_mask;
+        if (stage == 0) {
+            __builtin_prefetch(&s->index[at]);
+            continue;
+        }
+        /* the slot has arrived: the first group with the hash is almost always the one */
+        for (;; at = (at + 1) & s->index_mask) {
+            const CorrSlot *sl = &s->index[at];
+            if (!sl->g)
+                break;
+            if (sl->hash == k->hash) {
+                __builtin_prefetch(sl->g, 1);
+                __builtin_prefetch((const char *)sl->g + 64, 1);
+                break;
+            }
+        }
+    }
+}
+
 /* ---- judging and firing ---- */
 
 static void fire(VgCorrSet *s, CorrGroup *g, double observed, int64_t start, int64_t end,
                  int64_t when, const VgEvent *ev, VgDetectCtx *ctx);
-static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, VgDetectCtx *ctx);
+static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, const CorrKey *ahead,
+                 VgDetectCtx *ctx);
 
 /* What a closed window amounts to, in the unit of the rule's condition. */
 static double closed_observed(const CorrRuleState *rs, const CorrGroup *g)
@@ -487,7 +639,7 @@ static void fire(VgCorrSet *s, CorrGroup *g, double observed, int64_t start, int
     CorrSource src = {ev, g, when};
     for (guint i = 0; i < rs->parents->len; i++) {
         CorrListener *l = &g_array_index(rs->parents, CorrListener, i);
-        feed(s, l->rule, l->pos, &src, ctx);
+        feed(s, l->rule, l->pos, &src, NULL, ctx);
     }
     g->pinned = was_pinned;
 }
@@ -506,7 +658,8 @@ static bool same_event(CorrRuleState *rs, const VgEvent *ev)
     return same;
 }
 
-static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, VgDetectCtx *ctx)
+static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, const CorrKey *ahead,
+                 VgDetectCtx *ctx)
 {
     CorrRuleState *rs = &s->rules[ri];
     const VgCorrRule *r = rs->r;
@@ -515,41 +668,32 @@ static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, VgDetectC
      * query "(a or b) | count" would count it. */
     if (!temporal && src->ev && !src->child && same_event(rs, src->ev))
         return;
-    if (!ctx || !ctx->arena)
-        vg_arena_reset(&s->arena); /* scratch for dotted-path look-ups */
-
-    const CorrGetter *get = rs->get + (size_t)pos * (size_t)(r->n_group + r->n_fields);
-    GString *key = s->key;
-    g_string_truncate(key, 0);
-    VgValue v;
-    for (int i = 0; i < r->n_group; i++) {
-        if (!read_field(s, &get[i], src, ctx, &v)) {
-            s->stats.ungrouped++; /* no value to group by: the event belongs to no group */
-            return;
-        }
-        append_value(key, &v);
-        g_string_append_c(key, '\0');
+    CorrKey now;
+    if (!ahead || ahead->status == KEY_LATER) {
+        if (!ctx || !ctx->arena)
+            vg_arena_reset(&s->arena); /* scratch for dotted-path look-ups */
+        g_string_truncate(s->key, 0);
+        g_string_truncate(s->val, 0);
+        KeyOut ko = {.gs = s->key}, vo = {.gs = s->val};
+        now.status = make_key(s, ri, pos, src, ctx && ctx->arena ? ctx->arena : &s->arena, &ko, &vo,
+                              &now.vh, &now.num);
+        now.key = s->key->str;
+        now.key_len = (uint32_t)s->key->len;
+        now.hash = group_hash(ri, now.key, now.key_len);
+        ahead = &now;
     }
-    uint64_t vh = 0;
-    double num = 0;
-    if (r->type == VG_CORR_VALUE_COUNT) {
-        GString *val = s->val;
-        g_string_truncate(val, 0);
-        for (int i = 0; i < r->n_fields; i++) {
-            if (!read_field(s, &get[r->n_group + i], src, ctx, &v))
-                return;
-            append_value(val, &v);
-            g_string_append_c(val, '\0');
-        }
-        vh = vg_hash64(val->str, val->len, 0x7a1e5ull);
-    } else if (r->type == VG_CORR_VALUE_SUM || r->type == VG_CORR_VALUE_AVG) {
-        if (!read_field(s, &get[r->n_group], src, ctx, &v) || !value_number(&v, &num))
-            return;
+    if (ahead->status == KEY_UNGROUPED) {
+        s->stats.ungrouped++; /* no value to group by: the event belongs to no group */
+        return;
     }
+    if (ahead->status != KEY_OK)
+        return;
+    uint64_t vh = ahead->vh;
+    double num = ahead->num;
 
     int64_t t = src->time;
     bool created;
-    CorrGroup *g = vg_corr_group_get(s, ri, key->str, (uint32_t)key->len, t, &created);
+    CorrGroup *g = group_get_hashed(s, ri, ahead->key, ahead->key_len, ahead->hash, t, &created);
     if (!g)
         return;
     g->pinned = true;
@@ -624,6 +768,12 @@ void vg_corr_set_clear_groups(VgCorrSet *s)
 
 void vg_corr_set_on_match(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetectCtx *ctx)
 {
+    vg_corr_set_on_match_keyed(s, det_idx, ev, ctx, NULL);
+}
+
+void vg_corr_set_on_match_keyed(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetectCtx *ctx,
+                                const VgCorrKeys *keys)
+{
     if (!s || det_idx < 0 || det_idx >= s->n_det || !s->det_listeners[det_idx])
         return;
     if (ctx && ctx->late) {
@@ -634,7 +784,7 @@ void vg_corr_set_on_match(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetect
     CorrSource src = {ev, NULL, ev->time_ms};
     for (guint i = 0; i < ls->len; i++) {
         CorrListener *l = &g_array_index(ls, CorrListener, i);
-        feed(s, l->rule, l->pos, &src, ctx);
+        feed(s, l->rule, l->pos, &src, keys && (int)i < keys->n ? &keys->k[i] : NULL, ctx);
     }
 }
 

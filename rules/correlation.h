@@ -50,6 +50,19 @@ VgCorrSet *vg_corr_set_new(GPtrArray *rules, int n_det, VgCorrResolve resolve, v
 bool vg_corr_set_wants(const VgCorrSet *s, int det_idx);
 bool vg_corr_set_suppresses(const VgCorrSet *s, int det_idx);
 void vg_corr_set_on_match(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetectCtx *ctx);
+/* What the correlations fed by detection rule det_idx need of ev, worked out ahead of
+ * vg_corr_set_on_match_keyed (when the event is decoded, on any thread: it reads only the
+ * set's rules): per correlation, the event's group key and its hash, and the value it
+ * counts or sums. Made in arena; NULL when det_idx feeds no correlation. */
+typedef struct VgCorrKeys VgCorrKeys;
+const VgCorrKeys *vg_corr_set_keys(const VgCorrSet *s, int det_idx, const VgEvent *ev,
+                                   VgArena *arena);
+/* Prefetch hints for the groups keys name, some events before they are fed: stage 0 the
+ * index slots, stage 1 (later) the groups. On the set's thread. */
+void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *keys, int stage);
+/* vg_corr_set_on_match with ev's keys from vg_corr_set_keys of this set (NULL: none). */
+void vg_corr_set_on_match_keyed(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetectCtx *ctx,
+                                const VgCorrKeys *keys);
 /* The watermark moved: close and expire windows that ended before it. */
 void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx);
 /* End of input: evaluate what is still open. */

@@ -390,6 +390,7 @@ typedef struct {
     Rules *r;
     const VgEvent *ev;
     VgDetectCtx *ctx;
+    const VgCorrKeys *keys; /* the current match's, worked out ahead, or NULL */
 } MatchCtx;
 
 static void on_match(void *user, const VgRuleMatch *m)
@@ -399,7 +400,7 @@ static void on_match(void *user, const VgRuleMatch *m)
     VgDetectCtx *ctx = mc->ctx;
     VgCorrSet *corr = mc->r->corr;
     if (corr && vg_corr_set_wants(corr, m->rule))
-        vg_corr_set_on_match(corr, m->rule, ev, ctx);
+        vg_corr_set_on_match_keyed(corr, m->rule, ev, ctx, mc->keys);
     if (ctx->trace && ctx->trace->rule_match)
         ctx->trace->rule_match(ctx->trace->user, m->rule_id, m->title, m->selections,
                                m->n_selections);
@@ -444,16 +445,60 @@ static void on_match(void *user, const VgRuleMatch *m)
     vg_alert_emit(ctx, &a);
 }
 
-static void rules_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
+static void advance(Rules *r, VgDetectCtx *ctx)
 {
-    Rules *r = (Rules *)d;
-    take_pending(r);
-    MatchCtx mc = {r, ev, ctx};
-    vg_rule_set_eval(r->set, r->scratch, ev, ctx->arena, true, on_match, &mc);
     if (r->corr && ctx->watermark != r->last_watermark) {
         r->last_watermark = ctx->watermark;
         vg_corr_set_advance(r->corr, ctx);
     }
+}
+
+static void on_event_now(Rules *r, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    MatchCtx mc = {r, ev, ctx, NULL};
+    vg_rule_set_eval(r->set, r->scratch, ev, ctx->arena, true, on_match, &mc);
+    advance(r, ctx);
+}
+
+static void rules_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    on_event_now(r, ev, ctx);
+}
+
+/* The one-thread pipeline's look-ahead (detector.h): the matches and their correlation
+ * keys are worked out when the event is decoded, a reload is taken then too, and an event
+ * prepared with the set a reload replaced is evaluated again at its turn. */
+typedef struct {
+    VgRulesMatched mt;
+    guint64 generation; /* of the set that matched */
+} RulesPrep;
+
+static void rules_prepare(VgDetector *d, const VgEvent *ev, VgArena *arena, void *prep)
+{
+    Rules *r = (Rules *)d;
+    take_pending(r);
+    RulesPrep *rp = prep;
+    rp->generation = r->generation;
+    vg_rules_match(d, r->scratch, ev, arena, &rp->mt);
+}
+
+static void rules_prefetch(VgDetector *d, const void *prep, int stage)
+{
+    const RulesPrep *rp = prep;
+    if (rp->generation == ((Rules *)d)->generation)
+        vg_rules_prefetch(d, &rp->mt, stage);
+}
+
+static void rules_on_prepared(VgDetector *d, const VgEvent *ev, const void *prep, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    const RulesPrep *rp = prep;
+    if (rp->generation == r->generation)
+        vg_rules_apply(d, ev, &rp->mt, ctx);
+    else
+        on_event_now(r, ev, ctx);
 }
 
 static void rules_on_watermark(VgDetector *d, VgDetectCtx *ctx)
@@ -518,6 +563,10 @@ const VgDetectorOps vg_rules_detector_ops = {
     .summary = "Sigma detection, correlation and filter rules (rules/packs by default)",
     .create = rules_create,
     .on_event = rules_on_event,
+    .prep_size = sizeof(RulesPrep),
+    .prepare = rules_prepare,
+    .prefetch = rules_prefetch,
+    .on_prepared = rules_on_prepared,
     .on_watermark = rules_on_watermark,
     .finish = rules_finish,
     .destroy = rules_destroy,
@@ -567,24 +616,36 @@ static void collect_match(void *user, const VgRuleMatch *m)
     o->selections = sel;
 }
 
-int vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
-                   VgRuleMatch **out)
+void vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
+                    VgRulesMatched *out)
 {
     Rules *r = (Rules *)d;
     Collect c = {.arena = arena};
     vg_rule_set_eval(r->set, s, ev, arena, true, collect_match, &c);
-    *out = c.m;
-    return c.n;
+    out->m = c.m;
+    out->n = c.n;
+    out->keys = NULL;
+    if (!r->corr || !c.n)
+        return;
+    out->keys = vg_arena_alloc(arena, (size_t)c.n * sizeof *out->keys);
+    for (int i = 0; i < c.n; i++)
+        out->keys[i] = vg_corr_set_keys(r->corr, c.m[i].rule, ev, arena);
 }
 
-void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRuleMatch *m, int n, VgDetectCtx *ctx)
+void vg_rules_prefetch(VgDetector *d, const VgRulesMatched *mt, int stage)
 {
     Rules *r = (Rules *)d;
-    MatchCtx mc = {r, ev, ctx};
-    for (int i = 0; i < n; i++)
-        on_match(&mc, &m[i]);
-    if (r->corr && ctx->watermark != r->last_watermark) {
-        r->last_watermark = ctx->watermark;
-        vg_corr_set_advance(r->corr, ctx);
+    for (int i = 0; mt->keys && i < mt->n; i++)
+        vg_corr_set_prefetch(r->corr, mt->keys[i], stage);
+}
+
+void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRulesMatched *mt, VgDetectCtx *ctx)
+{
+    Rules *r = (Rules *)d;
+    MatchCtx mc = {r, ev, ctx, NULL};
+    for (int i = 0; i < mt->n; i++) {
+        mc.keys = mt->keys ? mt->keys[i] : NULL;
+        on_match(&mc, &mt->m[i]);
     }
+    advance(r, ctx);
 }

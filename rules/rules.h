@@ -14,6 +14,7 @@
 #define VG_RULES_H
 
 #include "engine/detector.h"
+#include "rules/correlation.h"
 
 typedef struct VgRuleSet VgRuleSet;
 typedef struct VgRuleScratch VgRuleScratch;
@@ -108,17 +109,26 @@ extern const VgDetectorOps vg_rules_detector_ops;
  * another thread than the one running the detector. */
 int vg_rules_reload(VgDetector *d, const char *const *paths, GError **err);
 
-/* The parallel pipeline splits rules_on_event in two. vg_rules_match is the stateless
- * half: it evaluates the detection rules on ev with a scratch of the calling thread (from
- * vg_rules_scratch, one per thread, freed with vg_rule_scratch_free) and puts the matches
- * in arena (*out; the count is returned). Any thread, concurrently. vg_rules_apply is the
- * rest, on the detector's thread, for every event in input order: correlations, traces
- * and alerts from those matches, exactly as on_event would. Neither takes a reloaded set,
- * so a detector used this way must not be reloaded. */
+/* The pipelines split rules_on_event in two. vg_rules_match is the stateless half: it
+ * evaluates the detection rules on ev with a scratch of the calling thread (from
+ * vg_rules_scratch, one per thread, freed with vg_rule_scratch_free), and works out what
+ * the correlations fed by each match need of the event (vg_corr_set_keys); all of it goes
+ * in arena. Any thread, concurrently. vg_rules_apply is the rest, on the detector's thread,
+ * for every event in input order: correlations, traces and alerts from those matches,
+ * exactly as on_event would; vg_rules_prefetch, a few events before, asks for the
+ * correlation groups it will touch (stages as vg_corr_set_prefetch). None of them takes a
+ * reloaded set, so a detector used this way must not be reloaded (the one-thread pipeline
+ * goes through the detector's prepare ops, which do take reloads). */
+typedef struct {
+    VgRuleMatch *m;
+    const VgCorrKeys **keys; /* per match: its correlations' keys, or NULL */
+    int n;
+} VgRulesMatched;
+
 VgRuleScratch *vg_rules_scratch(VgDetector *d);
-int vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
-                   VgRuleMatch **out);
-void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRuleMatch *m, int n,
-                    VgDetectCtx *ctx);
+void vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
+                    VgRulesMatched *out);
+void vg_rules_prefetch(VgDetector *d, const VgRulesMatched *mt, int stage);
+void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRulesMatched *mt, VgDetectCtx *ctx);
 
 #endif

@@ -170,13 +170,23 @@ static void make(VgEvent *e, const Ev *x)
 }
 
 /* One event matching detection rule `rule`; the watermark follows the event time. */
+/* A match of detection rule `rule`: fed as rules_on_event does, or (test-correlation-ahead.c)
+ * with the keys worked out ahead as the pipelines do. */
 static void match(VgCorrSet *s, const char *rule, Ev x)
 {
     VgEvent e;
     make(&e, &x);
     if (x.t > ctx.watermark)
         ctx.watermark = x.t;
+#ifdef CORR_KEYS_AHEAD
+    const VgCorrKeys *k = vg_corr_set_keys(s, det(rule), &e, &arena);
+    cr_assert_eq(k == NULL, !vg_corr_set_wants(s, det(rule)));
+    vg_corr_set_prefetch(s, k, 0);
+    vg_corr_set_prefetch(s, k, 1);
+    vg_corr_set_on_match_keyed(s, det(rule), &e, &ctx, k);
+#else
     vg_corr_set_on_match(s, det(rule), &e, &ctx);
+#endif
 }
 
 static void advance(VgCorrSet *s, int64_t wm)

@@ -236,6 +236,36 @@ Test(correlation, value_count_slides, .init = setup, .fini = teardown)
     vg_corr_set_free(s);
 }
 
+/* Group-by and counted values longer than the keys worked out ahead hold (256 bytes, see
+ * test-correlation-ahead.c) are grouped and counted as short ones; values that differ only
+ * past that length are different values. */
+Test(correlation, long_values_group_and_count, .init = setup, .fini = teardown)
+{
+    VgCorrSet *s = load(scan);
+    char ip[400], other[400], path[5][400];
+    memset(ip, 'i', sizeof ip - 1);
+    ip[sizeof ip - 1] = '\0';
+    memcpy(other, ip, sizeof ip);
+    other[sizeof other - 2] = 'j';
+    for (int i = 0; i < 5; i++) {
+        memset(path[i], 'p', sizeof path[i] - 1);
+        path[i][sizeof path[i] - 2] = (char)('a' + i % 3);
+        path[i][sizeof path[i] - 1] = '\0';
+    }
+    /* three distinct paths (a, b, c, a, b) from ip, one from other */
+    for (int i = 0; i < 5; i++)
+        match(s, "not_found", (Ev){.t = i, .ip = ip, .path = path[i]});
+    match(s, "not_found", (Ev){.t = 6, .ip = other, .path = "/x"});
+    cr_assert_eq(n_got, 0);
+    match(s, "not_found", (Ev){.t = 7, .ip = ip, .path = "/x"});
+    cr_assert_eq(n_got, 1);
+    cr_assert_eq(got[0].observed, 4);
+    VgCorrStats st;
+    vg_corr_set_stats(s, &st);
+    cr_assert_eq(st.groups, 2);
+    vg_corr_set_free(s);
+}
+
 Test(correlation, value_count_large_threshold_estimates, .init = setup, .fini = teardown)
 {
     VgCorrSet *s = load("title: enum\ncorrelation:\n  type: value_count\n  rules: [a]\n"

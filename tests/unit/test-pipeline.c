@@ -227,9 +227,10 @@ static void probe_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
     probe_log('E', ev->line_no);
 }
 
-static void probe_prepare(VgDetector *d, const VgEvent *ev, void *prep)
+static void probe_prepare(VgDetector *d, const VgEvent *ev, VgArena *arena, void *prep)
 {
     (void)d;
+    (void)arena;
     *(ProbePrep *)prep = (ProbePrep){ev->line_no, (uint32_t)ev->line_no * 7919u};
 }
 

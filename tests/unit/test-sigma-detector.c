@@ -1,6 +1,7 @@
 /* test-sigma-detector.c — the "rules" detector: alerts from Sigma matches (fields, reason,
  * no raw token), traces for explain/test-rules, informational rules, and reload (a broken
- * set keeps the old one, a good one is swapped in at the next event). */
+ * set keeps the old one, a good one is swapped in at the next event, also between preparing
+ * an event ahead and judging it). */
 #include "test-sigma-util.h"
 
 #include "engine/alert-stage.h"
@@ -130,4 +131,56 @@ Test(sigma_detector, reload_keeps_old_set_on_error)
     vg_arena_destroy(&arena);
     g_ptr_array_free(captured, TRUE);
     g_free(p), g_free(bad), g_free(good);
+}
+
+/* The one-thread pipeline prepares a run of events (their matches) before judging them. A
+ * reload taken while some are prepared but not judged (at the next prepare) must not apply
+ * their matches, made with the set it freed: they are judged again with the new set, as
+ * on_event after the reload would judge them. (Under ASan, applying them is a
+ * use-after-free.) */
+Test(sigma_detector, reload_between_prepare_and_judge)
+{
+    captured = g_ptr_array_new_with_free_func(g_free);
+    char *a = tu_write("ahead/a.yml", "title: A\nid: a\ndetection:\n  s: {path: /a}\n"
+                                      "  condition: s\n");
+    VgAlertStage *st;
+    VgDetector *d = make(a, &st);
+    const VgDetectorOps *ops = d->ops;
+    cr_assert(ops->prepare && ops->prefetch && ops->on_prepared);
+    VgArena arena;
+    vg_arena_init(&arena, 4096);
+    VgDetectCtx ctx = {.alerts = st, .arena = &arena};
+    TuEvent e1, e2;
+    tu_event_init(&e1);
+    tu_set(&e1, "path", "/a");
+    tu_set(&e1, "client_ip", "198.51.100.1");
+    tu_event_init(&e2);
+    tu_set(&e2, "path", "/b");
+    tu_set(&e2, "client_ip", "198.51.100.2");
+    void *p1 = g_malloc0(ops->prep_size), *p2 = g_malloc0(ops->prep_size);
+
+    ops->prepare(d, &e1.ev, &arena, p1); /* matches A's rule */
+    char *b = tu_write("ahead/b.yml", "title: B\nid: b\ndetection:\n  s: {path: /b}\n"
+                                      "  condition: s\n");
+    const char *paths[] = {b, NULL};
+    GError *e = NULL;
+    cr_assert_eq(vg_rules_reload(d, paths, &e), VG_OK);
+    ops->prepare(d, &e2.ev, &arena, p2); /* takes the reload */
+    ops->prefetch(d, p1, 0);
+    ops->prefetch(d, p1, 1);
+    ops->on_prepared(d, &e1.ev, p1, &ctx);
+    cr_assert_eq(captured->len, 0, "e1 judged with the set now in use (B: /b only)");
+    ops->prefetch(d, p2, 0);
+    ops->prefetch(d, p2, 1);
+    ops->on_prepared(d, &e2.ev, p2, &ctx);
+    cr_assert_eq(captured->len, 1);
+    cr_assert(strstr(captured->pdata[0], "\"b\""), "%s", (char *)captured->pdata[0]);
+
+    g_free(p1), g_free(p2);
+    tu_event_clear(&e1), tu_event_clear(&e2);
+    d->ops->destroy(d);
+    vg_alert_stage_free(st);
+    vg_arena_destroy(&arena);
+    g_ptr_array_free(captured, TRUE);
+    g_free(a), g_free(b);
 }
