@@ -146,12 +146,12 @@ static inline void prefetch_event(const Slot *s, uint32_t i, bool line)
 {
     const char *ev = (const char *)&s->ev[i];
     for (size_t off = 0; off < sizeof s->ev[i]; off += 64)
-        __builtin_prefetch(ev + off);
-    __builtin_prefetch(&s->keys[i]);
+        vg_prefetch(ev + off);
+    vg_prefetch(&s->keys[i]);
     if (line && !s->bad[i]) {
         const char *p = s->b.buf + s->b.lines[i].off;
         for (uint32_t off = 0; off < s->b.lines[i].len; off += 64)
-            __builtin_prefetch(p + off);
+            vg_prefetch(p + off);
     }
 }
 

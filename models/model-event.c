@@ -120,7 +120,7 @@ static void dist_add(VgModels *m, VgDistinct *d, uint32_t v)
     if (d->mode == VG_DIST_HLL) {
         if (m->hq_n == VG_HLL_QUEUE)
             vg_models_hll_flush(m);
-        __builtin_prefetch(&m->hll[d->v[0]].reg[v >> (32 - VG_HLL_P)], 1);
+        vg_prefetch(&m->hll[d->v[0]].reg[v >> (32 - VG_HLL_P)]);
         m->hq[m->hq_n].hll = d->v[0];
         m->hq[m->hq_n].v = v;
         m->hq_n++;
@@ -244,7 +244,7 @@ static bool worth_sampling(const VgModels *m, const VgKindState *ks, VgEntryHead
 static inline void prefetch_dist(const VgModels *m, const VgDistinct *d, uint32_t v)
 {
     if (d->mode == VG_DIST_HLL)
-        __builtin_prefetch(&m->hll[d->v[0]].reg[v >> (32 - VG_HLL_P)], 1);
+        vg_prefetch(&m->hll[d->v[0]].reg[v >> (32 - VG_HLL_P)]);
 }
 
 /* First pass over a key of the event: find or admit it, count. NULL when rejected. */
@@ -389,7 +389,7 @@ static inline void prefetch_index(const VgModels *m, const KeyRef *keys, int nk)
 {
     for (int i = 0; i < nk; i++) {
         const VgModelTable *t = &m->kind[keys[i].k].table;
-        __builtin_prefetch(&t->index[(uint32_t)keys[i].hash & t->index_mask]);
+        vg_prefetch(&t->index[(uint32_t)keys[i].hash & t->index_mask]);
     }
 }
 
@@ -402,7 +402,7 @@ static inline void prefetch_entries(const VgModels *m, const KeyRef *keys, int n
         if (c != UINT32_MAX) {
             const uint8_t *e = (const uint8_t *)vg_table_entry(t, c);
             for (uint32_t off = 0; off < t->stride; off += 64)
-                __builtin_prefetch(e + off, 1);
+                vg_prefetch(e + off);
         }
     }
 }

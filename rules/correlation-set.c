@@ -492,7 +492,7 @@ void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *ks, int stage)
             continue;
         uint32_t at = (uint32_t)k->hash & s->index_mask;
         if (stage == 0) {
-            __builtin_prefetch(&s->index[at]);
+            vg_prefetch(&s->index[at]);
             continue;
         }
         /* the slot has arrived: the first group with the hash is almost always the one */
@@ -501,8 +501,8 @@ void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *ks, int stage)
             if (!sl->g)
                 break;
             if (sl->hash == k->hash) {
-                __builtin_prefetch(sl->g, 1);
-                __builtin_prefetch((const char *)sl->g + 64, 1);
+                vg_prefetch(sl->g);
+                vg_prefetch((const char *)sl->g + 64);
                 break;
             }
         }
