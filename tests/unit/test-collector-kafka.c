@@ -2,7 +2,9 @@
  * (required keys, reserved properties, ${ENV} and @file secrets that never show in errors
  * or dumps) and, against librdkafka's in-process mock cluster, what it hands out: payloads
  * split into lines, one partition per batch, offsets on every line, compressed topics,
- * marks that become commits a restarted consumer resumes from, pause and resume. */
+ * marks that become commits a restarted consumer resumes from, pause and resume, and the
+ * stall watchdog (a restart for a partition librdkafka stopped fetching; none for one vigil
+ * paused, the merge throttled, or a checkpoint started at its end). */
 #include "collectors/collector-kafka-int.h"
 
 #include <criterion/criterion.h>
@@ -784,6 +786,49 @@ Test(kafka_mock, stalled_partition_restarts_the_consumer)
     got_free(got);
     vg_kafka_collector_stats(c, &st);
     cr_assert_eq(st.restarts, 1);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+/* A partition the merge throttles (its queue far ahead of the others') gets no message for
+ * as long as that lasts, while its leader has more: not a stall. Only when the merge lets
+ * it fetch again does the watchdog watch it again. */
+Test(kafka_mock, throttled_partition_is_not_a_stall)
+{
+    VgKafkaCollector *c = open_yaml(g_strdup_printf(
+        "kafka:\n  brokers: %s\n  topics: access\n  group: g-throttle\n  commit_interval: 0\n"
+        "  stall_timeout: 1s\n  properties:\n    session.timeout.ms: 6000\n"
+        "    max.poll.interval.ms: 6000\n",
+        bootstraps));
+    produce(1, "before");
+    produce_flush();
+    GArray *got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    got_free(got);
+    g_mutex_lock(&c->lock);
+    VgKafkaPart *p = vg_kafka_part_get(c, "access", 1);
+    g_mutex_unlock(&c->lock);
+    vg_kafka_part_throttle(c, p, true);
+    produce(1, "while-throttled");
+    produce_flush();
+    VgLineBatch b;
+    vg_line_batch_init(&b, 16, 256);
+    for (gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+         g_get_monotonic_time() < until;) {
+        vg_line_batch_clear(&b);
+        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
+                     VG_EAGAIN);
+    }
+    vg_line_batch_free(&b);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.restarts, 0, "a partition the merge throttled was taken for stalled");
+    vg_kafka_part_throttle(c, p, false);
+    got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    cr_assert_str_eq(g_array_index(got, Got, 0).text, "while-throttled");
+    got_free(got);
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.restarts, 0);
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
