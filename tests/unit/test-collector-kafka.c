@@ -4,7 +4,8 @@
  * split into lines, one partition per batch, offsets on every line, compressed topics,
  * marks that become commits a restarted consumer resumes from, pause and resume, and the
  * stall watchdog (a restart for a partition librdkafka stopped fetching; none for one vigil
- * paused, the merge throttled, or a checkpoint started at its end). */
+ * paused, the merge throttled, or a checkpoint started at its end, nor while vigil is too
+ * busy to read what librdkafka holds). */
 #include "collectors/collector-kafka-int.h"
 
 #include <criterion/criterion.h>
@@ -829,6 +830,38 @@ Test(kafka_mock, throttled_partition_is_not_a_stall)
     got_free(got);
     vg_kafka_collector_stats(c, &st);
     cr_assert_eq(st.restarts, 0);
+    vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
+}
+
+/* vigil busy elsewhere (its loop does not read) for three stall timeouts, while messages it
+ * has not taken wait in librdkafka's queue: every partition looks quiet and its leader
+ * ahead, but librdkafka is fetching fine. No restart. */
+Test(kafka_mock, busy_reader_is_not_a_stall)
+{
+    VgKafkaCollector *c = open_yaml(g_strdup_printf(
+        "kafka:\n  brokers: %s\n  topics: access\n  group: g-busy\n  commit_interval: 0\n"
+        "  stall_timeout: 1s\n  properties:\n    session.timeout.ms: 6000\n"
+        "    max.poll.interval.ms: 6000\n",
+        bootstraps));
+    produce(1, "before");
+    produce_flush();
+    GArray *got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    got_free(got);
+    for (int i = 0; i < 5; i++)
+        produce_nth(1, "queued", i);
+    produce_flush();
+    for (gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+         rd_kafka_queue_length(c->q) < 5 && g_get_monotonic_time() < until;)
+        g_usleep(10000);
+    cr_assert_geq(rd_kafka_queue_length(c->q), 5, "librdkafka did not fetch the messages");
+    g_usleep(3 * G_USEC_PER_SEC);
+    got = read_lines(c, 5, 64, NULL);
+    cr_assert_eq(got->len, 5);
+    got_free(got);
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    cr_assert_eq(st.restarts, 0, "a reader that was busy was taken for a stall");
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
