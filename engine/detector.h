@@ -83,17 +83,28 @@ struct VgDetector {
     const VgDetectorOps *ops;
 };
 
-/* The prefetches due before judging event i of n, whose prep records (stride bytes apart,
- * valid where bad[j] is 0) were prepared ahead: one event is work enough to hide a memory
- * latency, so stage 0 runs two events ahead and stage 1 one. */
+/* A detector's prefetch for one event's prep record (the prefetch op, or another of the
+ * same form for records made outside the pipeline's look-ahead). */
+typedef void (*VgPrefetchFn)(VgDetector *d, const void *rec, int stage);
+
+/* The prefetches due before judging event i of n, whose records (stride bytes apart, valid
+ * where bad[j] is 0) were made ahead: one event is work enough to hide a memory latency,
+ * so stage 0 runs two events ahead and stage 1 one. */
+static inline void vg_prefetch_ahead(VgPrefetchFn fn, VgDetector *d, const void *recs,
+                                     size_t stride, const uint8_t *bad, uint32_t i, uint32_t n)
+{
+    const char *base = recs;
+    if (i + 2 < n && !bad[i + 2])
+        fn(d, base + (size_t)(i + 2) * stride, 0);
+    if (i + 1 < n && !bad[i + 1])
+        fn(d, base + (size_t)(i + 1) * stride, 1);
+}
+
+/* vg_prefetch_ahead with d's prefetch op over its prepare records. */
 static inline void vg_detector_prefetch_ahead(VgDetector *d, const void *prep, size_t stride,
                                               const uint8_t *bad, uint32_t i, uint32_t n)
 {
-    const char *base = prep;
-    if (i + 2 < n && !bad[i + 2])
-        d->ops->prefetch(d, base + (size_t)(i + 2) * stride, 0);
-    if (i + 1 < n && !bad[i + 1])
-        d->ops->prefetch(d, base + (size_t)(i + 1) * stride, 1);
+    vg_prefetch_ahead(d->ops->prefetch, d, prep, stride, bad, i, n);
 }
 
 /* Raises an alert (see alert.h). The alert's views need only live for the call. */

@@ -139,6 +139,11 @@ static void decode_slot(Worker *w, Slot *s)
     }
 }
 
+static void rules_prefetch(VgDetector *d, const void *matched, int stage)
+{
+    vg_rules_prefetch(d, matched, stage);
+}
+
 /* Event i of a slot another worker decoded is in that core's cache: ask for what the walk
  * will read of it (the event, its keys, and for worker 0, whose rules read the fields'
  * text, the line) a few events ahead, so the transfers overlap. */
@@ -165,12 +170,8 @@ static void walk_slot(Worker *w, Slot *s)
             prefetch_event(s, i + 4, primary);
         if (w->models)
             vg_detector_prefetch_ahead(w->models, s->keys, sizeof *s->keys, s->bad, i, s->b.n);
-        if (primary && pp->rules) { /* the correlation groups, as the models' entries */
-            if (i + 2 < s->b.n && !s->bad[i + 2])
-                vg_rules_prefetch(pp->rules, &s->m[i + 2], 0);
-            if (i + 1 < s->b.n && !s->bad[i + 1])
-                vg_rules_prefetch(pp->rules, &s->m[i + 1], 1);
-        }
+        if (primary && pp->rules) /* the correlation groups, as the models' entries */
+            vg_prefetch_ahead(rules_prefetch, pp->rules, s->m, sizeof *s->m, s->bad, i, s->b.n);
         const VgEvent *ev = &s->ev[i];
         VgDetectCtx *ctx = vg_pipeline_clock(w->p, clk, &s->b, &s->b.lines[i], ev,
                                              (VgBadReason)s->bad[i], primary);

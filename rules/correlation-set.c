@@ -236,17 +236,7 @@ static void group_reset(VgCorrSet *s, CorrGroup *g, int64_t t)
     s->bytes += (int64_t)(g->a.cap + g->b.cap) - (int64_t)before;
 }
 
-static CorrGroup *group_get_hashed(VgCorrSet *s, int rule, const char *key, uint32_t key_len,
-                                   uint64_t hash, int64_t t, bool *created);
-
-/* Finds or creates the group for (rule, key); NULL when the budget is spent by busy
- * groups only. *created tells a new group (its window starts at t). */
-CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,
-                             bool *created)
-{
-    return group_get_hashed(s, rule, key, key_len, group_hash(rule, key, key_len), t, created);
-}
-
+/* vg_corr_group_get (below) with hash = group_hash(rule, key) already made. */
 static CorrGroup *group_get_hashed(VgCorrSet *s, int rule, const char *key, uint32_t key_len,
                                    uint64_t hash, int64_t t, bool *created)
 {
@@ -289,6 +279,14 @@ static CorrGroup *group_get_hashed(VgCorrSet *s, int rule, const char *key, uint
     s->stats.groups_created++;
     *created = true;
     return g;
+}
+
+/* Finds or creates the group for (rule, key); NULL when the budget is spent by busy
+ * groups only. *created tells a new group (its window starts at t). */
+CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,
+                             bool *created)
+{
+    return group_get_hashed(s, rule, key, key_len, group_hash(rule, key, key_len), t, created);
 }
 
 /* The i-th group-by value of a group ('\0'-separated in key). */
