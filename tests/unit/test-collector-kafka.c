@@ -230,13 +230,20 @@ static VgKafkaCollector *open_yaml(char *yaml)
     return open_yaml_opts(yaml, &o);
 }
 
+/* The kafka section of the tests on the mock cluster (g_free): group, then extra keys of
+ * the section ("  key: value\n" lines), or NULL. */
+static char *collector_yaml(const char *group, const char *extra)
+{
+    return g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: %s\n"
+                           "  commit_interval: 0\n  properties:\n"
+                           "    session.timeout.ms: 6000\n"
+                           "    max.poll.interval.ms: 6000\n%s",
+                           bootstraps, group, extra ? extra : "");
+}
+
 static VgKafkaCollector *open_collector(const char *group, const char *extra)
 {
-    return open_yaml(g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: %s\n"
-                                     "  commit_interval: 0\n  properties:\n"
-                                     "    session.timeout.ms: 6000\n"
-                                     "    max.poll.interval.ms: 6000\n%s",
-                                     bootstraps, group, extra ? extra : ""));
+    return open_yaml(collector_yaml(group, extra));
 }
 
 typedef struct {
@@ -448,32 +455,51 @@ Test(kafka_mock, marks_commit_and_resume)
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
+/* The next line read is text (produced before, or now when produce is set, to kp). */
+static void expect_line(VgKafkaCollector *c, bool produce_it, int32_t kp, const char *text)
+{
+    if (produce_it) {
+        produce(kp, text);
+        produce_flush();
+    }
+    GArray *got = read_lines(c, 1, 64, NULL);
+    cr_assert_eq(got->len, 1);
+    cr_assert_str_eq(g_array_index(got, Got, 0).text, text);
+    got_free(got);
+}
+
+/* For us microseconds, next() hands out nothing. */
+static void expect_nothing_for(VgKafkaCollector *c, gint64 us, const char *why)
+{
+    VgLineBatch b;
+    vg_line_batch_init(&b, 16, 256);
+    for (gint64 until = g_get_monotonic_time() + us; g_get_monotonic_time() < until;) {
+        vg_line_batch_clear(&b);
+        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
+                     VG_EAGAIN, "%s", why);
+    }
+    vg_line_batch_free(&b);
+}
+
+static uint64_t restarts(VgKafkaCollector *c)
+{
+    VgKafkaStats st;
+    vg_kafka_collector_stats(c, &st);
+    return st.restarts;
+}
+
 /* "before" is read; then, paused for paused_us, next() hands nothing out although
  * "while-paused" was produced; once resumed, "while-paused" comes. */
 static void pause_resume_round(VgKafkaCollector *c, gint64 paused_us)
 {
-    produce(1, "before");
-    produce_flush();
-    GArray *got = read_lines(c, 1, 64, NULL);
-    cr_assert_eq(got->len, 1);
-    got_free(got);
+    expect_line(c, true, 1, "before");
     vg_kafka_collector_pause(c);
     cr_assert(vg_kafka_collector_paused(c));
     produce(1, "while-paused");
     produce_flush();
-    VgLineBatch b;
-    vg_line_batch_init(&b, 16, 256);
-    for (gint64 until = g_get_monotonic_time() + paused_us; g_get_monotonic_time() < until;) {
-        vg_line_batch_clear(&b);
-        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
-                     VG_EAGAIN);
-    }
-    vg_line_batch_free(&b);
+    expect_nothing_for(c, paused_us, "a line came while paused");
     vg_kafka_collector_resume(c);
-    got = read_lines(c, 1, 64, NULL);
-    cr_assert_eq(got->len, 1);
-    cr_assert_str_eq(g_array_index(got, Got, 0).text, "while-paused");
-    got_free(got);
+    expect_line(c, false, 1, "while-paused");
 }
 
 Test(kafka_mock, pause_and_resume)
@@ -759,16 +785,10 @@ Test(kafka_mock, fetched_but_unread_is_counted)
  * partition from its committed offset: every line comes. */
 Test(kafka_mock, stalled_partition_restarts_the_consumer)
 {
-    VgKafkaCollector *c = open_yaml(g_strdup_printf(
-        "kafka:\n  brokers: %s\n  topics: access\n  group: g-stall\n  commit_interval: 0\n"
-        "  stall_timeout: 2s\n  properties:\n    session.timeout.ms: 6000\n"
-        "    max.poll.interval.ms: 6000\n",
-        bootstraps));
+    VgKafkaCollector *c = open_collector("g-stall", "  stall_timeout: 2s\n");
     /* paused by vigil for twice the stall timeout, with a message waiting: no restart */
     pause_resume_round(c, 4 * G_USEC_PER_SEC);
-    VgKafkaStats st;
-    vg_kafka_collector_stats(c, &st);
-    cr_assert_eq(st.restarts, 0, "a partition vigil paused was taken for stalled");
+    cr_assert_eq(restarts(c), 0, "a partition vigil paused was taken for stalled");
 
     /* librdkafka stops fetching partition 1 without vigil knowing */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
@@ -785,8 +805,7 @@ Test(kafka_mock, stalled_partition_restarts_the_consumer)
         cr_assert_not_null(find(got, want), "%s missing after the restart", want);
     }
     got_free(got);
-    vg_kafka_collector_stats(c, &st);
-    cr_assert_eq(st.restarts, 1);
+    cr_assert_eq(restarts(c), 1);
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
@@ -795,41 +814,19 @@ Test(kafka_mock, stalled_partition_restarts_the_consumer)
  * it fetch again does the watchdog watch it again. */
 Test(kafka_mock, throttled_partition_is_not_a_stall)
 {
-    VgKafkaCollector *c = open_yaml(g_strdup_printf(
-        "kafka:\n  brokers: %s\n  topics: access\n  group: g-throttle\n  commit_interval: 0\n"
-        "  stall_timeout: 1s\n  properties:\n    session.timeout.ms: 6000\n"
-        "    max.poll.interval.ms: 6000\n",
-        bootstraps));
-    produce(1, "before");
-    produce_flush();
-    GArray *got = read_lines(c, 1, 64, NULL);
-    cr_assert_eq(got->len, 1);
-    got_free(got);
+    VgKafkaCollector *c = open_collector("g-throttle", "  stall_timeout: 1s\n");
+    expect_line(c, true, 1, "before");
     g_mutex_lock(&c->lock);
     VgKafkaPart *p = vg_kafka_part_get(c, "access", 1);
     g_mutex_unlock(&c->lock);
     vg_kafka_part_throttle(c, p, true);
     produce(1, "while-throttled");
     produce_flush();
-    VgLineBatch b;
-    vg_line_batch_init(&b, 16, 256);
-    for (gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
-         g_get_monotonic_time() < until;) {
-        vg_line_batch_clear(&b);
-        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
-                     VG_EAGAIN);
-    }
-    vg_line_batch_free(&b);
-    VgKafkaStats st;
-    vg_kafka_collector_stats(c, &st);
-    cr_assert_eq(st.restarts, 0, "a partition the merge throttled was taken for stalled");
+    expect_nothing_for(c, 3 * G_USEC_PER_SEC, "a line came while throttled");
+    cr_assert_eq(restarts(c), 0, "a partition the merge throttled was taken for stalled");
     vg_kafka_part_throttle(c, p, false);
-    got = read_lines(c, 1, 64, NULL);
-    cr_assert_eq(got->len, 1);
-    cr_assert_str_eq(g_array_index(got, Got, 0).text, "while-throttled");
-    got_free(got);
-    vg_kafka_collector_stats(c, &st);
-    cr_assert_eq(st.restarts, 0);
+    expect_line(c, false, 1, "while-throttled");
+    cr_assert_eq(restarts(c), 0);
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
@@ -838,16 +835,8 @@ Test(kafka_mock, throttled_partition_is_not_a_stall)
  * ahead, but librdkafka is fetching fine. No restart. */
 Test(kafka_mock, busy_reader_is_not_a_stall)
 {
-    VgKafkaCollector *c = open_yaml(g_strdup_printf(
-        "kafka:\n  brokers: %s\n  topics: access\n  group: g-busy\n  commit_interval: 0\n"
-        "  stall_timeout: 1s\n  properties:\n    session.timeout.ms: 6000\n"
-        "    max.poll.interval.ms: 6000\n",
-        bootstraps));
-    produce(1, "before");
-    produce_flush();
-    GArray *got = read_lines(c, 1, 64, NULL);
-    cr_assert_eq(got->len, 1);
-    got_free(got);
+    VgKafkaCollector *c = open_collector("g-busy", "  stall_timeout: 1s\n");
+    expect_line(c, true, 1, "before");
     for (int i = 0; i < 5; i++)
         produce_nth(1, "queued", i);
     produce_flush();
@@ -856,12 +845,10 @@ Test(kafka_mock, busy_reader_is_not_a_stall)
         g_usleep(10000);
     cr_assert_geq(rd_kafka_queue_length(c->q), 5, "librdkafka did not fetch the messages");
     g_usleep(3 * G_USEC_PER_SEC);
-    got = read_lines(c, 5, 64, NULL);
+    GArray *got = read_lines(c, 5, 64, NULL);
     cr_assert_eq(got->len, 5);
     got_free(got);
-    VgKafkaStats st;
-    vg_kafka_collector_stats(c, &st);
-    cr_assert_eq(st.restarts, 0, "a reader that was busy was taken for a stall");
+    cr_assert_eq(restarts(c), 0, "a reader that was busy was taken for a stall");
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
@@ -884,31 +871,11 @@ Test(kafka_mock, checkpoint_start_is_not_a_stall)
     produce_flush();
     VgKafkaCollector *c = NULL;
     VgKafkaCollectorOpts o = {.max_line_bytes = 100, .rebalance = start_at_3, .user = &c};
-    c = open_yaml_opts(
-        g_strdup_printf("kafka:\n  brokers: %s\n  topics: access\n  group: g-ckpt-start\n"
-                        "  commit_interval: 0\n  stall_timeout: 1s\n  properties:\n"
-                        "    session.timeout.ms: 6000\n    max.poll.interval.ms: 6000\n",
-                        bootstraps),
-        &o);
+    c = open_yaml_opts(collector_yaml("g-ckpt-start", "  stall_timeout: 1s\n"), &o);
     join_all(c);
-    VgLineBatch b;
-    vg_line_batch_init(&b, 16, 256);
-    for (gint64 until = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
-         g_get_monotonic_time() < until;) {
-        vg_line_batch_clear(&b);
-        cr_assert_eq(vg_kafka_collector_base(c)->ops->next(vg_kafka_collector_base(c), &b, NULL),
-                     VG_EAGAIN, "a line before the start offset came");
-    }
-    vg_line_batch_free(&b);
-    VgKafkaStats st;
-    vg_kafka_collector_stats(c, &st);
-    cr_assert_eq(st.restarts, 0, "a partition started at its end was taken for stalled");
-    produce(0, "new");
-    produce_flush();
-    GArray *got = read_lines(c, 1, 64, NULL);
-    cr_assert_eq(got->len, 1);
-    cr_assert_str_eq(g_array_index(got, Got, 0).text, "new");
-    got_free(got);
+    expect_nothing_for(c, 3 * G_USEC_PER_SEC, "a line before the start offset came");
+    cr_assert_eq(restarts(c), 0, "a partition started at its end was taken for stalled");
+    expect_line(c, true, 0, "new");
     vg_kafka_collector_base(c)->ops->close(vg_kafka_collector_base(c));
 }
 
