@@ -151,14 +151,18 @@ static VgVerdict test_own(const VgModels *m, VgModelMetric mi, const VgEwma *w, 
 }
 
 /* A new key: compared with a high quantile of what keys of its kind do per bucket. */
-static VgVerdict test_population(const VgModels *m, const VgPop *p, VgModelMetric mi, double x)
+static VgVerdict test_population(const VgModels *m, VgKindState *ks, VgModelMetric mi, double x)
 {
     const VgMetricConf *mc = &m->conf.metric[mi];
+    const VgPop *p = &ks->pop[mi];
     VgVerdict v = {.population = true, .model_kind = "population"};
     if (p->total < m->conf.population_min_weight)
         return v;
     v.tested = true;
-    double q = vg_pop_quantile(p, m->conf.population_quantile);
+    /* the same for every new key of the bucket: worked out once (it is >= 1 once asked) */
+    if (!ks->pop_q[mi])
+        ks->pop_q[mi] = vg_pop_quantile(p, m->conf.population_quantile);
+    double q = ks->pop_q[mi];
     double lam = q > 1 ? q : 1;
     v.expected = lam;
     v.sd = sqrt(lam);
@@ -289,7 +293,7 @@ void vg_models_close_entry(VgModels *m, VgKindState *ks, uint32_t ei, uint32_t b
         if (n >= m->conf.warmup_buckets || (n == VG_EW_NMASK)) {
             v = test_own(m, mi, w, x, n_req);
         } else if (countish && m->conf.kind[k].population) {
-            v = test_population(m, &ks->pop[mi], mi, x);
+            v = test_population(m, ks, mi, x);
         }
         if (v.tested)
             m->stats.tests++;
@@ -377,6 +381,9 @@ static void test_silence(VgModels *m, VgKindState *ks, VgEntryHead *e, uint32_t 
     vg_models_queue_alert(m, ks, k, VG_MM_REQUESTS, e, b, &v, 0, 0, &w);
 }
 
+/* How many entries ahead of its close an entry of a dirty list is asked for. */
+enum { CLOSE_AHEAD = 8 };
+
 void vg_models_close_bucket(VgModels *m, uint32_t b, VgDetectCtx *ctx)
 {
     for (int k = 0; k < VG_MK__COUNT; k++) {
@@ -390,6 +397,10 @@ void vg_models_close_bucket(VgModels *m, uint32_t b, VgDetectCtx *ctx)
             uint32_t n = all ? t->n_entries : l->n;
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t ei = all ? i : l->idx[i];
+                /* the list is in the order the entries opened the bucket, scattered over
+                 * the table: each would be a miss by the time it is closed */
+                if (!all && i + CLOSE_AHEAD < n)
+                    vg_table_prefetch_entry(t, l->idx[i + CLOSE_AHEAD]);
                 VgEntryHead *e = vg_table_entry(t, ei);
                 if (e->hash && e->slot_bucket == b)
                     vg_models_close_entry(m, ks, ei, b, ctx);
@@ -427,6 +438,7 @@ void vg_models_close_bucket(VgModels *m, uint32_t b, VgDetectCtx *ctx)
             if (h->bucket != b || !h->total)
                 continue;
             VgPop *p = &ks->pop[mi];
+            ks->pop_q[mi] = 0;
             float keep = (float)(1.0 - m->alpha_pop);
             p->total = 0;
             for (int i = 0; i < VG_POP_BINS; i++) {

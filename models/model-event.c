@@ -399,11 +399,8 @@ static inline void prefetch_entries(const VgModels *m, const KeyRef *keys, int n
     for (int i = 0; i < nk; i++) {
         const VgModelTable *t = &m->kind[keys[i].k].table;
         uint32_t c = vg_table_candidate(t, keys[i].hash);
-        if (c != UINT32_MAX) {
-            const uint8_t *e = (const uint8_t *)vg_table_entry(t, c);
-            for (uint32_t off = 0; off < t->stride; off += 64)
-                vg_prefetch(e + off);
-        }
+        if (c != UINT32_MAX)
+            vg_table_prefetch_entry(t, c);
     }
 }
 

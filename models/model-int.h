@@ -221,6 +221,14 @@ static inline VgEntryHead *vg_table_entry(const VgModelTable *t, uint32_t i)
     return (VgEntryHead *)(t->entries + (size_t)i * t->stride);
 }
 
+/* Asks for every cache line of entry i (an event or a close is about to read most of it). */
+static inline void vg_table_prefetch_entry(const VgModelTable *t, uint32_t i)
+{
+    const uint8_t *e = (const uint8_t *)vg_table_entry(t, i);
+    for (uint32_t off = 0; off < t->stride; off += 64)
+        vg_prefetch(e + off);
+}
+
 void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget);
 /* The free stack: push a freed entry / pop the next entry to use (n_free > 0). */
 void vg_table_free_push(VgModelTable *t, uint32_t i);
@@ -288,6 +296,9 @@ typedef struct {
     VgLayout layout;
     VgModelTable table;
     VgPop pop[VG_MM__COUNT];
+    /* vg_pop_quantile(pop[mi], population_quantile): 0 until a close asks for it; pop
+     * changes once per bucket (the fold) or on restore, and those set it back to 0 */
+    double pop_q[VG_MM__COUNT];
     VgPopHist hist[4][VG_MM__COUNT]; /* per pending bucket (& 3) */
     uint64_t seed, fp_seed;
 } VgKindState;

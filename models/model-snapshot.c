@@ -392,6 +392,7 @@ static bool get_table(VgSnapReader *r, VgKindState *ks)
                 r->bad = true;
     }
     memset(ks->pop, 0, sizeof ks->pop);
+    memset(ks->pop_q, 0, sizeof ks->pop_q);
     memset(ks->hist, 0, sizeof ks->hist);
     get_runs(r, ks->pop, sizeof ks->pop / 4, 4);
     get_runs(r, ks->hist, sizeof ks->hist / 4, 4);

@@ -240,6 +240,51 @@ Test(model_detector, stuffing_from_new_ip_uses_population)
     g_free(ev);
 }
 
+/* Alerts on the population test whose start is at or after minute `from`. */
+static int population_alerts_from(GPtrArray *a, const char *rule, int from)
+{
+    char needle[96];
+    g_snprintf(needle, sizeof needle, "\"rule\":{\"id\":\"%s\"", rule);
+    int n = 0;
+    for (guint i = 0; i < a->len; i++) {
+        const char *j = a->pdata[i], *st = strstr(j, "\"start\":\"2026-03-02T");
+        if (strstr(j, needle) && strstr(j, "\"population\"") && st &&
+            atoi(st + 20) * 60 + atoi(st + 23) >= from)
+            n++;
+    }
+    return n;
+}
+
+/* A new key is judged against the population as the last fold left it (the quantile is
+ * worked out once per bucket, model-close.c): client IPs that each send 1 request a minute,
+ * then, from minute 40, new IPs with 30 each. The first of the busy IPs stand out; once the
+ * population has learnt them (half-life 2 minutes), a new IP with 30 no longer does. */
+Test(model_detector, new_keys_meet_the_population_of_their_bucket)
+{
+    const char *y = "start_buckets: 0\npopulation_half_life: 2m\npopulation_min_weight: 5\n"
+                    "keys: {token: {enabled: false}, endpoint: {enabled: false},"
+                    " token_endpoint: {enabled: false}}\n";
+    enum { MINUTES = 80, QUIET = 20, BUSY = 30 };
+    TmEvent *ev = g_new0(TmEvent, MINUTES * QUIET * BUSY);
+    size_t n = 0;
+    for (int m = 0; m < MINUTES; m++)
+        for (int k = 0; k < QUIET; k++) {
+            int reqs = m < 40 ? 1 : BUSY;
+            char ip[40];
+            g_snprintf(ip, sizeof ip, "10.%d.%d.1", m, k); /* a new IP every minute */
+            for (int r = 0; r < reqs; r++, n++)
+                tm_event(&ev[n], T0 + (int64_t)m * 60000 + (k * BUSY + r) * 60, "tok", ip, "GET",
+                         "/v1/x", "/v1/x", 200, 100, 5.0, n);
+        }
+    GPtrArray *a = run(y, ev, n, CLOCK_EVENT, 0);
+    int first = population_alerts_from(a, "model.ip_rate", 40);
+    int late = population_alerts_from(a, "model.ip_rate", 60);
+    cr_assert(first > 0, "the first busy IPs were not judged against the population");
+    cr_assert_eq(late, 0, "%d new IPs alerted against a population that had learnt them", late);
+    g_ptr_array_free(a, TRUE);
+    g_free(ev);
+}
+
 static void assert_same(GPtrArray *a, GPtrArray *b, const char *what)
 {
     cr_assert_eq(a->len, b->len, "%s: %u vs %u alerts", what, a->len, b->len);
