@@ -41,6 +41,14 @@ static inline void vg_prefetch(const void *p)
 #endif
 }
 
+/* vg_prefetch() for every cache line that bytes p[0 .. n - 1] touch (p need not be aligned). */
+static inline void vg_prefetch_range(const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)63, end = (uintptr_t)p + n;
+    for (; a < end; a += 64)
+        vg_prefetch((const void *)a);
+}
+
 static inline VgStr vg_str(const char *p, size_t len)
 {
     return (VgStr){p, (uint32_t)len};

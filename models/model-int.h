@@ -224,9 +224,7 @@ static inline VgEntryHead *vg_table_entry(const VgModelTable *t, uint32_t i)
 /* Asks for every cache line of entry i (an event or a close is about to read most of it). */
 static inline void vg_table_prefetch_entry(const VgModelTable *t, uint32_t i)
 {
-    const uint8_t *e = (const uint8_t *)vg_table_entry(t, i);
-    for (uint32_t off = 0; off < t->stride; off += 64)
-        vg_prefetch(e + off);
+    vg_prefetch_range(vg_table_entry(t, i), t->stride);
 }
 
 void vg_table_init(VgModelTable *t, uint32_t stride, size_t budget);
