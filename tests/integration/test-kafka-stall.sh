@@ -3,8 +3,9 @@
 # partition's move to a new leader: collector-kafka.h, "Stalled partitions"). Here gdb pauses
 # partition 1 straight on vigil's consumer (rd_kafka_pause_partitions, which vigil never
 # hears of) and more traffic comes: once kafka.stall_timeout has passed the watchdog names
-# the partition, vigil restarts its consumer and reads on. Every alert id of `vigil replay`
-# comes, no other, and vigil_kafka_consumer_restarts_total says 1.
+# the partition (or another the gdb freeze left as far behind), vigil restarts its consumer
+# and reads on. Every alert id of `vigil replay` comes, no other, and
+# vigil_kafka_consumer_restarts_total says 1.
 . "$(dirname "$0")/lib-kafka.sh"
 command -v gdb >/dev/null || fail "gdb not installed (scripts/install-deps)"
 
@@ -40,8 +41,11 @@ wait_ids "$WORK/want.ids" 60 "$WORK/run.jsonl" ||
   fail "missing alerts: $(comm -23 "$WORK/want.ids" <(ids "$WORK/run.jsonl") | wc -l) of $(wc -l <"$WORK/want.ids")"
 extra=$(comm -13 "$WORK/want.ids" <(ids "$WORK/run.jsonl") | grep -c . || true)
 [ "$extra" = 0 ] || fail "$extra alert ids that vigil replay does not raise"
-grep -q 'kafka partition stalled: restarting the consumer.*access/1: nothing fetched' "$WORK/run.err" ||
-  fail "no warning naming the stalled partition"
+# access/1 is the partition paused, but gdb froze every thread of vigil for a while, and once
+# (once in CI, twice in a dozen runs here) another partition's fetch was behind just as long when the watchdog
+# looked: it names the first stalled partition it finds, and one restart mends both
+grep -q 'kafka partition stalled: restarting the consumer.*access/[0-2]: nothing fetched' "$WORK/run.err" ||
+  fail "no warning naming a stalled partition"
 r=$(scrape "$WORK/run.err" | sed -n 's/^vigil_kafka_consumer_restarts_total //p')
 [ "$r" = 1 ] || fail "vigil_kafka_consumer_restarts_total: ${r:-none}"
 pass "a partition librdkafka stopped fetching: consumer restarted once, all $(wc -l <"$WORK/want.ids") alert ids, no other"
