@@ -149,15 +149,10 @@ static void rules_prefetch(VgDetector *d, const void *matched, int stage)
  * text, the line) a few events ahead, so the transfers overlap. */
 static inline void prefetch_event(const Slot *s, uint32_t i, bool line)
 {
-    const char *ev = (const char *)&s->ev[i];
-    for (size_t off = 0; off < sizeof s->ev[i]; off += 64)
-        vg_prefetch(ev + off);
-    vg_prefetch(&s->keys[i]);
-    if (line && !s->bad[i]) {
-        const char *p = s->b.buf + s->b.lines[i].off;
-        for (uint32_t off = 0; off < s->b.lines[i].len; off += 64)
-            vg_prefetch(p + off);
-    }
+    vg_prefetch_range(&s->ev[i], sizeof s->ev[i]);
+    vg_prefetch_range(&s->keys[i], sizeof s->keys[i]);
+    if (line && !s->bad[i])
+        vg_prefetch_range(s->b.buf + s->b.lines[i].off, s->b.lines[i].len);
 }
 
 static void walk_slot(Worker *w, Slot *s)

@@ -499,8 +499,7 @@ void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *ks, int stage)
             if (!sl->g)
                 break;
             if (sl->hash == k->hash) {
-                vg_prefetch(sl->g);
-                vg_prefetch((const char *)sl->g + 64);
+                vg_prefetch_range(sl->g, sizeof *sl->g);
                 break;
             }
         }
