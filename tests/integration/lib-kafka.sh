@@ -87,11 +87,15 @@ KAFKA_TEST_PROPS='    session.timeout.ms: 6000
     reconnect.backoff.max.ms: 500
     topic.metadata.refresh.interval.ms: 1000'
 
-# write_config FILE GROUP: a vigil.yml reading topic "access" of the mock in GROUP. The
-# cooldown of 0 makes every alert its own incident, so alert ids do not depend on which
-# process saw an entity first: the sets compare exactly across restarts and rebalances.
+# write_config FILE GROUP [KAFKA_OPTION...]: a vigil.yml reading topic "access" of the mock
+# in GROUP, with more kafka options ("stall_timeout: 2s") if given. The cooldown of 0 makes
+# every alert its own incident, so alert ids do not depend on which process saw an entity
+# first: the sets compare exactly across restarts and rebalances.
 write_config() {
-  cat >"$1" <<YML
+  local file=$1 group=$2 extra="" o
+  shift 2
+  for o in "$@"; do extra+="  $o"$'\n'; done
+  cat >"$file" <<YML
 alerts:
   cooldown: 0
 metrics:
@@ -99,10 +103,10 @@ metrics:
 kafka:
   brokers: $BS
   topics: [access]
-  group: $2
+  group: $group
   commit_interval: 1s
   idle_timeout: 2s
-  properties:
+${extra}  properties:
 $KAFKA_TEST_PROPS
 YML
 }

@@ -15,9 +15,7 @@ head -1500 "$WORK/all.tsv" >"$WORK/first.tsv"
 tail -n +1501 "$WORK/all.tsv" >"$WORK/then.tsv"
 
 start_mock 3 access:3
-write_config "$WORK/vigil.yml" vigil-stall
-sed -i 's/^  idle_timeout: 2s$/&\n  stall_timeout: 2s/' "$WORK/vigil.yml"
-grep -q 'stall_timeout: 2s' "$WORK/vigil.yml" || fail "config not written as expected"
+write_config "$WORK/vigil.yml" vigil-stall "stall_timeout: 2s"
 start_vigil run "$WORK/vigil.yml"
 V=$VPID
 wait_log "$WORK/run.err" "partitions assigned" 30 || fail "vigil did not join"
