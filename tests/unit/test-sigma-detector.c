@@ -31,24 +31,52 @@ static void trace_match(void *user, const char *id, const char *title, const cha
     g_string_append_c(t->log, ';');
 }
 
-static VgDetector *make(const char *rules_path, VgAlertStage **st)
+/* A rules detector on one rule file, with an alert stage that captures every alert and an
+ * arena for its context; fx_close() frees it all. */
+typedef struct {
+    VgDetector *d;
+    VgAlertStage *st;
+    VgArena arena;
+    VgDetectCtx ctx;
+} Fx;
+
+static void fx_open(Fx *f, const char *rules_path)
 {
+    captured = g_ptr_array_new_with_free_func(g_free);
     char *cfg = g_strdup_printf("paths: ['%s']\n", rules_path);
     GPtrArray *docs = vg_conf_load_documents(cfg, strlen(cfg), "cfg", NULL);
     GError *e = NULL;
-    VgDetector *d = vg_rules_detector_ops.create(&vg_rules_detector_ops, docs->pdata[0], &e);
-    cr_assert(d, "%s", e ? e->message : "?");
+    f->d = vg_rules_detector_ops.create(&vg_rules_detector_ops, docs->pdata[0], &e);
+    cr_assert(f->d, "%s", e ? e->message : "?");
     g_ptr_array_free(docs, TRUE);
     g_free(cfg);
     VgAlertStageConf ac = {.cooldown_ms = 0, .max_samples = 5, .max_incidents = 1000};
     VgAlertOutput out = {.push = capture};
-    *st = vg_alert_stage_new(&ac, out);
-    return d;
+    f->st = vg_alert_stage_new(&ac, out);
+    vg_arena_init(&f->arena, 4096);
+    f->ctx = (VgDetectCtx){.alerts = f->st, .arena = &f->arena};
+}
+
+static void fx_close(Fx *f)
+{
+    f->d->ops->destroy(f->d);
+    vg_alert_stage_free(f->st);
+    vg_arena_destroy(&f->arena);
+    g_ptr_array_free(captured, TRUE);
+}
+
+/* A rule file (under the test's directory) with one rule: path equals path. */
+static char *path_rule(const char *file, const char *id, const char *path)
+{
+    char *y = g_strdup_printf("title: %s\nid: %s\ndetection:\n  s: {path: %s}\n  condition: s\n",
+                              id, id, path);
+    char *p = tu_write(file, y);
+    g_free(y);
+    return p;
 }
 
 Test(sigma_detector, alert_fields_and_trace)
 {
-    captured = g_ptr_array_new_with_free_func(g_free);
     char *p = tu_write("det/sqli.yml",
                        "title: SQL injection probe\nid: rule-sqli\nlevel: high\n"
                        "detection:\n  selection_sqli:\n    query|contains: 'union select'\n"
@@ -56,13 +84,11 @@ Test(sigma_detector, alert_fields_and_trace)
                        "---\n"
                        "title: Quiet enrichment\nid: rule-info\nlevel: informational\n"
                        "detection:\n  s: {method: GET}\n  condition: s\n");
-    VgAlertStage *st;
-    VgDetector *d = make(p, &st);
-    VgArena arena;
-    vg_arena_init(&arena, 4096);
+    Fx f;
+    fx_open(&f, p);
     Trace tr = {g_string_new(NULL)};
     VgTrace trace = {.user = &tr, .rule_match = trace_match};
-    VgDetectCtx ctx = {.alerts = st, .arena = &arena, .watermark = 0, .trace = &trace};
+    f.ctx.trace = &trace;
     TuEvent t;
     tu_event_init(&t);
     tu_set(&t, "method", "GET");
@@ -71,7 +97,7 @@ Test(sigma_detector, alert_fields_and_trace)
     tu_set(&t, "client_ip", "203.0.113.9");
     tu_set(&t, "token", "tk_live_SECRET123");
     tu_set(&t, "request_id", "req-42");
-    d->ops->on_event(d, &t.ev, &ctx);
+    f.d->ops->on_event(f.d, &t.ev, &f.ctx);
     cr_assert_eq(captured->len, 1, "one alert (the informational rule raises none)");
     const char *json = captured->pdata[0];
     cr_assert(strstr(json, "\"rule-sqli\""), "%s", json);
@@ -85,23 +111,15 @@ Test(sigma_detector, alert_fields_and_trace)
                                   "rule-info|Quiet enrichment|s;");
     tu_event_clear(&t);
     g_string_free(tr.log, TRUE);
-    d->ops->destroy(d);
-    vg_alert_stage_free(st);
-    vg_arena_destroy(&arena);
-    g_ptr_array_free(captured, TRUE);
+    fx_close(&f);
     g_free(p);
 }
 
 Test(sigma_detector, reload_keeps_old_set_on_error)
 {
-    captured = g_ptr_array_new_with_free_func(g_free);
-    char *p = tu_write("reload/a.yml", "title: A\nid: a\ndetection:\n  s: {path: /a}\n"
-                                       "  condition: s\n");
-    VgAlertStage *st;
-    VgDetector *d = make(p, &st);
-    VgArena arena;
-    vg_arena_init(&arena, 4096);
-    VgDetectCtx ctx = {.alerts = st, .arena = &arena};
+    char *p = path_rule("reload/a.yml", "a", "/a");
+    Fx f;
+    fx_open(&f, p);
     TuEvent t;
     tu_event_init(&t);
     tu_set(&t, "path", "/b");
@@ -111,25 +129,21 @@ Test(sigma_detector, reload_keeps_old_set_on_error)
                                            "  condition: s\n");
     const char *bad_paths[] = {bad, NULL};
     GError *e = NULL;
-    cr_assert_eq(vg_rules_reload(d, bad_paths, &e), VG_ECONFIG);
+    cr_assert_eq(vg_rules_reload(f.d, bad_paths, &e), VG_ECONFIG);
     cr_assert(e && strstr(e->message, "bad.yml:3:") && strstr(e->message, "nope"), "%s",
               e ? e->message : "");
     g_clear_error(&e);
-    d->ops->on_event(d, &t.ev, &ctx); /* still the old set: /a only */
+    f.d->ops->on_event(f.d, &t.ev, &f.ctx); /* still the old set: /a only */
     cr_assert_eq(captured->len, 0);
 
-    char *good = tu_write("reload/b.yml", "title: B\nid: b\ndetection:\n  s: {path: /b}\n"
-                                          "  condition: s\n");
+    char *good = path_rule("reload/b.yml", "b", "/b");
     const char *good_paths[] = {good, NULL};
-    cr_assert_eq(vg_rules_reload(d, good_paths, &e), VG_OK);
-    d->ops->on_event(d, &t.ev, &ctx);
+    cr_assert_eq(vg_rules_reload(f.d, good_paths, &e), VG_OK);
+    f.d->ops->on_event(f.d, &t.ev, &f.ctx);
     cr_assert_eq(captured->len, 1);
     cr_assert(strstr(captured->pdata[0], "\"b\""), "%s", (char *)captured->pdata[0]);
     tu_event_clear(&t);
-    d->ops->destroy(d);
-    vg_alert_stage_free(st);
-    vg_arena_destroy(&arena);
-    g_ptr_array_free(captured, TRUE);
+    fx_close(&f);
     g_free(p), g_free(bad), g_free(good);
 }
 
@@ -140,16 +154,12 @@ Test(sigma_detector, reload_keeps_old_set_on_error)
  * use-after-free.) */
 Test(sigma_detector, reload_between_prepare_and_judge)
 {
-    captured = g_ptr_array_new_with_free_func(g_free);
-    char *a = tu_write("ahead/a.yml", "title: A\nid: a\ndetection:\n  s: {path: /a}\n"
-                                      "  condition: s\n");
-    VgAlertStage *st;
-    VgDetector *d = make(a, &st);
+    char *a = path_rule("ahead/a.yml", "a", "/a");
+    Fx f;
+    fx_open(&f, a);
+    VgDetector *d = f.d;
     const VgDetectorOps *ops = d->ops;
     cr_assert(ops->prepare && ops->prefetch && ops->on_prepared);
-    VgArena arena;
-    vg_arena_init(&arena, 4096);
-    VgDetectCtx ctx = {.alerts = st, .arena = &arena};
     TuEvent e1, e2;
     tu_event_init(&e1);
     tu_set(&e1, "path", "/a");
@@ -159,28 +169,24 @@ Test(sigma_detector, reload_between_prepare_and_judge)
     tu_set(&e2, "client_ip", "198.51.100.2");
     void *p1 = g_malloc0(ops->prep_size), *p2 = g_malloc0(ops->prep_size);
 
-    ops->prepare(d, &e1.ev, &arena, p1); /* matches A's rule */
-    char *b = tu_write("ahead/b.yml", "title: B\nid: b\ndetection:\n  s: {path: /b}\n"
-                                      "  condition: s\n");
+    ops->prepare(d, &e1.ev, &f.arena, p1); /* matches A's rule */
+    char *b = path_rule("ahead/b.yml", "b", "/b");
     const char *paths[] = {b, NULL};
     GError *e = NULL;
     cr_assert_eq(vg_rules_reload(d, paths, &e), VG_OK);
-    ops->prepare(d, &e2.ev, &arena, p2); /* takes the reload */
+    ops->prepare(d, &e2.ev, &f.arena, p2); /* takes the reload */
     ops->prefetch(d, p1, 0);
     ops->prefetch(d, p1, 1);
-    ops->on_prepared(d, &e1.ev, p1, &ctx);
+    ops->on_prepared(d, &e1.ev, p1, &f.ctx);
     cr_assert_eq(captured->len, 0, "e1 judged with the set now in use (B: /b only)");
     ops->prefetch(d, p2, 0);
     ops->prefetch(d, p2, 1);
-    ops->on_prepared(d, &e2.ev, p2, &ctx);
+    ops->on_prepared(d, &e2.ev, p2, &f.ctx);
     cr_assert_eq(captured->len, 1);
     cr_assert(strstr(captured->pdata[0], "\"b\""), "%s", (char *)captured->pdata[0]);
 
     g_free(p1), g_free(p2);
     tu_event_clear(&e1), tu_event_clear(&e2);
-    d->ops->destroy(d);
-    vg_alert_stage_free(st);
-    vg_arena_destroy(&arena);
-    g_ptr_array_free(captured, TRUE);
+    fx_close(&f);
     g_free(a), g_free(b);
 }
