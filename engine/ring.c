@@ -2,8 +2,14 @@
  *
  * Consumers release in sequence order, so slots are freed in order too: `retired` counts
  * the sequence numbers every consumer has released, and the producer may claim seq once
- * seq - retired < n_slots. POSIX threads' mutex and condition variable rather than GLib's
+ * seq - retired < n_slots. POSIX threads' mutex and condition variables rather than GLib's
  * (futex-based), so that ThreadSanitizer sees the hand-off.
+ *
+ * Wake-ups are what the hand-off costs: on a virtual machine, waking a thread on the other
+ * core is an interrupt between processors, tens of microseconds. So the producer and the
+ * consumers wait on conditions of their own (a slot made ready does not wake the
+ * producer), and a producer that found the ring full sleeps until half of it is free,
+ * then fills those slots in one go, instead of waking for every slot the consumers free.
  */
 #include "engine/ring.h"
 
@@ -18,12 +24,14 @@ typedef struct {
 
 struct VgRing {
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t space; /* the producer waits here for free slots */
+    pthread_cond_t work;  /* consumers wait here for a slot published or made ready */
     Slot *slots;
     uint32_t n_slots;
     int n_consumers;
     int64_t published; /* seqs < published are filled */
     int64_t retired;   /* seqs < retired are released by everyone */
+    int64_t resume;    /* a waiting producer's: wake it once retired reaches this, else -1 */
     bool closed, aborted;
 };
 
@@ -31,7 +39,9 @@ VgRing *vg_ring_new(uint32_t n_slots, int n_consumers)
 {
     VgRing *r = g_new0(VgRing, 1);
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
+    pthread_cond_init(&r->space, NULL);
+    pthread_cond_init(&r->work, NULL);
+    r->resume = -1;
     r->n_slots = n_slots ? n_slots : 1;
     r->n_consumers = n_consumers > 0 ? n_consumers : 1;
     r->slots = g_new0(Slot, r->n_slots);
@@ -45,7 +55,8 @@ void vg_ring_free(VgRing *r)
     if (!r)
         return;
     pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->cond);
+    pthread_cond_destroy(&r->space);
+    pthread_cond_destroy(&r->work);
     g_free(r->slots);
     g_free(r);
 }
@@ -59,12 +70,26 @@ int64_t vg_ring_claim(VgRing *r)
 {
     pthread_mutex_lock(&r->lock);
     int64_t seq = r->published;
-    while (!r->aborted && seq - r->retired >= (int64_t)r->n_slots)
-        pthread_cond_wait(&r->cond, &r->lock);
+    if (seq - r->retired >= (int64_t)r->n_slots) {
+        /* full: sleep until half the ring (at least the slot of seq) is free */
+        int64_t half = (int64_t)(r->n_slots + 1) / 2;
+        r->resume = seq - (int64_t)r->n_slots + half;
+        while (!r->aborted && r->retired < r->resume)
+            pthread_cond_wait(&r->space, &r->lock);
+        r->resume = -1;
+    }
     if (r->aborted)
         seq = -1;
     pthread_mutex_unlock(&r->lock);
     return seq;
+}
+
+bool vg_ring_claim_waiting(VgRing *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool waiting = r->resume >= 0;
+    pthread_mutex_unlock(&r->lock);
+    return waiting;
 }
 
 void vg_ring_publish(VgRing *r, int64_t seq)
@@ -76,7 +101,7 @@ void vg_ring_publish(VgRing *r, int64_t seq)
     s->ready = false;
     s->released = 0;
     r->published = seq + 1;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -84,7 +109,7 @@ void vg_ring_close(VgRing *r)
 {
     pthread_mutex_lock(&r->lock);
     r->closed = true;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -92,7 +117,8 @@ void vg_ring_abort(VgRing *r)
 {
     pthread_mutex_lock(&r->lock);
     r->aborted = true;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->space);
+    pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -100,7 +126,7 @@ bool vg_ring_wait_filled(VgRing *r, int64_t seq)
 {
     pthread_mutex_lock(&r->lock);
     while (!r->aborted && !r->closed && seq >= r->published)
-        pthread_cond_wait(&r->cond, &r->lock);
+        pthread_cond_wait(&r->work, &r->lock);
     bool ok = !r->aborted && seq < r->published;
     pthread_mutex_unlock(&r->lock);
     return ok;
@@ -150,7 +176,7 @@ void vg_ring_set_ready(VgRing *r, int64_t seq)
     Slot *s = &r->slots[seq % r->n_slots];
     if (s->seq == seq)
         s->ready = true;
-    pthread_cond_broadcast(&r->cond);
+    pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -172,7 +198,7 @@ bool vg_ring_wait_ready(VgRing *r, int64_t seq)
 {
     pthread_mutex_lock(&r->lock);
     while (!r->aborted && !is_ready(r, seq))
-        pthread_cond_wait(&r->cond, &r->lock);
+        pthread_cond_wait(&r->work, &r->lock);
     bool ok = !r->aborted;
     pthread_mutex_unlock(&r->lock);
     return ok;
@@ -188,7 +214,8 @@ bool vg_ring_release(VgRing *r, int64_t seq)
         s->ready = false;
         /* in order: every consumer released seq - 1 before seq */
         r->retired = seq + 1;
-        pthread_cond_broadcast(&r->cond);
+        if (r->resume >= 0 && r->retired >= r->resume)
+            pthread_cond_signal(&r->space);
     }
     pthread_mutex_unlock(&r->lock);
     return last;

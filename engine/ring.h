@@ -7,7 +7,7 @@
  * numbered by sequence (slot index = seq % n_slots); the ring holds only the numbers and
  * flags, the caller owns the slots' contents.
  *
- * One mutex and one condition variable: every call is per batch, never per event.
+ * One mutex and two condition variables: every call is per batch, never per event.
  */
 #ifndef VG_RING_H
 #define VG_RING_H
@@ -22,8 +22,11 @@ void vg_ring_free(VgRing *r);
 uint32_t vg_ring_slots(const VgRing *r);
 
 /* Producer. Waits until the slot of the next sequence number is free and returns that
- * number, or -1 once the ring was aborted. */
+ * number, or -1 once the ring was aborted. When the ring is full, it waits until half of
+ * it is free (so the producer wakes once per few slots, not for each). */
 int64_t vg_ring_claim(VgRing *r);
+/* Whether the producer is waiting in vg_ring_claim now. */
+bool vg_ring_claim_waiting(VgRing *r);
 /* The claimed slot seq is filled: consumers may take it. */
 void vg_ring_publish(VgRing *r, int64_t seq);
 /* No more slots will be published. */

@@ -1,6 +1,7 @@
 /* test-ring.c — the batch-slot ring: bounds, order, ready flags, taking a slot's decoding
  * (once, only when published, again after reuse), the last release frees a slot, close and
- * abort wake waiters, and a threaded run where consumers decode whatever they take, as the
+ * abort wake waiters, a producer that found the ring full sleeps until half of it is free,
+ * and a threaded run where consumers decode whatever they take, as the
  * parallel pipeline does, every slot exactly once, and every consumer sees every sequence
  * number in order with the slot contents the producer wrote. */
 #include <criterion/criterion.h>
@@ -53,6 +54,43 @@ Test(ring, abort_wakes_and_refuses)
     cr_assert_not(vg_ring_wait_filled(r, 1));
     vg_ring_free(r);
     vg_ring_free(NULL);
+}
+
+typedef struct {
+    VgRing *r;
+    gint claimed; /* the seq the producer's claim returned, -2 while it waits */
+} Prod;
+
+static gpointer producer_claim(gpointer data)
+{
+    Prod *p = data;
+    g_atomic_int_set(&p->claimed, (gint)vg_ring_claim(p->r));
+    return NULL;
+}
+
+/* The producer's claim on a full ring of 4 returns once 2 slots are free, not 1: it then
+ * fills several slots per wake-up (on a virtual machine each wake-up is an interrupt
+ * between processors). If it woke at the first free slot, the 200 ms would see it return. */
+Test(ring, full_ring_producer_waits_for_half)
+{
+    VgRing *r = vg_ring_new(4, 1);
+    for (int64_t seq = 0; seq < 4; seq++) {
+        cr_assert_eq(vg_ring_claim(r), seq);
+        vg_ring_publish(r, seq);
+    }
+    Prod p = {r, -2};
+    GThread *t = g_thread_new("prod", producer_claim, &p);
+    while (!vg_ring_claim_waiting(r))
+        g_usleep(1000);
+    vg_ring_set_ready(r, 0);
+    cr_assert(vg_ring_release(r, 0), "slot 0 free");
+    g_usleep(200 * 1000);
+    cr_assert_eq(g_atomic_int_get(&p.claimed), -2, "woke for one free slot of four");
+    vg_ring_set_ready(r, 1);
+    cr_assert(vg_ring_release(r, 1), "slot 1 free: half the ring");
+    g_thread_join(t);
+    cr_assert_eq(g_atomic_int_get(&p.claimed), 4);
+    vg_ring_free(r);
 }
 
 #define N_CONS  3
