@@ -7,8 +7,9 @@
  * VG_BAD_GZIP line instead of a silent short read.
  *
  * Splitting: a 1 MiB line buffer (plain text is read straight into it, gzip inflated into
- * it); complete lines are copied once into the caller's batch;
- * a partial line at the end of the buffer moves to its front. A line longer than the
+ * it); complete lines are copied once into the caller's batch. What is not split yet stays
+ * where it is until the buffer is three-quarters full, then moves to its front (moving it
+ * after every batch copied most of the buffer again for each). A line longer than the
  * limit is passed on truncated and flagged VG_BAD_TOO_LONG, and the rest of it skipped.
  *
  * Follow mode (tail -F): at the end of the file we answer VG_EAGAIN; on each call we check
@@ -41,7 +42,7 @@ typedef struct {
     unsigned char *raw; /* compressed bytes not yet inflated */
     size_t raw_len;
     char *buf;
-    size_t len;        /* bytes in buf */
+    size_t off, len;   /* buf[off .. len) is not split yet */
     bool skipping;     /* inside the rest of an over-long line */
     bool eof;          /* the stream reported its end */
     uint64_t line_no;  /* lines handed out so far */
@@ -101,6 +102,11 @@ static ssize_t read_raw(FileCollector *c)
  * now), -1 on a read error, -2 on corrupt or truncated gzip data (msg set). */
 static ssize_t fill(FileCollector *c, const char **msg)
 {
+    if (c->off && READ_BUF - c->len < READ_BUF / 4) {
+        memmove(c->buf, c->buf + c->off, c->len - c->off);
+        c->len -= c->off;
+        c->off = 0;
+    }
     size_t space = READ_BUF - c->len;
     if (c->mode == MODE_UNKNOWN) {
         while (c->raw_len < 2) {
@@ -191,7 +197,7 @@ static ssize_t fill(FileCollector *c, const char **msg)
 /* Emits complete lines from buf into b; keeps the partial tail. */
 static void split(FileCollector *c, VgLineBatch *b, bool final)
 {
-    size_t start = 0;
+    size_t start = c->off;
     size_t max = c->conf.max_line_bytes;
     while (b->n < b->max_lines) {
         char *nl = memchr(c->buf + start, '\n', c->len - start);
@@ -232,8 +238,9 @@ static void split(FileCollector *c, VgLineBatch *b, bool final)
         }
         start = nl ? end + 1 : c->len;
     }
-    memmove(c->buf, c->buf + start, c->len - start);
-    c->len -= start;
+    c->off = start;
+    if (c->off == c->len)
+        c->off = c->len = 0;
 }
 
 /* In follow mode: has the path been rotated away or truncated? */
@@ -270,7 +277,7 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
             c->line_no++;
             vg_line_batch_add(b, msg, strlen(msg), c->line_no, -1, VG_BAD_GZIP);
             c->eof = true;
-            c->len = 0;
+            c->off = c->len = 0;
             if (!c->conf.follow)
                 return VG_OK;
         } else if (n == -1) {
@@ -286,7 +293,7 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
         if (rotated(c)) {
             split(c, b, true);
             close_fd(c);
-            c->len = 0;
+            c->off = c->len = 0;
             if (b->n)
                 return VG_OK;
             continue;

@@ -1,5 +1,6 @@
 /* Unit tests: the file collector (collectors/collector-file.c): plain, gzip, truncated
- * gzip, over-long lines, CRLF, blank lines, follow across rotation. */
+ * gzip, over-long lines, CRLF, blank lines, lines across the read buffer's refills,
+ * follow across rotation. */
 #include "collectors/collectors.h"
 
 #include <criterion/criterion.h>
@@ -83,6 +84,32 @@ Test(file_collector, overlong_lines_are_flagged_not_dropped)
     g_strfreev(parts);
     g_string_free(t, TRUE);
     g_free(got);
+    g_free(p);
+}
+
+/* Three times the 1 MiB read buffer of lines of every length up to 499 bytes, and one of
+ * 400 KB in the middle: lines cross every refill, and the unsplit tail moves to the
+ * buffer's front both when it is a few bytes and when it is most of a buffer. */
+Test(file_collector, lines_across_buffer_refills_arrive_whole_and_in_order)
+{
+    char *p = path_of("big.log");
+    GString *t = g_string_new(NULL), *want = g_string_new(NULL);
+    unsigned long no = 0;
+    while (t->len < 3u << 20) {
+        size_t at = t->len;
+        g_string_append_printf(t, "L%lu-", ++no);
+        size_t n = no == 4000 ? 400000 : (no * 37) % 500;
+        for (size_t i = 0; i < n; i++)
+            g_string_append_c(t, (char)('a' + (no + i) % 26));
+        g_string_append_printf(want, "%snone@%lu:%s", want->len ? "|" : "", no, t->str + at);
+        g_string_append_c(t, '\n');
+    }
+    cr_assert(g_file_set_contents(p, t->str, (gssize)t->len, NULL));
+    char *got = read_all(p, 600000);
+    cr_assert(strcmp(got, want->str) == 0, "%lu lines: not read back as written", no);
+    g_free(got);
+    g_string_free(t, TRUE);
+    g_string_free(want, TRUE);
     g_free(p);
 }
 
