@@ -146,13 +146,26 @@ static void rules_prefetch(VgDetector *d, const void *matched, int stage)
 
 /* Event i of a slot another worker decoded is in that core's cache: ask for what the walk
  * will read of it (the event, its keys, and for worker 0, whose rules read the fields'
- * text, the line) a few events ahead, so the transfers overlap. */
-static inline void prefetch_event(const Slot *s, uint32_t i, bool line)
+ * text, the line and the matches) a few events ahead, so the transfers overlap. */
+static inline void prefetch_event(const Slot *s, uint32_t i, bool primary)
 {
     vg_prefetch_range(&s->ev[i], sizeof s->ev[i]);
     vg_prefetch_range(&s->keys[i], sizeof s->keys[i]);
-    if (line && !s->bad[i])
+    if (primary && !s->bad[i]) {
         vg_prefetch_range(s->b.buf + s->b.lines[i].off, s->b.lines[i].len);
+        vg_prefetch_range(&s->m[i], sizeof s->m[i]);
+    }
+}
+
+/* Worker 0's matches were made on another core too, and what the correlation prefetch
+ * (vg_prefetch_ahead, two and one events ahead) reads is two pointers away from the slot:
+ * the arrays four events ahead, what they point to three ahead. */
+static inline void prefetch_matches(VgDetector *rules, const Slot *s, uint32_t i)
+{
+    if (i + 4 < s->b.n && !s->bad[i + 4])
+        vg_rules_prefetch(rules, &s->m[i + 4], VG_RULES_PREFETCH_MATCHES);
+    if (i + 3 < s->b.n && !s->bad[i + 3])
+        vg_rules_prefetch(rules, &s->m[i + 3], VG_RULES_PREFETCH_KEYS);
 }
 
 static void walk_slot(Worker *w, Slot *s)
@@ -161,12 +174,14 @@ static void walk_slot(Worker *w, Slot *s)
     bool primary = w->idx == 0;
     void *clk = vg_pipeline_batch_begin(w->p, &s->b);
     for (uint32_t i = 0; i < s->b.n; i++) {
-        if (i + 4 < s->b.n)
-            prefetch_event(s, i + 4, primary);
+        if (i + 5 < s->b.n)
+            prefetch_event(s, i + 5, primary);
         if (w->models)
             vg_detector_prefetch_ahead(w->models, s->keys, sizeof *s->keys, s->bad, i, s->b.n);
-        if (primary && pp->rules) /* the correlation groups, as the models' entries */
+        if (primary && pp->rules) { /* the correlation groups, as the models' entries */
+            prefetch_matches(pp->rules, s, i);
             vg_prefetch_ahead(rules_prefetch, pp->rules, s->m, sizeof *s->m, s->bad, i, s->b.n);
+        }
         const VgEvent *ev = &s->ev[i];
         VgDetectCtx *ctx = vg_pipeline_clock(w->p, clk, &s->b, &s->b.lines[i], ev,
                                              (VgBadReason)s->bad[i], primary);

@@ -480,6 +480,12 @@ const VgCorrKeys *vg_corr_set_keys(const VgCorrSet *s, int det_idx, const VgEven
     return ks;
 }
 
+void vg_corr_keys_prefetch(const VgCorrKeys *ks)
+{
+    if (ks) /* (n is on the first line; most events feed one or two correlations) */
+        vg_prefetch_range(ks, sizeof *ks + 2 * sizeof ks->k[0]);
+}
+
 void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *ks, int stage)
 {
     if (!s || !ks)

@@ -60,6 +60,8 @@ const VgCorrKeys *vg_corr_set_keys(const VgCorrSet *s, int det_idx, const VgEven
 /* Prefetch hints for the groups keys name, some events before they are fed: stage 0 the
  * index slots, stage 1 (later) the groups. On the set's thread. */
 void vg_corr_set_prefetch(const VgCorrSet *s, const VgCorrKeys *keys, int stage);
+/* A hint for keys themselves, before stage 0 reads them, when another thread made them. */
+void vg_corr_keys_prefetch(const VgCorrKeys *keys);
 /* vg_corr_set_on_match with ev's keys from vg_corr_set_keys of this set (NULL: none). */
 void vg_corr_set_on_match_keyed(VgCorrSet *s, int det_idx, const VgEvent *ev, VgDetectCtx *ctx,
                                 const VgCorrKeys *keys);

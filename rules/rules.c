@@ -635,8 +635,18 @@ void vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena 
 void vg_rules_prefetch(VgDetector *d, const VgRulesMatched *mt, int stage)
 {
     Rules *r = (Rules *)d;
-    for (int i = 0; mt->keys && i < mt->n; i++)
-        vg_corr_set_prefetch(r->corr, mt->keys[i], stage);
+    if (stage == VG_RULES_PREFETCH_MATCHES) {
+        if (mt->keys)
+            vg_prefetch_range(mt->keys, (size_t)mt->n * sizeof *mt->keys);
+        vg_prefetch_range(mt->m, (size_t)mt->n * sizeof *mt->m);
+        return;
+    }
+    for (int i = 0; mt->keys && i < mt->n; i++) {
+        if (stage == VG_RULES_PREFETCH_KEYS)
+            vg_corr_keys_prefetch(mt->keys[i]);
+        else
+            vg_corr_set_prefetch(r->corr, mt->keys[i], stage);
+    }
 }
 
 void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRulesMatched *mt, VgDetectCtx *ctx)

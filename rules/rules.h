@@ -129,6 +129,9 @@ VgRuleScratch *vg_rules_scratch(VgDetector *d);
 void vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
                     VgRulesMatched *out);
 void vg_rules_prefetch(VgDetector *d, const VgRulesMatched *mt, int stage);
+/* Stages before 0, for matches another thread made: first the match and key arrays, then
+ * the keys they point to (each a step before the next reads them). */
+enum { VG_RULES_PREFETCH_MATCHES = -2, VG_RULES_PREFETCH_KEYS = -1 };
 void vg_rules_apply(VgDetector *d, const VgEvent *ev, const VgRulesMatched *mt, VgDetectCtx *ctx);
 
 #endif
