@@ -356,7 +356,7 @@ typedef struct {
 
 static inline bool owns(const VgModels *m, uint64_t hash)
 {
-    return m->n_shards <= 1 || (int)((hash >> 40) % (uint64_t)m->n_shards) == m->shard;
+    return m->n_shards <= 1 || vg_shard_of_hash(hash, m->n_shards) == m->shard;
 }
 
 /* The keys an event with hashes hk touches in this detector (its enabled kinds, its shard),

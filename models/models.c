@@ -373,7 +373,7 @@ int vg_models_shard_of(const VgEvent *ev, const char *kind, int n)
     if (!s.len)
         return -1;
     uint64_t h = vg_hash64(s.p, s.len, seed) | 1;
-    return n > 1 ? (int)((h >> 40) % (uint64_t)n) : 0;
+    return n > 1 ? vg_shard_of_hash(h, n) : 0;
 }
 
 static void models_prepare(VgDetector *d, const VgEvent *ev, VgArena *arena, void *prep)
