@@ -31,7 +31,7 @@ typedef struct {
  * line: how much of the head message is handed out (bytes, lines). */
 typedef struct {
     VgKafkaMsg *v;
-    uint32_t head, len, cap;
+    uint32_t head, len, cap; /* cap: 0 or a power of two (64 doubled) */
     size_t pos;
     uint32_t line;
     size_t bytes;  /* payload bytes queued */

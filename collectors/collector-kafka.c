@@ -156,7 +156,7 @@ static void queue_grow(VgKafkaQueue *q)
     uint32_t cap = q->cap ? q->cap * 2 : 64;
     VgKafkaMsg *v = g_new(VgKafkaMsg, cap);
     for (uint32_t i = 0; i < q->len; i++)
-        v[i] = q->v[(q->head + i) % q->cap];
+        v[i] = q->v[(q->head + i) & (q->cap - 1)];
     g_free(q->v);
     q->v = v;
     q->head = 0;
@@ -171,7 +171,7 @@ static size_t msg_bytes(const rd_kafka_message_t *m)
 static void queue_push(VgKafkaCollector *c, VgKafkaQueue *q, VgKafkaMsg e)
 {
     queue_grow(q);
-    q->v[(q->head + q->len++) % q->cap] = e;
+    q->v[(q->head + q->len++) & (q->cap - 1)] = e;
     q->bytes += msg_bytes(e.m);
     c->pending_msgs++;
     c->pending_bytes += msg_bytes(e.m);
@@ -181,7 +181,7 @@ static void queue_push(VgKafkaCollector *c, VgKafkaQueue *q, VgKafkaMsg e)
 static void queue_push_front(VgKafkaCollector *c, VgKafkaQueue *q, VgKafkaMsg e)
 {
     queue_grow(q);
-    q->head = (q->head + q->cap - 1) % q->cap;
+    q->head = (q->head - 1) & (q->cap - 1);
     q->v[q->head] = e;
     q->len++;
     q->pos = 0;
@@ -195,7 +195,7 @@ static void queue_push_front(VgKafkaCollector *c, VgKafkaQueue *q, VgKafkaMsg e)
 static VgKafkaMsg queue_pop(VgKafkaCollector *c, VgKafkaQueue *q)
 {
     VgKafkaMsg e = q->v[q->head];
-    q->head = (q->head + 1) % q->cap;
+    q->head = (q->head + 1) & (q->cap - 1);
     if (!--q->len)
         q->dry_at = g_get_monotonic_time();
     q->pos = 0;
