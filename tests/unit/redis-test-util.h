@@ -44,8 +44,26 @@ static redisContext *client(void)
     return c;
 }
 
+/* Whether the server on port answers PING with anything but LOADING (a password-protected
+ * one says NOAUTH): a restarted one accepts connections while it loads its append-only
+ * file, and answers every command with LOADING until done. */
+static bool server_ready(void)
+{
+    redisContext *c = redisConnect("127.0.0.1", port);
+    bool up = c && !c->err;
+    if (up) {
+        redisReply *r = redisCommand(c, "PING");
+        up = r && !(r->type == REDIS_REPLY_ERROR && g_str_has_prefix(r->str, "LOADING"));
+        if (r)
+            freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+    return up;
+}
+
 /* Starts redis-server (persisting to dir so that a restart keeps the data), plus extra
- * arguments, and waits until it answers. */
+ * arguments, and waits until it answers (its data loaded). */
 static void start_server(const char *const *extra)
 {
     char p[16];
@@ -79,11 +97,7 @@ static void start_server(const char *const *extra)
         "%s", err ? err->message : "");
     g_ptr_array_free(argv, TRUE);
     for (int i = 0; i < 200; i++) {
-        redisContext *c = redisConnect("127.0.0.1", port);
-        bool up = c && !c->err;
-        if (c)
-            redisFree(c);
-        if (up)
+        if (server_ready())
             return;
         g_usleep(20000);
     }
