@@ -316,9 +316,9 @@ typedef struct {
 #define VG_POW_TABLE 64
 #define VG_HLL_QUEUE 32
 
-/* The shard (0..n-1) of a key's hash: its top 32 bits scaled to n, a multiplication where
- * a remainder was a division, ~30 cycles, several times per event (the table's slot comes
- * from the low bits, so the two do not correlate). */
+/* The shard (0..n-1) of a key's hash: its top 32 bits scaled to n. A multiplication: a
+ * remainder would be a 64-bit division (~30 cycles) for every key, several times per
+ * event. The table's slot comes from the low bits, so shard and slot do not correlate. */
 static inline int vg_shard_of_hash(uint64_t hash, int n)
 {
     return (int)(((hash >> 32) * (uint64_t)n) >> 32);
