@@ -5,9 +5,9 @@
  * walked lazily with short-circuit; each search identifier is evaluated at most once per
  * rule (a generation-stamped memo), so `sel and not 1 of sel*` costs one evaluation of sel.
  * String tests on scanned fields are answered from the prefilter's stamps (literal found
- * anywhere / at the start / at the end) without touching the bytes, and integers are read
- * straight from the event; every other test goes to sigma-test.c. Per event this file
- * only writes into the scratch: no allocation.
+ * anywhere / at the start / at the end) without touching the bytes, and integers (equal,
+ * or compared with lt, lte, gt, gte) are read straight from the event; every other test
+ * goes to sigma-test.c. Per event this file only writes into the scratch: no allocation.
  */
 #include "rules/sigma.h"
 
@@ -19,6 +19,23 @@ static inline const VgStr *field_str(const VgEvent *ev, int f)
     if (!vg_event_has(ev, (VgFieldId)f))
         return NULL;
     return (const VgStr *)((const char *)ev + sig_str_offset(f));
+}
+
+/* x against an integer comparison (what sigma-test.c's num_cmp() does for two integers). */
+static inline bool int_cmp(int64_t x, const SigNum *want)
+{
+    switch (want->cmp) {
+    case SIG_CMP_LT:
+        return x < want->i;
+    case SIG_CMP_LTE:
+        return x <= want->i;
+    case SIG_CMP_GT:
+        return x > want->i;
+    case SIG_CMP_GTE:
+        return x >= want->i;
+    default:
+        return x == want->i;
+    }
 }
 
 /* The common tests on a short path: a string test on a scanned field answered from the
@@ -41,7 +58,7 @@ static inline bool test_eval(const SigTest *t, VgRuleScratch *s)
         }
         return t->all || t->neg;
     }
-    if (t->fast == SIG_FAST_INT) {
+    if (t->fast == SIG_FAST_INT || t->fast == SIG_FAST_INT_CMP) {
         const VgEvent *ev = s->ev;
         if (!vg_event_has(ev, (VgFieldId)t->field.id))
             return false;
@@ -50,7 +67,7 @@ static inline bool test_eval(const SigTest *t, VgRuleScratch *s)
                     : t->field.id == VG_F_BYTES_IN  ? ev->bytes_in
                                                     : ev->time_ms;
         for (int i = 0; i < t->n; i++) {
-            bool m = x == t->pats[i].num_i;
+            bool m = t->fast == SIG_FAST_INT ? x == t->pats[i].num_i : int_cmp(x, &t->nums[i]);
             if (t->all) {
                 if (!m)
                     return false;

@@ -579,6 +579,13 @@ SigTest *sig_test_compile(const VgConfNode *key, const VgConfNode *val, const Si
             }
             t->nums[i].cmp = cmp;
         }
+        /* integers against an integer field: read straight from the event (sigma-eval.c) */
+        bool ints = !t->datepart && (t->field.id == VG_F_STATUS || t->field.id == VG_F_BYTES_OUT ||
+                                     t->field.id == VG_F_BYTES_IN || t->field.id == VG_F_TIME);
+        for (int i = 0; i < t->n; i++)
+            ints = ints && t->nums[i].is_int;
+        if (ints)
+            t->fast = SIG_FAST_INT_CMP;
         goto done;
     }
     if (set & BIT(M_FIELDREF)) {

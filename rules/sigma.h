@@ -140,6 +140,7 @@ typedef enum {
     SIG_FAST_NONE,
     SIG_FAST_STR,     /* string patterns on a scanned field */
     SIG_FAST_INT,     /* integer equality on an integer field */
+    SIG_FAST_INT_CMP, /* integer comparisons (lt, lte, gt, gte) on an integer field */
     SIG_FAST_RE,      /* regexes on a scanned field with literal pre-checks */
     SIG_FAST_PRESENT, /* null / exists on a canonical field (never JSON null) */
 } SigFast;

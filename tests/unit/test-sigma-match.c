@@ -295,6 +295,37 @@ Test(sigma_match, numeric_comparisons)
     g_free(e);
 }
 
+/* Integer comparisons on status, bytes_out, bytes_in and time are answered straight from
+ * the event (SIG_FAST_INT_CMP in sigma-eval.c): each operator at, below and above its
+ * bound, lists (any of them, or all with |all), a bound that is not an integer (the
+ * generic path), and an event without the field. */
+Test(sigma_match, integer_comparisons_at_their_bounds)
+{
+    static const struct {
+        const char *op;
+        bool below, at, above;
+    } ops[] = {{"lt", true, false, false},
+               {"lte", true, true, false},
+               {"gt", false, false, true},
+               {"gte", false, true, true}};
+    for (size_t i = 0; i < G_N_ELEMENTS(ops); i++) {
+        char *y = g_strdup_printf(RULE("    bytes_in|%s: 300\n"), ops[i].op);
+        cr_assert_eq(tu_match1(y, "bytes_in", "299"), ops[i].below, "%s 299", ops[i].op);
+        cr_assert_eq(tu_match1(y, "bytes_in", "300"), ops[i].at, "%s 300", ops[i].op);
+        cr_assert_eq(tu_match1(y, "bytes_in", "301"), ops[i].above, "%s 301", ops[i].op);
+        cr_assert(!tu_match1(y, "path", "/"), "%s: no bytes_in", ops[i].op);
+        g_free(y);
+    }
+    const char *any = RULE("    status|gte:\n      - 500\n      - 200\n");
+    cr_assert(tu_match1(any, "status", "204"));
+    cr_assert(!tu_match1(any, "status", "199"));
+    const char *all = RULE("    status|lt|all:\n      - 300\n      - 250\n");
+    cr_assert(tu_match1(all, "status", "249"));
+    cr_assert(!tu_match1(all, "status", "260"));
+    cr_assert(tu_match1(RULE("    status|lt: 300.5\n"), "status", "300"));
+    cr_assert(!tu_match1(RULE("    status|gt: 300.5\n"), "status", "300"));
+}
+
 Test(sigma_match, fieldref)
 {
     const char *y = RULE("    user|fieldref: token\n");

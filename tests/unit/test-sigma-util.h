@@ -67,6 +67,9 @@ static inline void tu_set(TuEvent *t, const char *field, const char *value)
     } else if (f == VG_F_BYTES_OUT) {
         t->ev.bytes_out = atoll(value);
         vg_event_mark(&t->ev, f);
+    } else if (f == VG_F_BYTES_IN) {
+        t->ev.bytes_in = atoll(value);
+        vg_event_mark(&t->ev, f);
     } else if (f == VG_F_LATENCY_MS) {
         t->ev.latency_ms = g_ascii_strtod(value, NULL);
         vg_event_mark(&t->ev, f);
