@@ -21,23 +21,6 @@ static inline const VgStr *field_str(const VgEvent *ev, int f)
     return (const VgStr *)((const char *)ev + sig_str_offset(f));
 }
 
-/* x against an integer comparison (what sigma-test.c's num_cmp() does for two integers). */
-static inline bool int_cmp(int64_t x, const SigNum *want)
-{
-    switch (want->cmp) {
-    case SIG_CMP_LT:
-        return x < want->i;
-    case SIG_CMP_LTE:
-        return x <= want->i;
-    case SIG_CMP_GT:
-        return x > want->i;
-    case SIG_CMP_GTE:
-        return x >= want->i;
-    default:
-        return x == want->i;
-    }
-}
-
 /* The common tests on a short path: a string test on a scanned field answered from the
  * prefilter's stamps, a number on an integer field. Everything else: sig_test_slow(). */
 static inline bool test_eval(const SigTest *t, VgRuleScratch *s)
@@ -67,7 +50,9 @@ static inline bool test_eval(const SigTest *t, VgRuleScratch *s)
                     : t->field.id == VG_F_BYTES_IN  ? ev->bytes_in
                                                     : ev->time_ms;
         for (int i = 0; i < t->n; i++) {
-            bool m = t->fast == SIG_FAST_INT ? x == t->pats[i].num_i : int_cmp(x, &t->nums[i]);
+            bool m = t->fast == SIG_FAST_INT
+                         ? x == t->pats[i].num_i
+                         : sig_cmp_holds((x > t->nums[i].i) - (x < t->nums[i].i), t->nums[i].cmp);
             if (t->all) {
                 if (!m)
                     return false;

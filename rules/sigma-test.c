@@ -214,18 +214,7 @@ static bool num_cmp(const SigNum *have, const SigNum *want)
         c = have->i < want->i ? -1 : have->i > want->i;
     else
         c = have->d < want->d ? -1 : have->d > want->d;
-    switch (want->cmp) {
-    case SIG_CMP_LT:
-        return c < 0;
-    case SIG_CMP_LTE:
-        return c <= 0;
-    case SIG_CMP_GT:
-        return c > 0;
-    case SIG_CMP_GTE:
-        return c >= 0;
-    default:
-        return c == 0;
-    }
+    return sig_cmp_holds(c, want->cmp);
 }
 
 static int digits(const char *p, int n)

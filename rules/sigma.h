@@ -102,6 +102,24 @@ typedef struct {
     double d;
 } SigNum;
 
+/* Whether c, a value compared with a bound (< 0 below it, 0 at it, > 0 above it),
+ * satisfies the comparison cmp (SigCmp). */
+static inline bool sig_cmp_holds(int c, uint8_t cmp)
+{
+    switch (cmp) {
+    case SIG_CMP_LT:
+        return c < 0;
+    case SIG_CMP_LTE:
+        return c <= 0;
+    case SIG_CMP_GT:
+        return c > 0;
+    case SIG_CMP_GTE:
+        return c >= 0;
+    default:
+        return c == 0;
+    }
+}
+
 typedef struct {
     uint8_t family; /* 4 or 6 */
     uint8_t prefix;

@@ -322,6 +322,9 @@ Test(sigma_match, integer_comparisons_at_their_bounds)
     const char *all = RULE("    status|lt|all:\n      - 300\n      - 250\n");
     cr_assert(tu_match1(all, "status", "249"));
     cr_assert(!tu_match1(all, "status", "260"));
+    /* time is the event's milliseconds (tu_event_init: 1772416800000) */
+    cr_assert(tu_match1(RULE("    time|gte: 1772416800000\n"), "path", "/"));
+    cr_assert(!tu_match1(RULE("    time|gt: 1772416800000\n"), "path", "/"));
     cr_assert(tu_match1(RULE("    status|lt: 300.5\n"), "status", "300"));
     cr_assert(!tu_match1(RULE("    status|gt: 300.5\n"), "status", "300"));
 }
