@@ -62,11 +62,9 @@ VgSettings *vg_cli_settings(const VgCliCommon *c)
 typedef struct {
     bool on;
     gint64 start, last;
-    uint64_t done_before; /* bytes of files already finished */
-    uint64_t total;       /* all files' sizes (0 if unknown) */
 } Progress;
 
-static void progress_draw(Progress *pr, VgCollector *col, const VgCliLineSink *sink, bool final)
+static void progress_draw(Progress *pr, VgCliFiles *f, const VgCliLineSink *sink, bool final)
 {
     if (!pr->on)
         return;
@@ -74,23 +72,21 @@ static void progress_draw(Progress *pr, VgCollector *col, const VgCliLineSink *s
     if (!final && now - pr->last < 200000)
         return;
     pr->last = now;
-    uint64_t done = 0, total = 0;
-    if (col && col->ops->progress)
-        col->ops->progress(col, &done, &total);
-    done += pr->done_before;
+    uint64_t done, total;
+    vg_cli_files_progress(f, &done, &total);
     double el = (double)(now - pr->start) / 1e6;
     double eps = el > 0 && sink->events ? (double)sink->events(sink->user) / el : 0;
     char eta[32] = "";
-    if (pr->total && done && done < pr->total && el > 0.5)
-        g_snprintf(eta, sizeof eta, " ETA %.0fs", el * (double)(pr->total - done) / (double)done);
-    if (pr->total) {
-        double frac = (double)done / (double)pr->total;
+    if (total && done && done < total && el > 0.5)
+        g_snprintf(eta, sizeof eta, " ETA %.0fs", el * (double)(total - done) / (double)done);
+    if (total) {
+        double frac = (double)done / (double)total;
         if (frac > 1)
             frac = 1;
         int w = 30, fill = (int)(frac * w);
         fprintf(stderr, "\r[%.*s%*s] %5.1f%% %.1f/%.1f MB %.0f events/s%s   ", fill,
-                "##############################", w - fill, "", frac * 100, done / 1e6,
-                pr->total / 1e6, eps, eta);
+                "##############################", w - fill, "", frac * 100, done / 1e6, total / 1e6,
+                eps, eta);
     } else {
         fprintf(stderr, "\r%.1f MB %.0f events/s   ", done / 1e6, eps);
     }
@@ -99,63 +95,119 @@ static void progress_draw(Progress *pr, VgCollector *col, const VgCliLineSink *s
     fflush(stderr);
 }
 
+struct VgCliFiles {
+    char **files, **next_file; /* next_file: the next to open */
+    VgFileCollectorConf fc;
+    volatile int *stop;
+    VgCollector *col;     /* the file being read, or NULL */
+    uint64_t done_before; /* bytes of files already finished */
+    uint64_t total;       /* all files' sizes (0 if unknown) */
+    int rc;
+    GError *err; /* the first error */
+};
+
+VgCliFiles *vg_cli_files_open(char **files, const VgSettings *s, volatile int *stop)
+{
+    VgCliFiles *f = g_new0(VgCliFiles, 1);
+    f->files = f->next_file = files;
+    f->fc =
+        (VgFileCollectorConf){.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
+    f->stop = stop;
+    f->rc = VG_OK;
+    for (char **p = files; *p; p++) {
+        GStatBuf st;
+        if (strcmp(*p, "-") != 0 && g_stat(*p, &st) == 0)
+            f->total += (uint64_t)st.st_size;
+    }
+    return f;
+}
+
+static void files_error(VgCliFiles *f, const char *what, GError *e)
+{
+    vg_log_error(what, "error", e ? e->message : "unknown");
+    if (f->rc == VG_OK && e)
+        g_propagate_error(&f->err, e);
+    else
+        g_clear_error(&e);
+    f->rc = VG_EIO;
+}
+
+static void files_end_one(VgCliFiles *f)
+{
+    uint64_t done = 0, total = 0;
+    if (f->col->ops->progress)
+        f->col->ops->progress(f->col, &done, &total);
+    f->done_before += total ? total : done;
+    f->col->ops->close(f->col);
+    f->col = NULL;
+}
+
+int vg_cli_files_next(VgCliFiles *f, VgLineBatch *b)
+{
+    while (!(f->stop && *f->stop)) {
+        if (!f->col) {
+            if (!*f->next_file)
+                return VG_EOF;
+            GError *e = NULL;
+            f->col = vg_file_collector_open(*f->next_file++, &f->fc, &e);
+            if (!f->col) {
+                files_error(f, "cannot read input", e);
+                continue;
+            }
+        }
+        GError *e = NULL;
+        int r = f->col->ops->next(f->col, b, &e);
+        if (r == VG_EIO)
+            files_error(f, "read error", e);
+        else
+            g_clear_error(&e);
+        if (r == VG_EOF || r == VG_EIO)
+            files_end_one(f);
+        if (b->n)
+            return VG_OK;
+    }
+    return VG_EOF;
+}
+
+void vg_cli_files_progress(VgCliFiles *f, uint64_t *done, uint64_t *total)
+{
+    uint64_t d = 0, t = 0;
+    if (f->col && f->col->ops->progress)
+        f->col->ops->progress(f->col, &d, &t);
+    *done = f->done_before + d;
+    *total = f->total;
+}
+
+int vg_cli_files_close(VgCliFiles *f, GError **err)
+{
+    if (f->col)
+        files_end_one(f);
+    int rc = f->rc;
+    if (f->err)
+        g_propagate_error(err, f->err);
+    g_free(f);
+    return rc;
+}
+
 int vg_cli_read_files(char **files, const VgSettings *s, const VgCliLineSink *sink, bool quiet,
                       volatile int *stop, GError **err)
 {
-    VgFileCollectorConf fc = {.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
+    VgCliFiles *f = vg_cli_files_open(files, s, stop);
     Progress pr = {.on = !quiet && sink->events && isatty(STDERR_FILENO),
                    .start = g_get_monotonic_time()};
-    for (char **f = files; *f; f++) {
-        if (strcmp(*f, "-") != 0) {
-            GStatBuf st;
-            if (g_stat(*f, &st) == 0)
-                pr.total += (uint64_t)st.st_size;
-        }
+    for (;;) {
+        VgLineBatch *b = sink->batch(sink->user);
+        if (!b)
+            break;
+        int r = vg_cli_files_next(f, b);
+        if (b->n)
+            sink->submit(sink->user, b);
+        progress_draw(&pr, f, sink, false);
+        if (r == VG_EOF)
+            break;
     }
-    int rc = VG_OK;
-    bool ended = false; /* the sink takes no more batches */
-    for (char **f = files; *f && !ended && !(stop && *stop); f++) {
-        GError *e = NULL;
-        VgCollector *col = vg_file_collector_open(*f, &fc, &e);
-        if (!col) {
-            vg_log_error("cannot read input", "error", e->message);
-            if (rc == VG_OK)
-                g_propagate_error(err, e);
-            else
-                g_error_free(e);
-            rc = VG_EIO;
-            continue;
-        }
-        while (!(stop && *stop)) {
-            VgLineBatch *b = sink->batch(sink->user);
-            if (!b) {
-                ended = true;
-                break;
-            }
-            int r = col->ops->next(col, b, &e);
-            if (b->n)
-                sink->submit(sink->user, b);
-            progress_draw(&pr, col, sink, false);
-            if (r == VG_EOF)
-                break;
-            if (r == VG_EIO) {
-                vg_log_error("read error", "error", e ? e->message : "unknown");
-                if (rc == VG_OK && e)
-                    g_propagate_error(err, e);
-                else
-                    g_clear_error(&e);
-                rc = VG_EIO;
-                break;
-            }
-        }
-        uint64_t done = 0, total = 0;
-        if (col->ops->progress)
-            col->ops->progress(col, &done, &total);
-        pr.done_before += total ? total : done;
-        col->ops->close(col);
-    }
-    progress_draw(&pr, NULL, sink, true);
-    return rc;
+    progress_draw(&pr, f, sink, true);
+    return vg_cli_files_close(f, err);
 }
 
 /* vg_cli_feed_files' sink: one batch, judged at once by the single-threaded pipeline. */

@@ -39,6 +39,21 @@ typedef struct {
     uint64_t (*events)(void *user);
 } VgCliLineSink;
 
+/* The lines of files (or "-") read in order, a batch at a time: what vg_cli_read_files()
+ * reads with, for callers that pull batches themselves (the parallel replay's workers). A
+ * file that cannot be opened or read is logged and skipped; close() reports the first such
+ * error. Not thread-safe: one caller at a time. */
+typedef struct VgCliFiles VgCliFiles;
+/* *stop set to nonzero ends the reading early (next() answers VG_EOF). */
+VgCliFiles *vg_cli_files_open(char **files, const VgSettings *s, volatile int *stop);
+/* Appends up to b->max_lines lines (input.max_line_bytes each at most) to b, cleared by the
+ * caller: VG_OK with lines added, VG_EOF with none at the end. */
+int vg_cli_files_next(VgCliFiles *f, VgLineBatch *b);
+/* Bytes read so far and the files' total (0 when unknown). */
+void vg_cli_files_progress(VgCliFiles *f, uint64_t *done, uint64_t *total);
+/* Frees f: VG_OK, or VG_EIO with err (the first error) when a file could not be read. */
+int vg_cli_files_close(VgCliFiles *f, GError **err);
+
 /* Reads every file (or "-") in order into the sink's batches, lines cut at
  * input.max_line_bytes. Returns VG_OK, or VG_EIO when a file could not be read (the others
  * are still read; err holds the first error). *stop set to nonzero ends the read early. */
