@@ -5,8 +5,8 @@
  * replay of a day of logs gives the alerts that day would have given live. Alerts go to
  * the configured sinks (stdout when none is configured).
  *
- * With engine.workers > 1 the lines go to the parallel pipeline (pipeline-par.c): this
- * thread reads, the workers decode and judge, and the alerts are the same.
+ * With engine.workers > 1 the lines go to the parallel pipeline (pipeline-par.c): its
+ * workers (this thread is one) read, decode and judge, and the alerts are the same.
  */
 #include "engine/cli.h"
 
@@ -26,23 +26,18 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* The parallel pipeline as a line sink: its ring's slots are the batches (no progress
- * bar: the counters belong to the workers until the end). */
-static VgLineBatch *par_batch(void *user)
+/* The workers of the parallel pipeline read the files themselves (no progress bar: the
+ * counters belong to the workers until the end). */
+static int fill_par(void *user, VgLineBatch *b)
 {
-    return vg_par_pipeline_batch(user);
-}
-
-static void par_submit(void *user, VgLineBatch *b)
-{
-    (void)b;
-    vg_par_pipeline_submit(user);
+    return vg_cli_files_next(user, b);
 }
 
 static int feed_par(VgParPipeline *pp, char **files, const VgSettings *s, GError **err)
 {
-    VgCliLineSink sink = {pp, par_batch, par_submit, NULL};
-    return vg_cli_read_files(files, s, &sink, true, &stop_requested, err);
+    VgCliFiles *f = vg_cli_files_open(files, s, &stop_requested);
+    vg_par_pipeline_run(pp, fill_par, f);
+    return vg_cli_files_close(f, err);
 }
 
 /* Delivers what is left within 10 s; VG_EIO (logged) when alerts stayed undelivered. */
@@ -70,7 +65,6 @@ static int replay_par(char **files, const VgSettings *s, VgDelivery *dl, bool qu
         return VG_ECONFIG;
     gint64 t0 = g_get_monotonic_time();
     int r = feed_par(pp, files, s, err);
-    vg_par_pipeline_finish(pp);
     double el = (double)(g_get_monotonic_time() - t0) / 1e6;
     if (close_delivery(dl) != VG_OK)
         r = VG_EIO;

@@ -1,15 +1,15 @@
 /* ring.c — see ring.h.
  *
  * Consumers release in sequence order, so slots are freed in order too: `retired` counts
- * the sequence numbers every consumer has released, and the producer may claim seq once
- * seq - retired < n_slots. POSIX threads' mutex and condition variables rather than GLib's
+ * the sequence numbers every consumer has released, and seq may be claimed once
+ * seq - retired < n_slots. POSIX threads' mutex and condition variable rather than GLib's
  * (futex-based), so that ThreadSanitizer sees the hand-off.
  *
  * Wake-ups are what the hand-off costs: on a virtual machine, waking a thread on the other
- * core is an interrupt between processors, tens of microseconds. So the producer and the
- * consumers wait on conditions of their own (a slot made ready does not wake the
- * producer), and a producer that found the ring full sleeps until half of it is free,
- * then fills those slots in one go, instead of waking for every slot the consumers free.
+ * core is an interrupt between processors, tens of microseconds. There is no thread that
+ * only produces: a consumer that needs a slot nobody has filled fills it itself, so the
+ * only waits are for another consumer's claim, decode or release, and a release wakes
+ * waiters only when it frees a slot of a full ring.
  */
 #include "engine/ring.h"
 
@@ -24,14 +24,13 @@ typedef struct {
 
 struct VgRing {
     pthread_mutex_t lock;
-    pthread_cond_t space; /* the producer waits here for free slots */
-    pthread_cond_t work;  /* consumers wait here for a slot published or made ready */
+    pthread_cond_t work; /* consumers wait here for a slot published, made ready or freed */
     Slot *slots;
     uint32_t n_slots;
     int n_consumers;
     int64_t published; /* seqs < published are filled */
     int64_t retired;   /* seqs < retired are released by everyone */
-    int64_t resume;    /* a waiting producer's: wake it once retired reaches this, else -1 */
+    bool producing;    /* a consumer claimed the next seq with vg_ring_try_claim() */
     bool closed, aborted;
 };
 
@@ -39,9 +38,7 @@ VgRing *vg_ring_new(uint32_t n_slots, int n_consumers)
 {
     VgRing *r = g_new0(VgRing, 1);
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->space, NULL);
     pthread_cond_init(&r->work, NULL);
-    r->resume = -1;
     r->n_slots = n_slots ? n_slots : 1;
     r->n_consumers = n_consumers > 0 ? n_consumers : 1;
     r->slots = g_new0(Slot, r->n_slots);
@@ -55,7 +52,6 @@ void vg_ring_free(VgRing *r)
     if (!r)
         return;
     pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->space);
     pthread_cond_destroy(&r->work);
     g_free(r->slots);
     g_free(r);
@@ -66,35 +62,40 @@ uint32_t vg_ring_slots(const VgRing *r)
     return r->n_slots;
 }
 
-int64_t vg_ring_claim(VgRing *r)
+static bool full(const VgRing *r)
+{
+    return r->published - r->retired >= (int64_t)r->n_slots;
+}
+
+int64_t vg_ring_try_claim(VgRing *r)
 {
     pthread_mutex_lock(&r->lock);
-    int64_t seq = r->published;
-    if (seq - r->retired >= (int64_t)r->n_slots) {
-        /* full: sleep until half the ring (at least the slot of seq) is free */
-        int64_t half = (int64_t)(r->n_slots + 1) / 2;
-        r->resume = seq - (int64_t)r->n_slots + half;
-        while (!r->aborted && r->retired < r->resume)
-            pthread_cond_wait(&r->space, &r->lock);
-        r->resume = -1;
+    int64_t seq = -1;
+    if (!r->aborted && !r->closed && !r->producing && !full(r)) {
+        r->producing = true;
+        seq = r->published;
     }
-    if (r->aborted)
-        seq = -1;
     pthread_mutex_unlock(&r->lock);
     return seq;
 }
 
-bool vg_ring_claim_waiting(VgRing *r)
+VgRingWork vg_ring_wait_work(VgRing *r, int64_t seq)
 {
     pthread_mutex_lock(&r->lock);
-    bool waiting = r->resume >= 0;
+    while (!r->aborted && seq >= r->published && !r->closed && (r->producing || full(r)))
+        pthread_cond_wait(&r->work, &r->lock);
+    VgRingWork w = r->aborted           ? VG_RING_END
+                   : seq < r->published ? VG_RING_FILLED
+                   : r->closed          ? VG_RING_END
+                                        : VG_RING_CLAIMABLE;
     pthread_mutex_unlock(&r->lock);
-    return waiting;
+    return w;
 }
 
 void vg_ring_publish(VgRing *r, int64_t seq)
 {
     pthread_mutex_lock(&r->lock);
+    r->producing = false;
     Slot *s = &r->slots[seq % r->n_slots];
     s->seq = seq;
     s->taken = false;
@@ -109,6 +110,7 @@ void vg_ring_close(VgRing *r)
 {
     pthread_mutex_lock(&r->lock);
     r->closed = true;
+    r->producing = false;
     pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
 }
@@ -117,19 +119,8 @@ void vg_ring_abort(VgRing *r)
 {
     pthread_mutex_lock(&r->lock);
     r->aborted = true;
-    pthread_cond_broadcast(&r->space);
     pthread_cond_broadcast(&r->work);
     pthread_mutex_unlock(&r->lock);
-}
-
-bool vg_ring_wait_filled(VgRing *r, int64_t seq)
-{
-    pthread_mutex_lock(&r->lock);
-    while (!r->aborted && !r->closed && seq >= r->published)
-        pthread_cond_wait(&r->work, &r->lock);
-    bool ok = !r->aborted && seq < r->published;
-    pthread_mutex_unlock(&r->lock);
-    return ok;
 }
 
 bool vg_ring_filled(VgRing *r, int64_t seq)
@@ -210,12 +201,13 @@ bool vg_ring_release(VgRing *r, int64_t seq)
     Slot *s = &r->slots[seq % r->n_slots];
     bool last = ++s->released == r->n_consumers;
     if (last) {
+        bool was_full = full(r);
         s->seq = -1;
         s->ready = false;
         /* in order: every consumer released seq - 1 before seq */
         r->retired = seq + 1;
-        if (r->resume >= 0 && r->retired >= r->resume)
-            pthread_cond_signal(&r->space);
+        if (was_full) /* a consumer may be waiting to claim (vg_ring_wait_work) */
+            pthread_cond_broadcast(&r->work);
     }
     pthread_mutex_unlock(&r->lock);
     return last;

@@ -1,9 +1,10 @@
-/* test-ring.c — the batch-slot ring: bounds, order, ready flags, taking a slot's decoding
- * (once, only when published, again after reuse), the last release frees a slot, close and
- * abort wake waiters, a producer that found the ring full sleeps until half of it is free,
- * and a threaded run where consumers decode whatever they take, as the
- * parallel pipeline does, every slot exactly once, and every consumer sees every sequence
- * number in order with the slot contents the producer wrote. */
+/* test-ring.c — the batch-slot ring: bounds, order, ready flags, one claim at a time and
+ * none on a full ring, taking a slot's decoding (once, only when published, again after
+ * reuse), the last release frees a slot and wakes a consumer waiting to claim, close and
+ * abort wake waiters, and a threaded run where consumers fill the slots they need and
+ * decode whatever they take, as the parallel pipeline's workers do: every slot filled and
+ * decoded exactly once, and every consumer sees every sequence number in order with the
+ * slot contents its filler wrote. */
 #include <criterion/criterion.h>
 
 #include "engine/ring.h"
@@ -12,12 +13,16 @@ Test(ring, claim_publish_release_in_order)
 {
     VgRing *r = vg_ring_new(2, 2);
     cr_assert_eq(vg_ring_slots(r), 2);
-    cr_assert_eq(vg_ring_claim(r), 0);
+    cr_assert_eq(vg_ring_wait_work(r, 0), VG_RING_CLAIMABLE);
+    cr_assert_eq(vg_ring_try_claim(r), 0);
+    cr_assert_eq(vg_ring_try_claim(r), -1, "one claim at a time");
     cr_assert_not(vg_ring_filled(r, 0));
     vg_ring_publish(r, 0);
     cr_assert(vg_ring_filled(r, 0));
-    cr_assert_eq(vg_ring_claim(r), 1);
+    cr_assert_eq(vg_ring_wait_work(r, 0), VG_RING_FILLED);
+    cr_assert_eq(vg_ring_try_claim(r), 1);
     vg_ring_publish(r, 1);
+    cr_assert_eq(vg_ring_try_claim(r), -1, "full");
     cr_assert_not(vg_ring_ready(r, 0));
     vg_ring_set_ready(r, 0);
     cr_assert(vg_ring_ready(r, 0));
@@ -26,7 +31,8 @@ Test(ring, claim_publish_release_in_order)
     cr_assert(vg_ring_release(r, 0), "the last consumer frees the slot");
     cr_assert_not(vg_ring_ready(r, 0));
     /* slot 0 is free again: seq 2 goes there, and is not ready yet */
-    cr_assert_eq(vg_ring_claim(r), 2);
+    cr_assert_eq(vg_ring_wait_work(r, 2), VG_RING_CLAIMABLE);
+    cr_assert_eq(vg_ring_try_claim(r), 2);
     cr_assert_not(vg_ring_take(r, 2), "not published yet");
     cr_assert_eq(vg_ring_take_first(r, 2, 3), -1, "not published yet");
     vg_ring_publish(r, 2);
@@ -38,58 +44,67 @@ Test(ring, claim_publish_release_in_order)
     vg_ring_set_ready(r, 1);
     cr_assert(vg_ring_ready(r, 1));
     vg_ring_close(r);
-    cr_assert(vg_ring_wait_filled(r, 2));
-    cr_assert_not(vg_ring_wait_filled(r, 3), "closed: nothing after the last published");
+    cr_assert_eq(vg_ring_wait_work(r, 2), VG_RING_FILLED);
+    cr_assert_eq(vg_ring_wait_work(r, 3), VG_RING_END, "closed: nothing after the last");
+    cr_assert_eq(vg_ring_try_claim(r), -1, "closed");
     vg_ring_free(r);
 }
 
 Test(ring, abort_wakes_and_refuses)
 {
     VgRing *r = vg_ring_new(1, 1);
-    cr_assert_eq(vg_ring_claim(r), 0);
+    cr_assert_eq(vg_ring_try_claim(r), 0);
     vg_ring_publish(r, 0);
     vg_ring_abort(r);
-    cr_assert_eq(vg_ring_claim(r), -1, "full ring, aborted: no wait");
+    cr_assert_eq(vg_ring_try_claim(r), -1);
     cr_assert_not(vg_ring_wait_ready(r, 0));
-    cr_assert_not(vg_ring_wait_filled(r, 1));
+    cr_assert_eq(vg_ring_wait_work(r, 0), VG_RING_END, "aborted, even though published");
+    cr_assert_eq(vg_ring_wait_work(r, 1), VG_RING_END);
     vg_ring_free(r);
     vg_ring_free(NULL);
 }
 
 typedef struct {
     VgRing *r;
-    gint claimed; /* the seq the producer's claim returned, -2 while it waits */
-} Prod;
+    int64_t seq;
+    gint got; /* what vg_ring_wait_work(r, seq) returned, -1 while it waits */
+} Waiter;
 
-static gpointer producer_claim(gpointer data)
+static gpointer wait_work(gpointer data)
 {
-    Prod *p = data;
-    g_atomic_int_set(&p->claimed, (gint)vg_ring_claim(p->r));
+    Waiter *w = data;
+    g_atomic_int_set(&w->got, (gint)vg_ring_wait_work(w->r, w->seq));
     return NULL;
 }
 
-/* The producer's claim on a full ring of 4 returns once 2 slots are free, not 1: it then
- * fills several slots per wake-up (on a virtual machine each wake-up is an interrupt
- * between processors). If it woke at the first free slot, the 200 ms would see it return. */
-Test(ring, full_ring_producer_waits_for_half)
+/* A consumer that needs seq 2 of a full ring of 2 waits, and wakes to claim it when the
+ * last consumer releases seq 0; one that needs a seq another consumer has claimed waits
+ * for it to be published. Were either wait not there, the 100 ms would see it return. */
+Test(ring, waits_for_a_free_slot_and_for_another_claim)
 {
-    VgRing *r = vg_ring_new(4, 1);
-    for (int64_t seq = 0; seq < 4; seq++) {
-        cr_assert_eq(vg_ring_claim(r), seq);
+    VgRing *r = vg_ring_new(2, 2);
+    for (int64_t seq = 0; seq < 2; seq++) {
+        cr_assert_eq(vg_ring_try_claim(r), seq);
         vg_ring_publish(r, seq);
     }
-    Prod p = {r, -2};
-    GThread *t = g_thread_new("prod", producer_claim, &p);
-    while (!vg_ring_claim_waiting(r))
-        g_usleep(1000);
+    Waiter w = {r, 2, -1};
+    GThread *t = g_thread_new("wait", wait_work, &w);
     vg_ring_set_ready(r, 0);
+    cr_assert_not(vg_ring_release(r, 0), "one of two consumers");
+    g_usleep(100 * 1000);
+    cr_assert_eq(g_atomic_int_get(&w.got), -1, "still full");
     cr_assert(vg_ring_release(r, 0), "slot 0 free");
-    g_usleep(200 * 1000);
-    cr_assert_eq(g_atomic_int_get(&p.claimed), -2, "woke for one free slot of four");
-    vg_ring_set_ready(r, 1);
-    cr_assert(vg_ring_release(r, 1), "slot 1 free: half the ring");
     g_thread_join(t);
-    cr_assert_eq(g_atomic_int_get(&p.claimed), 4);
+    cr_assert_eq(g_atomic_int_get(&w.got), VG_RING_CLAIMABLE);
+
+    cr_assert_eq(vg_ring_try_claim(r), 2);
+    w = (Waiter){r, 2, -1};
+    t = g_thread_new("wait", wait_work, &w);
+    g_usleep(100 * 1000);
+    cr_assert_eq(g_atomic_int_get(&w.got), -1, "claimed by another, not published");
+    vg_ring_publish(r, 2);
+    g_thread_join(t);
+    cr_assert_eq(g_atomic_int_get(&w.got), VG_RING_FILLED);
     vg_ring_free(r);
 }
 
@@ -99,34 +114,63 @@ Test(ring, full_ring_producer_waits_for_half)
 
 typedef struct {
     VgRing *r;
-    int64_t *slot_val; /* what the producer wrote into each slot */
+    int64_t *slot_val; /* what the filler wrote into each slot */
     int64_t *slot_dec; /* what the "decoder" consumer derived from it */
+    gint *fills;       /* slots filled, by all consumers */
     gint *decodes;     /* slots decoded, by all consumers */
     int idx;
     int64_t seen, sum;
     bool order_ok;
 } Cons;
 
+static void decode(Cons *c, int64_t j)
+{
+    c->slot_dec[j % N_SLOTS] = c->slot_val[j % N_SLOTS] * 2;
+    g_atomic_int_inc(c->decodes);
+    vg_ring_set_ready(c->r, j);
+}
+
+/* The parallel pipeline's produce(): fill the next slot (the end after N_SEQ) and decode
+ * it. False when the claim failed. */
+static bool fill(Cons *c)
+{
+    int64_t j = vg_ring_try_claim(c->r);
+    if (j < 0)
+        return false;
+    if (j == N_SEQ) {
+        vg_ring_close(c->r);
+        return true;
+    }
+    c->slot_val[j % N_SLOTS] = j; /* the slot is free: no consumer reads it now */
+    g_atomic_int_inc(c->fills);
+    vg_ring_publish(c->r, j);
+    if (vg_ring_take(c->r, j))
+        decode(c, j);
+    return true;
+}
+
 static gpointer consumer(gpointer data)
 {
     Cons *c = data;
     c->order_ok = true;
     for (int64_t seq = 0;; seq++) {
-        if (!vg_ring_wait_filled(c->r, seq))
+        VgRingWork st;
+        while ((st = vg_ring_wait_work(c->r, seq)) == VG_RING_CLAIMABLE)
+            fill(c);
+        if (st == VG_RING_END)
             break;
         int s = (int)(seq % N_SLOTS);
         for (;;) { /* the parallel pipeline's worker_main() */
-            int64_t j = vg_ring_take(c->r, seq) ? seq : -1;
-            if (j < 0 && vg_ring_ready(c->r, seq))
+            if (vg_ring_take(c->r, seq)) {
+                decode(c, seq);
                 break;
-            if (j < 0)
-                j = vg_ring_take_first(c->r, seq + 1, seq + N_SLOTS);
-            if (j < 0)
+            }
+            if (vg_ring_ready(c->r, seq))
                 break;
-            c->slot_dec[j % N_SLOTS] = c->slot_val[j % N_SLOTS] * 2;
-            g_atomic_int_inc(c->decodes);
-            vg_ring_set_ready(c->r, j);
-            if (j == seq)
+            int64_t j = vg_ring_take_first(c->r, seq + 1, seq + N_SLOTS);
+            if (j >= 0)
+                decode(c, j);
+            else if (!fill(c))
                 break;
         }
         cr_assert(vg_ring_wait_ready(c->r, seq));
@@ -143,26 +187,25 @@ Test(ring, threads_see_every_slot_in_order)
 {
     VgRing *r = vg_ring_new(N_SLOTS, N_CONS);
     int64_t val[N_SLOTS], dec[N_SLOTS];
-    gint decodes = 0;
+    gint fills = 0, decodes = 0;
     Cons c[N_CONS];
     GThread *t[N_CONS];
     for (int i = 0; i < N_CONS; i++) {
-        c[i] = (Cons){.r = r, .slot_val = val, .slot_dec = dec, .decodes = &decodes, .idx = i};
+        c[i] = (Cons){.r = r,
+                      .slot_val = val,
+                      .slot_dec = dec,
+                      .fills = &fills,
+                      .decodes = &decodes,
+                      .idx = i};
         t[i] = g_thread_new("cons", consumer, &c[i]);
     }
-    for (int64_t k = 0; k < N_SEQ; k++) {
-        int64_t seq = vg_ring_claim(r);
-        cr_assert_eq(seq, k);
-        val[seq % N_SLOTS] = seq; /* the slot is free: no consumer reads it now */
-        vg_ring_publish(r, seq);
-    }
-    vg_ring_close(r);
     for (int i = 0; i < N_CONS; i++) {
         g_thread_join(t[i]);
         cr_assert(c[i].order_ok, "consumer %d saw a slot out of order", i);
         cr_assert_eq(c[i].seen, N_SEQ);
         cr_assert_eq(c[i].sum, (int64_t)N_SEQ * (N_SEQ - 1));
     }
+    cr_assert_eq(fills, N_SEQ, "every slot filled exactly once");
     cr_assert_eq(decodes, N_SEQ, "every slot decoded exactly once");
     vg_ring_free(r);
 }
