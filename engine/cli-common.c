@@ -96,7 +96,7 @@ static void progress_draw(Progress *pr, VgCliFiles *f, const VgCliLineSink *sink
 }
 
 struct VgCliFiles {
-    char **files, **next_file; /* next_file: the next to open */
+    char **next_file; /* the next file to open */
     VgFileCollectorConf fc;
     volatile int *stop;
     VgCollector *col;     /* the file being read, or NULL */
@@ -109,7 +109,7 @@ struct VgCliFiles {
 VgCliFiles *vg_cli_files_open(char **files, const VgSettings *s, volatile int *stop)
 {
     VgCliFiles *f = g_new0(VgCliFiles, 1);
-    f->files = f->next_file = files;
+    f->next_file = files;
     f->fc =
         (VgFileCollectorConf){.max_line_bytes = (size_t)s->input.max_line_bytes, .follow = false};
     f->stop = stop;
