@@ -5,8 +5,9 @@
  * (produce(), one worker at a time) and decodes it at once, while its lines are in that
  * core's cache. A thread that only read was a third thread on two cores (7 % of the
  * samples of a two-worker replay, and its wake-ups), and wrote lines on one core for
- * another to decode: without it, two workers were 3.3 % faster in ten alternating runs,
- * with 40 voluntary context switches per million events instead of 400.
+ * another to decode: without it, two workers were 3.3 and 4.4 % faster (medians of two
+ * sets of ten alternating runs), with 40 voluntary context switches per million events
+ * instead of 400.
  *
  * Any other batch is decoded by the worker that takes it first (worker_main(): the split
  * follows the load) into the slot's event array, with the slot's arena (no allocation
