@@ -145,6 +145,35 @@ Test(model_hll, small_sets_are_exact_then_linear)
     cr_assert(e > 30 && e < 60, "%g", e);
 }
 
+/* The bin is floor(3 log2 ms) worked out exactly (log2l, 64-bit mantissa), clamped to the
+ * bins: at and around every bin edge 2^(k/3), for the edges' neighbouring doubles, for
+ * decimal latencies as logs carry them, and below 1 ms, NaN and far above the last bin. */
+static int bin_exact(double ms)
+{
+    if (!(ms > 1.0))
+        return 0;
+    long double b = floorl(3.0L * log2l((long double)ms));
+    return b < VG_LSKETCH_BINS ? (int)b : VG_LSKETCH_BINS - 1;
+}
+
+Test(model_sketch, latency_bin_is_floor_of_three_log2)
+{
+    for (int k = 0; k <= 3 * VG_LSKETCH_BINS; k++) {
+        double edge = (double)powl(2.0L, k / 3.0L), x = edge;
+        for (int i = 0; i < 4; i++)
+            x = nextafter(x, 0);
+        for (int i = 0; i < 9; i++, x = nextafter(x, INFINITY))
+            cr_assert_eq(vg_lsketch_bin(x), bin_exact(x), "%a (edge %d)", x, k);
+    }
+    for (int i = 0; i <= 2000000; i++) {
+        double ms = i / 1000.0; /* 0 .. 2000 ms in steps of 1 µs */
+        cr_assert_eq(vg_lsketch_bin(ms), bin_exact(ms), "%.3f", ms);
+    }
+    const double odd[] = {0, -1, 1, 1e-300, 65535.9, 65536, 1e9, INFINITY, NAN};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        cr_assert_eq(vg_lsketch_bin(odd[i]), bin_exact(odd[i]), "%g", odd[i]);
+}
+
 Test(model_sketch, latency_quantile)
 {
     VgLatSketch s;
