@@ -484,6 +484,12 @@ static const uint8_t date_of_mod[] = {
     [M_WEEK] = SIG_DATE_WEEK,     [M_MONTH] = SIG_DATE_MONTH, [M_YEAR] = SIG_DATE_YEAR,
 };
 
+/* The event's integer fields, which sigma-eval.c's fast paths read directly. */
+static bool int_field(int id)
+{
+    return id == VG_F_STATUS || id == VG_F_BYTES_OUT || id == VG_F_BYTES_IN || id == VG_F_TIME;
+}
+
 SigTest *sig_test_compile(const VgConfNode *key, const VgConfNode *val, const SigCompileOpts *o,
                           GError **err)
 {
@@ -580,8 +586,7 @@ SigTest *sig_test_compile(const VgConfNode *key, const VgConfNode *val, const Si
             t->nums[i].cmp = cmp;
         }
         /* integers against an integer field: read straight from the event (sigma-eval.c) */
-        bool ints = !t->datepart && (t->field.id == VG_F_STATUS || t->field.id == VG_F_BYTES_OUT ||
-                                     t->field.id == VG_F_BYTES_IN || t->field.id == VG_F_TIME);
+        bool ints = !t->datepart && int_field(t->field.id);
         for (int i = 0; i < t->n; i++)
             ints = ints && t->nums[i].is_int;
         if (ints)
@@ -614,8 +619,7 @@ SigTest *sig_test_compile(const VgConfNode *key, const VgConfNode *val, const Si
         goto fail;
     if (sig_field_is_scannable(t->field.id)) {
         t->fast = SIG_FAST_STR;
-    } else if (t->field.id == VG_F_STATUS || t->field.id == VG_F_BYTES_OUT ||
-               t->field.id == VG_F_BYTES_IN || t->field.id == VG_F_TIME) {
+    } else if (int_field(t->field.id)) {
         bool ints = true;
         for (int i = 0; i < t->n; i++)
             ints = ints && t->pats[i].kind == SIG_PAT_EXACT && t->pats[i].has_num &&
