@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # engine.workers: the parallel pipeline gives the alerts of the single-threaded one — same
 # alerts, same event ids, same JSON, in any order — on generated traffic (JSON and nginx
-# combined, with bad lines), on the api-traffic sample, and with tiny batches; the summary
-# counters and the dead-letter file are the same too.
+# combined, with bad lines), on the api-traffic sample, with tiny batches, and reading
+# several files around a missing one or standard input; the summary counters and the
+# dead-letter file are the same too.
 . "$(dirname "$0")/lib.sh"
 GEN=$VG_SOURCE_DIR/scripts/gen-traffic
 
@@ -64,6 +65,32 @@ for w in 1 2 4; do run "s$w" "$w" "$S"; done
 same s1 s2
 same s1 s4
 pass "api-traffic sample: 44 alerts with 1, 2 and 4 workers"
+
+# The workers read the input themselves (there is no reading thread): several files with a
+# missing one between them (logged, the others read, exit 1) and standard input give what
+# one thread gives on the same input.
+head -n 20000 "$WORK/t.jsonl" >"$WORK/a.jsonl"
+tail -n +20001 "$WORK/t.jsonl" >"$WORK/b.jsonl"
+for w in 1 2; do
+  printf 'engine:\n  workers: %s\n' "$w" >"$WORK/m$w.yml"
+  rc=0
+  "$VIGIL" replay -c "$WORK/m$w.yml" "$WORK/a.jsonl" "$WORK/missing.jsonl" "$WORK/b.jsonl" \
+    >"$WORK/m$w.out" 2>"$WORK/m$w.err" || rc=$?
+  [ $rc = 1 ] || fail "$w workers, a missing file: exit $rc"
+  grep -q 'cannot read input.*missing.jsonl' "$WORK/m$w.err" \
+    || fail "$w workers: the missing file is not named: $(cat "$WORK/m$w.err")"
+  sort "$WORK/m$w.out" >"$WORK/m$w.sorted"
+  grep "^vigil replay:" "$WORK/m$w.err" | sed -e "s/ elapsed_s=.*//" >"$WORK/m$w.summary"
+  "$VIGIL" replay -c "$WORK/m$w.yml" - <"$WORK/t.jsonl" >"$WORK/i$w.out" 2>"$WORK/i$w.err" \
+    || fail "$w workers, stdin: exit $?: $(cat "$WORK/i$w.err")"
+  sort "$WORK/i$w.out" >"$WORK/i$w.sorted"
+  grep "^vigil replay:" "$WORK/i$w.err" | sed -e "s/ elapsed_s=.*//" >"$WORK/i$w.summary"
+done
+grep -q "lines=$(wc -l <"$WORK/t.jsonl") " "$WORK/m2.summary" \
+  || fail "not every line of the two files read: $(cat "$WORK/m2.summary")"
+same m1 m2
+same i1 i2
+pass "2 workers reading: files around a missing one (exit 1) and stdin, as one thread"
 
 # a bad setting is refused, not run
 printf 'engine:\n  workers: 0\n' >"$WORK/bad.yml"
