@@ -32,9 +32,10 @@ const VgConfOption vg_engine_options[] = {
      "How far behind the newest event time an event may arrive and still count in windows "
      "and baselines; the watermark is the newest event time less this."},
     {"workers", VG_CT_INT, OPT(VgEngineSettings, workers), "1", 1, 256, NULL, 0, NULL,
-     "Worker threads. `vigil replay`: decoding and rule matching split by batch, model "
-     "keys by hash, with the alerts of one thread. `vigil run` on Kafka: partitions judged "
-     "apart, each on one worker, with state per partition (checkpoint.redis to keep it)."},
+     "Worker threads. `vigil replay`: the workers read the files, decoding and rule matching "
+     "are split by batch, model keys by hash, with the alerts of one thread. `vigil run` on "
+     "Kafka: partitions judged apart, each on one worker, with state per partition "
+     "(checkpoint.redis to keep it)."},
     {0},
 };
 
