@@ -51,6 +51,9 @@ const VgConfOption vg_kafka_options[] = {
      0, NULL,
      "a partition whose leader has messages that librdkafka has not fetched for this long "
      "restarts the consumer (0: never)"},
+    {"fetch_nice", VG_CT_INT, offsetof(VgKafkaConf, fetch_nice), "10", 0, 19, NULL, 0, NULL,
+     "nice value added to librdkafka's fetching threads, so that fetching ahead yields the CPU "
+     "to the pipeline (0: the pipeline's priority)"},
     {"properties", VG_CT_NODE, offsetof(VgKafkaConf, properties), NULL, 0, 0, NULL, VG_CO_SECRET,
      NULL,
      "librdkafka properties (security.protocol, sasl.*, ssl.*, fetch.*); values may use "

@@ -107,6 +107,7 @@ struct VgKafkaCollector {
     /* the consumer's configuration, kept to create it again (restart) */
     rd_kafka_conf_t *rk_conf;
     int64_t stall_timeout_ms;
+    int fetch_nice;      /* kafka.fetch_nice */
     bool start_earliest; /* kafka.start: where a partition without a committed offset starts */
     /* rk and q are replaced by a restart (reading thread, writer); other threads that use
      * them (watchdog, stats, lag) hold this as readers */

@@ -27,6 +27,15 @@
  * fetches from the consumed position on resume, so memory stays bounded by the fetch
  * settings, whatever the input rate.
  *
+ * Fetching threads' priority: librdkafka's broker threads fetch, decompress and parse ahead
+ * of the reading thread, up to its queue's bounds. At a start or after a pause they have a
+ * whole queue to fill, and three of them on two cores held the reading thread to half a
+ * core for most of a second, while the brokers' work could as well have waited for the
+ * core the pipeline leaves free. So they run kafka.fetch_nice above the process's nice
+ * value (an interceptor sets it as each starts): when the pipeline has work it comes first,
+ * when it waits for messages they have the cores. The scheduler still gives them a share,
+ * so heartbeats and commits go out under any load.
+ *
  * A watchdog thread looks for partitions librdkafka stopped fetching (collector-kafka.h,
  * "Stalled partitions"); next() then replaces the consumer (restart()). Only the swap of
  * rk and q takes rk_lock as a writer, so that the watchdog, stats() and lag(), which use
@@ -35,6 +44,10 @@
 #include "collectors/collector-kafka-int.h"
 
 #include "engine/log.h"
+
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static const VgCollectorOps kafka_ops;
 
@@ -93,6 +106,31 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     vg_log_warn("kafka error", "error", rd_kafka_err2name((rd_kafka_resp_err_t)err), "detail",
                 line->str);
     g_string_free(line, TRUE);
+}
+
+/* The nice value of librdkafka's broker threads (see "Fetching threads' priority" above).
+ * On Linux the nice value is per thread, and a thread may lower its own priority. */
+static rd_kafka_resp_err_t on_thread_start(rd_kafka_t *rk, rd_kafka_thread_type_t type,
+                                           const char *name, void *opaque)
+{
+    (void)rk;
+    const VgKafkaCollector *c = opaque;
+    if (type != RD_KAFKA_THREAD_BROKER)
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+    pid_t tid = gettid();
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+    if ((cur == -1 && errno) || setpriority(PRIO_PROCESS, (id_t)tid, MIN(cur + c->fetch_nice, 19)))
+        vg_log_warn("kafka fetching thread keeps vigil's priority", "thread", name, "error",
+                    g_strerror(errno));
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static rd_kafka_resp_err_t on_new(rd_kafka_t *rk, const rd_kafka_conf_t *conf, void *opaque,
+                                  char *errstr, size_t errstr_size)
+{
+    (void)conf, (void)errstr, (void)errstr_size;
+    return rd_kafka_interceptor_add_on_thread_start(rk, "vigil", on_thread_start, opaque);
 }
 
 /* --- reading -------------------------------------------------------------------------- */
@@ -624,7 +662,10 @@ static void kafka_progress(VgCollector *base, uint64_t *done, uint64_t *total)
 static bool consumer_start(VgKafkaCollector *c, GError **err)
 {
     char errstr[512];
-    rd_kafka_conf_t *rc = rd_kafka_conf_dup(c->rk_conf);
+    rd_kafka_conf_t *rc = rd_kafka_conf_dup(c->rk_conf); /* (interceptors are not copied) */
+    if (c->fetch_nice > 0 && rd_kafka_conf_interceptor_add_on_new(rc, "vigil", on_new, c))
+        vg_log_warn("kafka fetching threads keep vigil's priority", "reason",
+                    "interceptor refused");
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rc, errstr, sizeof errstr);
     if (!c->rk) {
         rd_kafka_conf_destroy(rc);
@@ -931,6 +972,7 @@ VgKafkaCollector *vg_kafka_collector_open(const VgKafkaConf *conf, const VgKafka
     c->merge_bytes = conf->merge_bytes;
     c->merge_wait_ms = conf->merge_wait_ms;
     c->stall_timeout_ms = conf->stall_timeout_ms;
+    c->fetch_nice = (int)conf->fetch_nice;
     c->start_earliest = !conf->start || !strcmp(conf->start, "earliest");
     g_mutex_init(&c->lock);
     g_mutex_init(&c->wd_lock);

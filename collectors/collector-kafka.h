@@ -101,6 +101,9 @@ typedef struct {
     /* a partition not fetched this long while its leader has messages past it restarts
      * the consumer (0: never); see "Stalled partitions" above */
     int64_t stall_timeout_ms;
+    /* added to the nice value of librdkafka's broker threads (collector-kafka.c, "Fetching
+     * threads' priority"); 0: they run at the process's priority */
+    int64_t fetch_nice;
 } VgKafkaConf;
 
 extern const VgConfOption vg_kafka_options[];

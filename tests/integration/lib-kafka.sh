@@ -111,6 +111,25 @@ $KAFKA_TEST_PROPS
 YML
 }
 
+# fetch_nice_is PID ADDED: librdkafka's broker threads of PID run ADDED above the nice value
+# of its main thread (at most 19), and every other thread at that of the main thread.
+fetch_nice_is() {
+  local pid=$1 added=$2 base t comm n brokers=0
+  nice_of() { sed 's/.*) //' "$1/stat" | awk '{print $17}'; }
+  base=$(nice_of "/proc/$pid") || fail "no process $pid"
+  for t in /proc/"$pid"/task/*; do
+    comm=$(cat "$t/comm" 2>/dev/null) && n=$(nice_of "$t" 2>/dev/null) || continue
+    case $comm in
+      rdk:broker*)
+        [ "$n" = $((base + added > 19 ? 19 : base + added)) ] ||
+          fail "$comm runs at nice $n, the process at $base (kafka.fetch_nice $added)"
+        brokers=$((brokers + 1)) ;;
+      *) [ "$n" = "$base" ] || fail "$comm runs at nice $n, the process at $base" ;;
+    esac
+  done
+  [ "$brokers" -ge 3 ] || fail "$brokers librdkafka broker threads in process $pid"
+}
+
 # produce FILE [CODEC]: keyed lines (KEY<TAB>JSON) to topic access, one message a line.
 produce() {
   kcat -P -b "$BS" -t access -K $'\t' ${2:+-z "$2"} <"$1" || fail "kcat produce $1"

@@ -5,7 +5,8 @@
 # exactly those of `vigil replay` on the same events (same event.id set), with no raw
 # token anywhere. SIGTERM drains, commits and exits
 # in bounded time; a restarted vigil in the same group resumes after the committed
-# offsets: it re-alerts nothing old and alerts on everything new.
+# offsets: it re-alerts nothing old and alerts on everything new. librdkafka's broker threads
+# run kafka.fetch_nice above vigil's own (10 by default; the restart sets 0).
 . "$(dirname "$0")/lib-kafka.sh"
 
 python3 "$GEN" 20000 1 >"$WORK/all.tsv"
@@ -34,6 +35,8 @@ produce "$WORK/part.00"
 start_vigil run1 "$WORK/vigil.yml"
 R1=$VPID
 wait_log "$WORK/run1.err" "partitions assigned" 30 || fail "vigil did not join the group"
+fetch_nice_is "$R1" 10
+pass "librdkafka's broker threads run at kafka.fetch_nice (10) above vigil's own threads"
 produce "$WORK/part.01" gzip
 produce "$WORK/part.02" snappy
 produce "$WORK/part.03" lz4
@@ -109,10 +112,14 @@ only=${only:-0}
 [ "$only" -le 200 ] || fail "models: $only events late for them alone, of 20000 (partitions not merged?)"
 pass "events late for the models alone: $only of 20000 (and $plate late for the pipeline: out of order in their partition)"
 
-# restart: resumes after the committed offsets
-start_vigil run2 "$WORK/vigil.yml"
+# restart: resumes after the committed offsets (with the fetching threads at vigil's
+# priority this time)
+sed 's/^  merge_wait: 5s$/&\n  fetch_nice: 0/' "$WORK/vigil.yml" >"$WORK/vigil2.yml"
+grep -q '^  fetch_nice: 0$' "$WORK/vigil2.yml" || fail "vigil2.yml: no fetch_nice"
+start_vigil run2 "$WORK/vigil2.yml"
 R2=$VPID
 wait_log "$WORK/run2.err" "partitions assigned" 30 || fail "restarted vigil did not join"
+fetch_nice_is "$R2" 0
 produce "$WORK/later.tsv" lz4
 wait_ids "$WORK/want-later.ids" 60 "$WORK/run2.jsonl" || fail "restarted vigil missed new alerts"
 sleep 1

@@ -5,7 +5,8 @@
 # hears of) and more traffic comes: once kafka.stall_timeout has passed the watchdog names
 # the partition (or another the gdb freeze left as far behind), vigil restarts its consumer
 # and reads on. Every alert id of `vigil replay` comes, no other, and
-# vigil_kafka_consumer_restarts_total says 1.
+# vigil_kafka_consumer_restarts_total says 1. The new consumer's fetching threads run at
+# kafka.fetch_nice, as the first one's did.
 . "$(dirname "$0")/lib-kafka.sh"
 command -v gdb >/dev/null || fail "gdb not installed (scripts/install-deps)"
 
@@ -47,4 +48,6 @@ grep -q 'kafka partition stalled: restarting the consumer.*access/[0-2]: nothing
 r=$(scrape "$WORK/run.err" | sed -n 's/^vigil_kafka_consumer_restarts_total //p')
 [ "$r" = 1 ] || fail "vigil_kafka_consumer_restarts_total: ${r:-none}"
 pass "a partition librdkafka stopped fetching: consumer restarted once, all $(wc -l <"$WORK/want.ids") alert ids, no other"
+fetch_nice_is "$V" 10 # the new consumer's broker threads too
+pass "the restarted consumer's broker threads run at kafka.fetch_nice (10)"
 stop_vigil "$V" run 20
