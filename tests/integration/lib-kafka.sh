@@ -113,12 +113,13 @@ YML
 
 # fetch_nice_is PID ADDED: librdkafka's broker threads of PID run ADDED above the nice value
 # of its main thread (at most 19), and every other thread at that of the main thread.
+nice_of() { sed 's/.*) //' "$1/stat" 2>/dev/null | awk '{print $17}'; } # field 19 of stat
 fetch_nice_is() {
   local pid=$1 added=$2 base t comm n brokers=0
-  nice_of() { sed 's/.*) //' "$1/stat" | awk '{print $17}'; }
-  base=$(nice_of "/proc/$pid") || fail "no process $pid"
+  base=$(nice_of "/proc/$pid")
+  [ -n "$base" ] || fail "no process $pid"
   for t in /proc/"$pid"/task/*; do
-    comm=$(cat "$t/comm" 2>/dev/null) && n=$(nice_of "$t" 2>/dev/null) || continue
+    comm=$(cat "$t/comm" 2>/dev/null) && n=$(nice_of "$t") && [ -n "$n" ] || continue
     case $comm in
       rdk:broker*)
         [ "$n" = $((base + added > 19 ? 19 : base + added)) ] ||
