@@ -34,7 +34,8 @@
  * core the pipeline leaves free. So they run kafka.fetch_nice above the process's nice
  * value (an interceptor sets it as each starts): when the pipeline has work it comes first,
  * when it waits for messages they have the cores. The scheduler still gives them a share,
- * so heartbeats and commits go out under any load.
+ * so heartbeats and commits go out under any load. (They also rank below other processes
+ * the scheduler weighs against vigil: README, "Priority of the fetching threads".)
  *
  * A watchdog thread looks for partitions librdkafka stopped fetching (collector-kafka.h,
  * "Stalled partitions"); next() then replaces the consumer (restart()). Only the swap of
