@@ -31,14 +31,19 @@ YML
 
 # some traffic is there before vigil starts, the rest arrives while it runs
 split -l 4000 -d "$WORK/all.tsv" "$WORK/part."
-# The last part as messages of up to 7 lines of one token each (a shipper batching per
+produce "$WORK/part.00"
+start_vigil run1 "$WORK/vigil.yml"
+R1=$VPID
+wait_log "$WORK/run1.err" "partitions assigned" 30 || fail "vigil did not join the group"
+fetch_nice_is "$R1" 10
+pass "librdkafka's broker threads run at kafka.fetch_nice (10) above vigil's own threads"
+produce "$WORK/part.01" gzip
+produce "$WORK/part.02" snappy
+produce "$WORK/part.03" lz4
+# the last part as messages of up to 7 lines of one token each (a shipper batching per
 # key, so each token's requests stay in order), zstd. (Lines of one token spread over
 # several partitions would reach the alert stage out of order, and it folds an older
-# alert into a newer incident even with a cooldown of 0.) Made before vigil starts: the parts
-# must follow each other within merge_wait, or a partition that ran dry counts as quiet and
-# is not waited for (live traffic never waits). With python3 run between the last two parts,
-# 2 of 6 runs beside test-kafka-group (as ctest -j2 may run them) had about 400 events late
-# for the models; made here, 0 of 10.
+# alert into a newer incident even with a cooldown of 0.)
 python3 - "$WORK/part.04" >"$WORK/part.04.multi" <<'EOF'
 import sys
 by_key = {}
@@ -49,15 +54,6 @@ for k, js in by_key.items():
     for i in range(0, len(js), 7):
         sys.stdout.write(k + "\t" + "\n".join(js[i:i + 7]) + "\n\x1e")
 EOF
-produce "$WORK/part.00"
-start_vigil run1 "$WORK/vigil.yml"
-R1=$VPID
-wait_log "$WORK/run1.err" "partitions assigned" 30 || fail "vigil did not join the group"
-fetch_nice_is "$R1" 10
-pass "librdkafka's broker threads run at kafka.fetch_nice (10) above vigil's own threads"
-produce "$WORK/part.01" gzip
-produce "$WORK/part.02" snappy
-produce "$WORK/part.03" lz4
 kcat -P -b "$BS" -t access -K $'\t' -D $'\x1e' -z zstd <"$WORK/part.04.multi" || fail "produce multi-line"
 
 wait_ids "$WORK/want.ids" 90 "$WORK/run1.jsonl" ||
