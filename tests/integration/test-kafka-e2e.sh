@@ -102,15 +102,17 @@ pass "SIGTERM: drained, committed and exited in bounded time"
 # to minutes older than their partition's newest. Those the pipeline counts late too; the
 # log warns of the rest, the events late for the models alone, and gives their count at
 # the end (from the final counters; a scrape while running may see the models' counter
-# behind the pipeline's). Without the merge about 14,000 are late. With it 27-97 usually,
-# but 382-407 in some runs while other Kafka tests ran beside this one (ctest -j2), with
-# kafka.fetch_nice 10 and 0 alike (2 of 6 beside test-kafka-group, 2026-11-24; the cause is
-# not pinned down yet): hence the limit of 1,000.
+# behind the pipeline's). Without the merge about 14,000 are late. With it, all come from
+# part.04 (produced as plain lines instead, 0 late in 6 of 6 runs beside test-kafka-group):
+# which of its out-of-order lines are late for the models but not for the pipeline depends
+# on where the other partitions' clocks stand when they are judged, 27-97 usually, but
+# 382-407 in some runs while other Kafka tests ran beside this one (ctest -j2; 2 of 6 beside
+# test-kafka-group, kafka.fetch_nice 10 and 0 alike, 2026-11-24). Hence the limit of 1,000.
 late=$(sed -n 's/^vigil_model_events_late_total //p' "$WORK/metrics.txt")
 plate=$(sed -n 's/^vigil_events_late_total{source="kafka"} //p' "$WORK/metrics.txt")
 [ -n "$late" ] && [ -n "$plate" ] || fail "no late counts in the metrics"
-said=$(grep 'events late for the models' "$WORK/run1.err" | grep -o 'since_start=[0-9]*' | tail -1)
-only=${said#since_start=}
+# (no warning at all when none were late: sed, unlike grep, is content with no match)
+only=$(sed -n 's/.*events late for the models.*since_start=\([0-9]*\).*/\1/p' "$WORK/run1.err" | tail -1)
 only=${only:-0}
 [ "$only" -le 1000 ] || fail "models: $only events late for them alone, of 20000 (partitions not merged?)"
 pass "events late for the models alone: $only of 20000 (and $plate late for the pipeline: out of order in their partition)"
