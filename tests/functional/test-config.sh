@@ -21,6 +21,32 @@ pass "example is annotated"
 $(cat "$WORK/check.txt")"
 pass "vigil check -c packaging/vigil.yml"
 
+# the sections only `vigil run` reads are checked as run loads them, every error reported
+cat >"$WORK/run-only.yml" <<'YML'
+metrics:
+  listen: "nohostport"
+kafka:
+  topics: [access]
+  fetch_nice: 20
+checkpoint:
+  path: /tmp/state
+  redis: {host: 127.0.0.1}
+YML
+rc=0
+"$VIGIL" check -c "$WORK/run-only.yml" >"$WORK/run-only.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "vigil check of bad run-only sections exited $rc: $(cat "$WORK/run-only.txt")"
+for want in "run-only.yml:2:11: metrics.listen: 'nohostport' is not host:port" \
+  "run-only.yml:4:3: option 'brokers' is required" \
+  "run-only.yml:8:10: checkpoint: path and redis exclude each other"; do
+  grep -qF "$want" "$WORK/run-only.txt" || fail "vigil check did not say '$want': $(cat "$WORK/run-only.txt")"
+done
+sed -i 's/^  topics: \[access\]$/  brokers: 127.0.0.1:9092\n&/' "$WORK/run-only.yml"
+rc=0
+"$VIGIL" check -c "$WORK/run-only.yml" >"$WORK/run-only.txt" 2>&1 || rc=$?
+grep -qF "run-only.yml:6:15: fetch_nice must be between 0 and 19" "$WORK/run-only.txt" ||
+  fail "vigil check did not refuse kafka.fetch_nice 20: $(cat "$WORK/run-only.txt")"
+pass "vigil check reports the metrics, kafka and checkpoint sections' errors as vigil run would"
+
 # --dump of the defaults and of the example are the same configuration
 "$VIGIL" config --dump >"$WORK/dump0.yml" || fail "config --dump (no file)"
 "$VIGIL" config --dump -c "$EXAMPLE" >"$WORK/dump1.yml" || fail "config --dump -c example"
