@@ -1,16 +1,14 @@
 /* cli-check.c — `vigil check -c FILE`: validate a configuration and its rules.
  *
  * Builds everything `run` would build (settings, decoder, every detector with its rules,
- * the sinks' configuration) and loads the sections only `run` reads (metrics, kafka,
- * checkpoint) without reading input or connecting anywhere, and reports every error with
- * its file, line and column. Exit 0 when all is well, 2 otherwise.
+ * the sinks' configuration) and loads every module section as `vigil config --dump` does
+ * (so also those only `run` reads: metrics, kafka, checkpoint) without reading input or
+ * connecting anywhere, and reports every error with its file, line and column. Exit 0
+ * when all is well, 2 otherwise.
  */
 #include "engine/cli.h"
 
-#include "collectors/collector-kafka.h"
-#include "engine/checkpoint.h"
 #include "engine/log.h"
-#include "engine/metrics.h"
 #include "engine/output.h"
 #include "rules/rules.h"
 
@@ -21,37 +19,6 @@ static int null_push(void *u, const VgAlertRecord *r)
     (void)u;
     (void)r;
     return VG_OK;
-}
-
-/* Prints err's message; false. */
-static bool report(GError **err)
-{
-    fprintf(stderr, "%s\n", (*err)->message);
-    g_clear_error(err);
-    return false;
-}
-
-/* The sections only `vigil run` reads (metrics, kafka, checkpoint), loaded as run loads
- * them, so that a configuration check passes is one run starts with. */
-static bool check_run_sections(const VgSettings *s)
-{
-    bool ok = true;
-    GError *err = NULL;
-    VgMetricsConf m = {0};
-    if (vg_metrics_conf_load(&m, s->metrics, &err) != VG_OK)
-        ok = report(&err);
-    vg_metrics_conf_clear(&m);
-    if (s->kafka) {
-        VgKafkaConf k = {0};
-        if (vg_kafka_conf_load(&k, s->kafka, &err) != VG_OK)
-            ok = report(&err);
-        vg_kafka_conf_clear(&k);
-    }
-    VgCheckpointConf cc = {0};
-    if (vg_checkpoint_conf_load(&cc, s->checkpoint, &err) != VG_OK)
-        ok = report(&err);
-    vg_checkpoint_conf_clear(&cc);
-    return ok;
 }
 
 int vg_cmd_check(int argc, char **argv)
@@ -110,9 +77,11 @@ int vg_cmd_check(int argc, char **argv)
         fprintf(stderr, "%s\n", err->message);
         ok = false;
     }
-    vg_pipeline_free(p);
-    if (!check_run_sections(s))
+    /* and every module section as its module loads it, those only `run` reads (metrics,
+     * kafka, checkpoint) included; after a pipeline error that would say it again */
+    if (p && !vg_cli_sections_valid(s))
         ok = false;
+    vg_pipeline_free(p);
     if (ok)
         printf("ok: %s: %d detection rules, %d correlation rules\n",
                c.config ? c.config : "built-in defaults", n_rules, n_corr);

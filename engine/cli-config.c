@@ -50,6 +50,16 @@ static bool metrics_dump(const VgConfNode *section, GString *out, int indent, GE
     return ok;
 }
 
+static bool checkpoint_dump(const VgConfNode *section, GString *out, int indent, GError **err)
+{
+    VgCheckpointConf cc = {0};
+    bool ok = vg_checkpoint_conf_load(&cc, section, err) == VG_OK; /* path xor redis too */
+    if (ok)
+        vg_conf_dump(vg_checkpoint_options, &cc, out, indent);
+    vg_checkpoint_conf_clear(&cc);
+    return ok;
+}
+
 static const VgConfSection fallback_sections[] = {
     {.name = "spool",
      .help = "The on-disk spool of each sink: alerts a failing sink could not take wait "
@@ -70,7 +80,7 @@ static const VgConfSection fallback_sections[] = {
      .help = "Checkpoints of vigil run on Kafka: model and correlation state with the offsets "
              "it corresponds to, so a restart keeps baselines and skips no event.",
      .options = vg_checkpoint_options,
-     .struct_size = sizeof(VgCheckpointConf)},
+     .dump = checkpoint_dump},
 };
 
 /* A module's own registration (in its vg_*_register) wins: the first one does. */
@@ -346,6 +356,26 @@ static GPtrArray *module_sections(const VgSettings *s)
         add_name(names, ((VgConfNode *)s->root->keys->pdata[i])->value);
     g_ptr_array_remove_range(names, 0, G_N_ELEMENTS(engine));
     return names;
+}
+
+bool vg_cli_sections_valid(const VgSettings *s)
+{
+    register_fallbacks();
+    GPtrArray *names = module_sections(s);
+    GString *scratch = g_string_new(NULL);
+    bool ok = true;
+    for (guint i = 0; i < names->len; i++) {
+        GError *err = NULL;
+        g_string_truncate(scratch, 0);
+        if (!dump_section(names->pdata[i], vg_conf_get(s->root, names->pdata[i]), scratch, &err)) {
+            fprintf(stderr, "%s\n", err->message);
+            g_error_free(err);
+            ok = false;
+        }
+    }
+    g_string_free(scratch, TRUE);
+    g_ptr_array_free(names, TRUE);
+    return ok;
 }
 
 static int dump(const VgCliCommon *c)

@@ -71,6 +71,10 @@ void vg_cli_summary(const char *cmd, VgPipeline *p, double elapsed_s);
 /* The same from counters (the parallel pipeline sums its workers'). */
 void vg_cli_summary_of(const char *cmd, const VgPipelineStats *st, const VgAlertStats *as,
                        double elapsed_s);
+/* Whether every module section of s (those `vigil config --dump` shows: sinks, the
+ * registered ones such as kafka, metrics and checkpoint, the detectors') loads as the
+ * module loads it; prints each error as file:line:col: reason. */
+bool vg_cli_sections_valid(const VgSettings *s);
 /* Prints the usage error and returns VG_EXIT_USAGE. */
 int vg_cli_usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

@@ -46,6 +46,12 @@ rc=0
 grep -qF "run-only.yml:6:15: fetch_nice must be between 0 and 19" "$WORK/run-only.txt" ||
   fail "vigil check did not refuse kafka.fetch_nice 20: $(cat "$WORK/run-only.txt")"
 pass "vigil check reports the metrics, kafka and checkpoint sections' errors as vigil run would"
+printf 'checkpoint:\n  path: /tmp/state\n  redis: {host: 127.0.0.1}\n' >"$WORK/ckpt.yml"
+! "$VIGIL" config --dump -c "$WORK/ckpt.yml" >/dev/null 2>"$WORK/ckpt.txt" ||
+  fail "config --dump accepted checkpoint path and redis together"
+grep -qF "ckpt.yml:3:10: checkpoint: path and redis exclude each other" "$WORK/ckpt.txt" ||
+  fail "config --dump: $(cat "$WORK/ckpt.txt")"
+pass "config --dump loads the checkpoint section as vigil run does (path and redis exclude each other)"
 
 # --dump of the defaults and of the example are the same configuration
 "$VIGIL" config --dump >"$WORK/dump0.yml" || fail "config --dump (no file)"
