@@ -75,8 +75,12 @@ int vg_corr_set_adopt(VgCorrSet *s, VgCorrSet *old)
         if (j == old->n_rules)
             continue;
         kept++;
-        CorrGroup *g;
-        while ((g = old->rules[j].head)) {
+        GPtrArray *by_use = g_ptr_array_sized_new((guint)old->rules[j].n_groups);
+        const CorrRuleState *ors = &old->rules[j];
+        for (const CorrGroup *g = vg_corr_first_by_use(ors); g; g = vg_corr_next_by_use(ors, g))
+            g_ptr_array_add(by_use, (gpointer)g);
+        for (guint k = 0; k < by_use->len; k++) {
+            CorrGroup *g = by_use->pdata[k];
             bool created;
             CorrGroup *n = vg_corr_group_get(s, i, g->key, g->key_len, g->first_ms, &created);
             if (!n)
@@ -85,6 +89,7 @@ int vg_corr_set_adopt(VgCorrSet *s, VgCorrSet *old)
             n->touch = ++s->touch;
             vg_corr_group_release(old, g);
         }
+        g_ptr_array_free(by_use, TRUE);
     }
     return kept;
 }

@@ -21,7 +21,13 @@
  *    finish()); the next event starts a new window.
  *
  * Groups (one per rule and group-by values) live in one index (below), and per rule in a list
- * ordered by last use. Every group is bounded (correlation-window.c); their number is
+ * ordered by last use. A sliding group used again is not moved to the list's tail then (that
+ * would write its two neighbours, cache misses on every event): it is only marked moved_on,
+ * and whoever walks the list from its head (expiry, eviction) moves marked groups to the
+ * tail as it meets them; the first unmarked group is then the least recently used one
+ * (groups moved in one walk keep their earlier order among themselves, a CLOCK-like
+ * approximation). Snapshots and reloads list the groups in that order too.
+ * Every group is bounded (correlation-window.c); their number is
  * bounded by VgCorrLimits: a new group beyond the limit evicts the least recently used
  * group of any rule (counted). Groups whose window can no longer hold anything (last event
  * older than watermark - timespan) are dropped as the watermark advances. Released groups
@@ -148,6 +154,7 @@ static void list_unlink(CorrRuleState *rs, CorrGroup *g)
 
 static void list_append(CorrRuleState *rs, CorrGroup *g)
 {
+    g->moved_on = false;
     g->prev = rs->tail;
     g->next = NULL;
     if (rs->tail)
@@ -174,13 +181,46 @@ void vg_corr_group_release(VgCorrSet *s, CorrGroup *g)
     vg_corr_group_free(g);
 }
 
+/* The group at the head of a sliding list that was not used since it took its place: the
+ * rule's least recently used one. The ones used since move to the tail on the way. */
+static CorrGroup *lru_head(CorrRuleState *rs)
+{
+    CorrGroup *g;
+    while ((g = rs->head) && g->moved_on) {
+        list_unlink(rs, g);
+        list_append(rs, g);
+    }
+    return g;
+}
+
+/* The groups of rs in order of last use, as lru_head() would meet them: the list's order,
+ * except that the groups used again since they took their place come after the others. */
+static const CorrGroup *skip_to(const CorrGroup *g, bool moved_on)
+{
+    while (g && g->moved_on != moved_on)
+        g = g->next;
+    return g;
+}
+
+const CorrGroup *vg_corr_first_by_use(const CorrRuleState *rs)
+{
+    const CorrGroup *g = skip_to(rs->head, false);
+    return g ? g : skip_to(rs->head, true);
+}
+
+const CorrGroup *vg_corr_next_by_use(const CorrRuleState *rs, const CorrGroup *g)
+{
+    const CorrGroup *n = skip_to(g->next, g->moved_on);
+    return n || g->moved_on ? n : skip_to(rs->head, true);
+}
+
 /* Evicts the least recently used group that is not busy (pinned by a firing in
  * progress). Returns false if there is none. */
 static bool evict_one(VgCorrSet *s)
 {
     CorrGroup *victim = NULL;
     for (int i = 0; i < s->n_rules; i++) {
-        CorrGroup *g = s->rules[i].head;
+        CorrGroup *g = s->rules[i].sliding ? lru_head(&s->rules[i]) : s->rules[i].head;
         while (g && g->pinned)
             g = g->next;
         if (g && (!victim || g->touch < victim->touch))
@@ -701,11 +741,11 @@ static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, const Cor
         return;
     g->pinned = true;
     g->touch = ++s->touch;
-    /* Sliding lists are in order of last use (= of expiry); closed ones in order of window
-     * start (= of closing), so a group moves to the tail only when its window restarts. */
+    /* Sliding lists are in order of last use (= of expiry; the move is lazy, see the top
+     * of the file); closed ones in order of window start (= of closing), so a group moves
+     * to the tail only when its window restarts. */
     if (rs->sliding) {
-        list_unlink(rs, g);
-        list_append(rs, g);
+        g->moved_on = !created;
     } else if (!created && t > g->first_ms + r->timespan_ms) {
         /* The watermark has not closed the old window yet (lateness), but this event is
          * past it: judge it now and start the next one here. */
@@ -798,7 +838,7 @@ static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDet
     CorrRuleState *rs = &s->rules[ri];
     int64_t span = rs->r->timespan_ms;
     CorrGroup *g;
-    while ((g = rs->head) && !g->pinned) {
+    while ((g = rs->sliding && !all ? lru_head(rs) : rs->head) && !g->pinned) {
         int64_t end = rs->sliding ? g->last_ms + span : g->first_ms + span;
         if (!all && end >= watermark)
             break;

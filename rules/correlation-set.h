@@ -29,7 +29,8 @@ struct CorrGroup {
     char key_inline[CORR_KEY_INLINE];
     uint32_t key_cap;       /* bytes allocated for key; 0 while it is key_inline */
     bool pinned;            /* a firing of this group is in progress: not to be evicted */
-    CorrGroup *prev, *next; /* the rule's list, least recently used first */
+    bool moved_on;          /* sliding: used since it took its list place (relinked lazily) */
+    CorrGroup *prev, *next; /* the rule's list, least recently used first (see moved_on) */
     uint64_t touch;
     int64_t first_ms, last_ms; /* window start (closed) and newest event */
     int64_t quiet_until;       /* sliding: no new alert before this event time */
@@ -133,6 +134,10 @@ void vg_corr_group_free(CorrGroup *g);
 CorrGroup *vg_corr_group_get(VgCorrSet *s, int rule, const char *key, uint32_t key_len, int64_t t,
                              bool *created);
 void vg_corr_group_release(VgCorrSet *s, CorrGroup *g);
+/* The groups of a rule from the least to the most recently used (NULL after the last);
+ * for snapshots and reloads, which must not lose the order the lazy moves leave open. */
+const CorrGroup *vg_corr_first_by_use(const CorrRuleState *rs);
+const CorrGroup *vg_corr_next_by_use(const CorrRuleState *rs, const CorrGroup *g);
 /* Copies the window state of src (a group of an equal rule in another set) into dst. */
 void vg_corr_group_copy(VgCorrSet *s, CorrGroup *dst, const CorrGroup *src);
 void vg_corr_set_clear_groups(VgCorrSet *s);

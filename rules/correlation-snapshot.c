@@ -106,7 +106,7 @@ int vg_corr_set_snapshot(const VgCorrSet *s, GByteArray *out)
         guint at = out->len;
         vg_snap_put_u64(out, 0); /* section length, patched below */
         vg_snap_put_u64(out, (uint64_t)rs->n_groups);
-        for (const CorrGroup *g = rs->head; g; g = g->next)
+        for (const CorrGroup *g = vg_corr_first_by_use(rs); g; g = vg_corr_next_by_use(rs, g))
             put_group(out, rs, g);
         uint64_t len = out->len - at - sizeof(uint64_t);
         memcpy(out->data + at, &len, sizeof len);

@@ -27,6 +27,10 @@ static const char *all_kinds =
     "title: totals\nid: totals\ncorrelation:\n  type: event_count\n  rules: [ok_login]\n"
     "  group-by: [client_ip]\n  timespan: 20s\n  condition: {lt: 3}\n";
 
+static const char *brute3 = "title: b\nid: b\ncorrelation:\n  type: event_count\n"
+                            "  rules: [failed_login]\n  group-by: [client_ip]\n  timespan: 10s\n"
+                            "  condition: {gt: 2}\n";
+
 /* A deterministic stream touching every rule; event i at i * 250 ms. */
 static void feed_stream(VgCorrSet *s, int from, int to)
 {
@@ -136,6 +140,28 @@ static GByteArray *some_snapshot(void)
     vg_corr_set_snapshot(a, snap);
     vg_corr_set_free(a);
     return snap;
+}
+
+/* The lazy moves of groups used again (correlation-set.c) are settled in the snapshot: a, b,
+ * c, then a again; after the restore b is the least recently used. */
+Test(correlation_snapshot, order_of_use_is_kept, .init = setup, .fini = teardown)
+{
+    VgCorrSet *a = load_lim(brute3, 3);
+    match(a, "failed_login", (Ev){.t = 0, .ip = "a"});
+    match(a, "failed_login", (Ev){.t = 1, .ip = "b"});
+    match(a, "failed_login", (Ev){.t = 2, .ip = "c"});
+    match(a, "failed_login", (Ev){.t = 3, .ip = "a"});
+    GByteArray *snap = g_byte_array_new();
+    cr_assert_eq(vg_corr_set_snapshot(a, snap), VG_OK);
+    vg_corr_set_free(a);
+    VgCorrSet *b = load_lim(brute3, 3);
+    GError *err = NULL;
+    cr_assert_eq(vg_corr_set_restore(b, snap->data, snap->len, NULL, &err), VG_OK);
+    match(b, "failed_login", (Ev){.t = 4, .ip = "d"});
+    cr_assert(group_exists(b, "a") && group_exists(b, "c") && group_exists(b, "d"));
+    cr_assert_not(group_exists(b, "b"));
+    vg_corr_set_free(b);
+    g_byte_array_free(snap, TRUE);
 }
 
 Test(correlation_snapshot, truncated_and_corrupt_are_refused, .init = setup, .fini = teardown)

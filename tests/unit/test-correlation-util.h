@@ -4,6 +4,7 @@
 #define TEST_CORRELATION_UTIL_H
 
 #include "rules/correlation.h"
+#include "rules/correlation-set.h"
 
 #include "engine/decoder.h"
 
@@ -116,6 +117,16 @@ static VgCorrSet *load_lim(const char *yaml, int64_t max_groups)
 static VgCorrSet *load(const char *yaml)
 {
     return load_lim(yaml, 0);
+}
+
+/* Whether rule 0 of s has a group for the one group-by value v. */
+static inline bool group_exists(VgCorrSet *s, const char *v)
+{
+    size_t len = strlen(v) + 1; /* each value ends with '\0' */
+    for (CorrGroup *g = s->rules[0].head; g; g = g->next)
+        if (g->key_len == len && !memcmp(g->key, v, len))
+            return true;
+    return false;
 }
 
 /* A fake decoder answering dotted paths from a tiny "k=v" list in dec_state. */

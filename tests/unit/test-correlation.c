@@ -644,6 +644,70 @@ Test(correlation, watermark_expires_groups, .init = setup, .fini = teardown)
     vg_corr_set_free(s);
 }
 
+/* A sliding group used again stays where it is in its rule's list (the move is lazy):
+ * expiry and eviction must still treat it as the most recently used. */
+Test(correlation, group_used_again_outlives_older_ones, .init = setup, .fini = teardown)
+{
+    VgCorrSet *s = load(brute);
+    match(s, "failed_login", (Ev){.t = 0, .ip = "a"});
+    match(s, "failed_login", (Ev){.t = 1 * S, .ip = "b"});
+    match(s, "failed_login", (Ev){.t = 2 * S, .ip = "c"});
+    match(s, "failed_login", (Ev){.t = 9 * S, .ip = "a"}); /* a is at the head still */
+    advance(s, 12 * S + 1); /* b and c are over (last + 10s), a is not */
+    VgCorrStats st;
+    vg_corr_set_stats(s, &st);
+    cr_assert_eq(st.groups, 1);
+    cr_assert_eq(st.expired, 2);
+    cr_assert(group_exists(s, "a"));
+    advance(s, 19 * S + 1);
+    vg_corr_set_stats(s, &st);
+    cr_assert_eq(st.groups, 0);
+    vg_corr_set_free(s);
+}
+
+Test(correlation, eviction_takes_least_recently_used, .init = setup, .fini = teardown)
+{
+    VgCorrSet *s = load_lim(brute, 3);
+    match(s, "failed_login", (Ev){.t = 0, .ip = "a"});
+    match(s, "failed_login", (Ev){.t = 1, .ip = "b"});
+    match(s, "failed_login", (Ev){.t = 2, .ip = "c"});
+    match(s, "failed_login", (Ev){.t = 3, .ip = "a"});
+    match(s, "failed_login", (Ev){.t = 4, .ip = "b"});
+    match(s, "failed_login", (Ev){.t = 5, .ip = "d"}); /* c was used longest ago */
+    cr_assert(group_exists(s, "a") && group_exists(s, "b") && group_exists(s, "d"));
+    cr_assert_not(group_exists(s, "c"));
+    match(s, "failed_login", (Ev){.t = 6, .ip = "e"}); /* then a */
+    cr_assert_not(group_exists(s, "a"));
+    cr_assert(group_exists(s, "b") && group_exists(s, "d") && group_exists(s, "e"));
+    VgCorrStats st;
+    vg_corr_set_stats(s, &st);
+    cr_assert_eq(st.evicted, 2);
+    vg_corr_set_free(s);
+}
+
+/* a, b, c, then a again, in a set of at most 3 groups of brute: b is the one to go */
+static VgCorrSet *used_again(void)
+{
+    VgCorrSet *s = load_lim(brute, 3);
+    match(s, "failed_login", (Ev){.t = 0, .ip = "a"});
+    match(s, "failed_login", (Ev){.t = 1, .ip = "b"});
+    match(s, "failed_login", (Ev){.t = 2, .ip = "c"});
+    match(s, "failed_login", (Ev){.t = 3, .ip = "a"});
+    return s;
+}
+
+Test(correlation, reload_keeps_order_of_use, .init = setup, .fini = teardown)
+{
+    VgCorrSet *old = used_again();
+    VgCorrSet *s = load_lim(brute, 3);
+    cr_assert_eq(vg_corr_set_adopt(s, old), 1);
+    vg_corr_set_free(old);
+    match(s, "failed_login", (Ev){.t = 4, .ip = "d"});
+    cr_assert(group_exists(s, "a") && group_exists(s, "c") && group_exists(s, "d"));
+    cr_assert_not(group_exists(s, "b"));
+    vg_corr_set_free(s);
+}
+
 Test(correlation, reload_keeps_state_of_unchanged_rules, .init = setup, .fini = teardown)
 {
     VgCorrSet *old = load(brute);
