@@ -401,6 +401,8 @@ static inline void prefetch_entries(const VgModels *m, const KeyRef *keys, int n
         uint32_t c = vg_table_candidate(t, keys[i].hash);
         if (c != UINT32_MAX)
             vg_table_prefetch_entry(t, c);
+        else /* a new key (or one evicted): the admission filter will count it */
+            vg_table_prefetch_sighting(t, keys[i].hash);
     }
 }
 

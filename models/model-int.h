@@ -244,6 +244,20 @@ static inline uint32_t vg_table_candidate(const VgModelTable *t, uint64_t hash)
             return (uint32_t)s - 1;
     }
 }
+/* The admission filter's counter of hash in row r (0..3) of the count-min sketch. */
+static inline uint8_t *vg_table_cms_counter(const VgModelTable *t, uint64_t hash, int r)
+{
+    static const uint64_t mul[4] = {0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
+                                    0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull};
+    uint64_t x = (hash ^ (hash >> 29)) * mul[r];
+    return &t->cms[(size_t)r * (t->cms_mask + 1) + ((uint32_t)(x >> 32) & t->cms_mask)];
+}
+/* A key the index does not hold will be counted by vg_table_sighting(): its counters. */
+static inline void vg_table_prefetch_sighting(const VgModelTable *t, uint64_t hash)
+{
+    for (int r = 0; r < 4; r++)
+        vg_prefetch(vg_table_cms_counter(t, hash, r));
+}
 /* Finds the entry of (hash, fp); UINT32_MAX if absent. */
 uint32_t vg_table_find(const VgModelTable *t, uint64_t hash, uint32_t fp);
 /* Counts one sighting of a key that is not in the table (admission filter). Returns the
