@@ -146,11 +146,7 @@ static GByteArray *some_snapshot(void)
  * c, then a again; after the restore b is the least recently used. */
 Test(correlation_snapshot, order_of_use_is_kept, .init = setup, .fini = teardown)
 {
-    VgCorrSet *a = load_lim(brute3, 3);
-    match(a, "failed_login", (Ev){.t = 0, .ip = "a"});
-    match(a, "failed_login", (Ev){.t = 1, .ip = "b"});
-    match(a, "failed_login", (Ev){.t = 2, .ip = "c"});
-    match(a, "failed_login", (Ev){.t = 3, .ip = "a"});
+    VgCorrSet *a = used_again(brute3);
     GByteArray *snap = g_byte_array_new();
     cr_assert_eq(vg_corr_set_snapshot(a, snap), VG_OK);
     vg_corr_set_free(a);

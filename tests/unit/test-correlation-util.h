@@ -208,4 +208,16 @@ static void advance(VgCorrSet *s, int64_t wm)
 
 #define S 1000
 
+/* yaml (a sliding rule on failed_login by client_ip) in a set of at most 3 groups, fed a,
+ * b, c, then a again: b is the least recently used group. */
+static inline VgCorrSet *used_again(const char *yaml)
+{
+    VgCorrSet *s = load_lim(yaml, 3);
+    match(s, "failed_login", (Ev){.t = 0, .ip = "a"});
+    match(s, "failed_login", (Ev){.t = 1, .ip = "b"});
+    match(s, "failed_login", (Ev){.t = 2, .ip = "c"});
+    match(s, "failed_login", (Ev){.t = 3, .ip = "a"});
+    return s;
+}
+
 #endif

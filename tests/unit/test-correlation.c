@@ -685,20 +685,9 @@ Test(correlation, eviction_takes_least_recently_used, .init = setup, .fini = tea
     vg_corr_set_free(s);
 }
 
-/* a, b, c, then a again, in a set of at most 3 groups of brute: b is the one to go */
-static VgCorrSet *used_again(void)
-{
-    VgCorrSet *s = load_lim(brute, 3);
-    match(s, "failed_login", (Ev){.t = 0, .ip = "a"});
-    match(s, "failed_login", (Ev){.t = 1, .ip = "b"});
-    match(s, "failed_login", (Ev){.t = 2, .ip = "c"});
-    match(s, "failed_login", (Ev){.t = 3, .ip = "a"});
-    return s;
-}
-
 Test(correlation, reload_keeps_order_of_use, .init = setup, .fini = teardown)
 {
-    VgCorrSet *old = used_again();
+    VgCorrSet *old = used_again(brute);
     VgCorrSet *s = load_lim(brute, 3);
     cr_assert_eq(vg_corr_set_adopt(s, old), 1);
     vg_corr_set_free(old);
