@@ -78,8 +78,9 @@ int vg_cmd_check(int argc, char **argv)
         ok = false;
     }
     /* and every module section as its module loads it, those only `run` reads (metrics,
-     * kafka, checkpoint) included; after a pipeline error that would say it again */
-    if (p && !vg_cli_sections_valid(s))
+     * kafka, checkpoint) included, also after a pipeline error (whose section is then
+     * not named twice) */
+    if (!vg_cli_sections_valid(s, p ? NULL : err->message))
         ok = false;
     vg_pipeline_free(p);
     if (ok)

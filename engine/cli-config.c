@@ -358,7 +358,7 @@ static GPtrArray *module_sections(const VgSettings *s)
     return names;
 }
 
-bool vg_cli_sections_valid(const VgSettings *s)
+bool vg_cli_sections_valid(const VgSettings *s, const char *said)
 {
     register_fallbacks();
     GPtrArray *names = module_sections(s);
@@ -368,7 +368,8 @@ bool vg_cli_sections_valid(const VgSettings *s)
         GError *err = NULL;
         g_string_truncate(scratch, 0);
         if (!dump_section(names->pdata[i], vg_conf_get(s->root, names->pdata[i]), scratch, &err)) {
-            fprintf(stderr, "%s\n", err->message);
+            if (!said || strcmp(said, err->message))
+                fprintf(stderr, "%s\n", err->message);
             g_error_free(err);
             ok = false;
         }

@@ -73,8 +73,9 @@ void vg_cli_summary_of(const char *cmd, const VgPipelineStats *st, const VgAlert
                        double elapsed_s);
 /* Whether every module section of s (those `vigil config --dump` shows: sinks, the
  * registered ones such as kafka, metrics and checkpoint, the detectors') loads as the
- * module loads it; prints each error as file:line:col: reason. */
-bool vg_cli_sections_valid(const VgSettings *s);
+ * module loads it; prints each error as file:line:col: reason, except one equal to said
+ * (an error already printed; NULL: none). */
+bool vg_cli_sections_valid(const VgSettings *s, const char *said);
 /* Prints the usage error and returns VG_EXIT_USAGE. */
 int vg_cli_usage_error(GOptionContext *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

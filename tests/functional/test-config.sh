@@ -46,6 +46,16 @@ rc=0
 grep -qF "run-only.yml:6:15: fetch_nice must be between 0 and 19" "$WORK/run-only.txt" ||
   fail "vigil check did not refuse kafka.fetch_nice 20: $(cat "$WORK/run-only.txt")"
 pass "vigil check reports the metrics, kafka and checkpoint sections' errors as vigil run would"
+# a section the pipeline refuses (models) does not hide the others' errors, nor is said twice
+printf 'models:\n  bucket: nonsense\nkafka:\n  topics: [a]\n' >"$WORK/two.yml"
+rc=0
+"$VIGIL" check -c "$WORK/two.yml" >"$WORK/two.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] || fail "vigil check of two bad sections exited $rc: $(cat "$WORK/two.txt")"
+[ "$(grep -cF "two.yml:2:11: 'nonsense' is not a duration" "$WORK/two.txt")" = 1 ] ||
+  fail "vigil check: the models error not said once: $(cat "$WORK/two.txt")"
+grep -qF "two.yml:4:3: option 'brokers' is required" "$WORK/two.txt" ||
+  fail "vigil check: a models error hid the kafka one: $(cat "$WORK/two.txt")"
+pass "vigil check: a pipeline error does not hide the other sections' errors"
 printf 'checkpoint:\n  path: /tmp/state\n  redis: {host: 127.0.0.1}\n' >"$WORK/ckpt.yml"
 ! "$VIGIL" config --dump -c "$WORK/ckpt.yml" >/dev/null 2>"$WORK/ckpt.txt" ||
   fail "config --dump accepted checkpoint path and redis together"
