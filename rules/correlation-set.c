@@ -141,6 +141,8 @@ static size_t group_bytes(const CorrGroup *g)
 
 static void list_unlink(CorrRuleState *rs, CorrGroup *g)
 {
+    if (g == rs->head)
+        rs->live_until = INT64_MIN;
     if (g->prev)
         g->prev->next = g->next;
     else
@@ -157,10 +159,12 @@ static void list_append(CorrRuleState *rs, CorrGroup *g)
     g->moved_on = false;
     g->prev = rs->tail;
     g->next = NULL;
-    if (rs->tail)
+    if (rs->tail) {
         rs->tail->next = g;
-    else
+    } else {
         rs->head = g;
+        rs->live_until = INT64_MIN;
+    }
     rs->tail = g;
 }
 
@@ -741,6 +745,8 @@ static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, const Cor
         return;
     g->pinned = true;
     g->touch = ++s->touch;
+    if (g == rs->head)
+        rs->live_until = INT64_MIN; /* its window moves (or it is marked): walk again */
     /* Sliding lists are in order of last use (= of expiry; the move is lazy, see the top
      * of the file); closed ones in order of window start (= of closing), so a group moves
      * to the tail only when its window restarts. */
@@ -832,7 +838,9 @@ void vg_corr_set_on_match_keyed(VgCorrSet *s, int det_idx, const VgEvent *ev, Vg
 }
 
 /* Drops (sliding) or judges and drops (closed) the groups of one rule that the watermark
- * has passed. Lists are in order of last use, so the walk stops at the first live one. */
+ * has passed. Lists are in order of last use, so the walk stops at the first live one;
+ * until the watermark passes that one's end (or the head changes) vg_corr_set_advance()
+ * does not walk at all: the watermark moves with nearly every event, the head rarely. */
 static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDetectCtx *ctx)
 {
     CorrRuleState *rs = &s->rules[ri];
@@ -840,8 +848,10 @@ static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDet
     CorrGroup *g;
     while ((g = rs->sliding && !all ? lru_head(rs) : rs->head) && !g->pinned) {
         int64_t end = rs->sliding ? g->last_ms + span : g->first_ms + span;
-        if (!all && end >= watermark)
+        if (!all && end >= watermark) {
+            rs->live_until = end; /* (the head stays until then, unless it changes) */
             break;
+        }
         if (!rs->sliding) {
             g->pinned = true;
             close_window(s, g, ctx);
@@ -850,6 +860,8 @@ static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDet
         s->stats.expired++;
         vg_corr_group_release(s, g);
     }
+    if (!g && !all)
+        rs->live_until = INT64_MAX; /* empty: until a group joins */
 }
 
 void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx)
@@ -857,7 +869,8 @@ void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx)
     if (!s)
         return;
     for (int i = 0; i < s->n_rules; i++)
-        expire_rule(s, s->order[i], ctx->watermark, false, ctx);
+        if (ctx->watermark > s->rules[s->order[i]].live_until)
+            expire_rule(s, s->order[i], ctx->watermark, false, ctx);
 }
 
 void vg_corr_set_finish(VgCorrSet *s, VgDetectCtx *ctx)

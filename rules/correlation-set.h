@@ -75,6 +75,10 @@ typedef struct {
     char *entity_type_owned;
     CorrGroup *head, *tail;
     int64_t n_groups;
+    /* Expiry has nothing to do while the watermark is at or below this: the end of the
+     * window of the head, found live by the last expiry walk. INT64_MIN (walk again)
+     * whenever the head changes or is used; see expire_rule(). */
+    int64_t live_until;
     /* the last event counted, to count an event matching two referenced rules once */
     const VgEvent *last_ev;
     const char *last_raw;

@@ -685,6 +685,48 @@ Test(correlation, eviction_takes_least_recently_used, .init = setup, .fini = tea
     vg_corr_set_free(s);
 }
 
+/* Expiry walks a rule's list only when the watermark passes the end of the head's window
+ * as the last walk found it; a new head, or a head used again, may end earlier than that
+ * (a late event made it), so both make the next advance walk. */
+Test(correlation, expiry_walks_again_after_the_head_is_evicted, .init = setup, .fini = teardown)
+{
+    VgCorrSet *s = load_lim(brute, 2);
+    match(s, "failed_login", (Ev){.t = 100 * S, .ip = "a"});
+    advance(s, 101 * S);                                     /* a is live until 110 s */
+    match(s, "failed_login", (Ev){.t = 95 * S, .ip = "b"});  /* late: over at 105 s */
+    match(s, "failed_login", (Ev){.t = 101 * S, .ip = "c"}); /* evicts a: b is the head */
+    cr_assert_not(group_exists(s, "a"));
+    advance(s, 106 * S);
+    cr_assert_not(group_exists(s, "b"), "b, the new head, is over");
+    cr_assert(group_exists(s, "c"));
+    vg_corr_set_free(s);
+}
+
+Test(correlation, expiry_walks_again_after_the_head_is_used, .init = setup, .fini = teardown)
+{
+    VgCorrSet *s = load(brute);
+    match(s, "failed_login", (Ev){.t = 100 * S, .ip = "a"});
+    advance(s, 101 * S);
+    match(s, "failed_login", (Ev){.t = 95 * S, .ip = "b"});
+    match(s, "failed_login", (Ev){.t = 102 * S, .ip = "a"}); /* the head moves on: b leads */
+    advance(s, 106 * S);
+    cr_assert_not(group_exists(s, "b"), "b is over");
+    cr_assert(group_exists(s, "a"));
+    vg_corr_set_free(s);
+}
+
+Test(correlation, expiry_walks_again_after_a_group_joins_an_empty_list, .init = setup,
+     .fini = teardown)
+{
+    VgCorrSet *s = load(brute);
+    advance(s, 50 * S); /* nothing to walk until a group joins */
+    bool created;       /* (as a restored checkpoint or a reload adds it: not through feed) */
+    cr_assert(vg_corr_group_get(s, 0, "a", 2, 60 * S, &created) && created);
+    advance(s, 71 * S);
+    cr_assert_not(group_exists(s, "a"), "a is over at 70 s");
+    vg_corr_set_free(s);
+}
+
 Test(correlation, reload_keeps_order_of_use, .init = setup, .fini = teardown)
 {
     VgCorrSet *old = used_again(brute);
