@@ -91,7 +91,7 @@ static void digit_lit_add(Lits *L, int field, uint32_t min)
 {
     if (digit_lit(L, field, min) >= 0)
         return;
-    DigitLit d = {field, min, (int32_t)L->text->len};
+    DigitLit d = {.field = field, .min = min, .id = (int32_t)L->text->len};
     g_ptr_array_add(L->text, g_strdup(""));
     uint32_t len0 = 0;
     int none = -1;
@@ -604,6 +604,12 @@ void sig_prefilter_build(VgRuleSet *set)
     g_array_free(L.field, TRUE);
     g_array_sort(L.digits, cmp_digit_lit);
     pf->n_digits = (int)L.digits->len;
+    for (int i = pf->n_digits - 1; i >= 0; i--) {
+        DigitLit *d = &g_array_index(L.digits, DigitLit, i);
+        d->next_field = i + 1 == pf->n_digits    ? pf->n_digits
+                        : d[1].field == d->field ? d[1].next_field
+                                                 : i + 1;
+    }
     pf->digits = (DigitLit *)g_array_free(L.digits, FALSE);
     set->pf = pf;
 }

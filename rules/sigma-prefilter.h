@@ -24,6 +24,7 @@ typedef struct {
     int field;
     uint32_t min;
     int32_t id;
+    int next_field; /* index of the first entry of the next field (or n_digits) */
 } DigitLit;
 
 struct SigPrefilter {
@@ -36,7 +37,7 @@ struct SigPrefilter {
     uint32_t *rule_len;
     int32_t *rule_ids;
     uint8_t *pos_rules; /* per literal: bit p when rules want it at position p (not ANY) */
-    DigitLit *digits;   /* sorted by field */
+    DigitLit *digits;   /* sorted by field, then min */
     int n_digits;
 };
 

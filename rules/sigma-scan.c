@@ -162,9 +162,10 @@ static void scan_digits(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
          * exact from the shortest run asked for on this field up, below it otherwise */
         s->drun[f] = run;
         s->drun_gen[f] = s->gen;
-        for (; i < pf->n_digits && pf->digits[i].field == f; i++)
-            if (run >= pf->digits[i].min)
-                found(pf, pf->digits[i].id, s);
+        int next = pf->digits[i].next_field;
+        for (; i < next && run >= pf->digits[i].min; i++) /* (shortest first) */
+            found(pf, pf->digits[i].id, s);
+        i = next;
     }
 }
 
