@@ -839,11 +839,13 @@ void vg_corr_set_on_match_keyed(VgCorrSet *s, int det_idx, const VgEvent *ev, Vg
 
 /* Drops (sliding) or judges and drops (closed) the groups of one rule that the watermark
  * has passed. Lists are in order of last use, so the walk stops at the first live one;
- * until the watermark passes that one's end (or the head changes) vg_corr_set_advance()
- * does not walk at all: the watermark moves with nearly every event, the head rarely. */
+ * until the watermark passes that one's end (or the head changes) there is no walk at all:
+ * the watermark moves with nearly every event, the head rarely. */
 static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDetectCtx *ctx)
 {
     CorrRuleState *rs = &s->rules[ri];
+    if (!all && watermark <= rs->live_until)
+        return;
     int64_t span = rs->r->timespan_ms;
     CorrGroup *g;
     while ((g = rs->sliding && !all ? lru_head(rs) : rs->head) && !g->pinned) {
@@ -869,8 +871,7 @@ void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx)
     if (!s)
         return;
     for (int i = 0; i < s->n_rules; i++)
-        if (ctx->watermark > s->rules[s->order[i]].live_until)
-            expire_rule(s, s->order[i], ctx->watermark, false, ctx);
+        expire_rule(s, s->order[i], ctx->watermark, false, ctx);
 }
 
 void vg_corr_set_finish(VgCorrSet *s, VgDetectCtx *ctx)
