@@ -104,9 +104,11 @@ inline const char *fast_string_end(const FastLine &l, const char *p)
     return q < l.end && *q == '"' ? q : nullptr;
 }
 
+/* Skips whitespace. Most lines have none between tokens, so the first test settles it:
+ * no JSON whitespace byte is above the space. */
 inline const char *fast_ws(const char *p, const char *end)
 {
-    while (p < end && json_ws(*p))
+    while (p < end && (unsigned char)*p <= ' ' && json_ws(*p))
         p++;
     return p;
 }
