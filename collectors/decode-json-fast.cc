@@ -300,15 +300,23 @@ const char *fast_object(FastCtx &c, const FastLine &l, const Node &node, const c
     p = fast_ws(p, end);
     if (p < end && *p == '}')
         return p + 1;
+    /* Each step tests for what usually comes first (no whitespace between tokens) and
+     * skips whitespace only when that fails. */
     for (;;) {
-        if (p >= end || *p != '"')
-            return nullptr;
+        if (p >= end || *p != '"') {
+            p = fast_ws(p, end);
+            if (p >= end || *p != '"')
+                return nullptr;
+        }
         const char *k = p + 1, *q = fast_string_end(l, k);
         if (!q)
             return nullptr;
-        p = fast_ws(q + 1, end);
-        if (p >= end || *p != ':')
-            return nullptr;
+        p = q + 1;
+        if (p >= end || *p != ':') {
+            p = fast_ws(p, end);
+            if (p >= end || *p != ':')
+                return nullptr;
+        }
         p = fast_ws(p + 1, end);
         if (p >= end)
             return nullptr;
@@ -349,6 +357,10 @@ const char *fast_object(FastCtx &c, const FastLine &l, const Node &node, const c
         }
         if (!p)
             return nullptr;
+        if (p < end && *p == ',') {
+            p++; /* (whitespace before the next key: see the loop's top) */
+            continue;
+        }
         p = fast_ws(p, end);
         if (p >= end)
             return nullptr;
@@ -356,7 +368,7 @@ const char *fast_object(FastCtx &c, const FastLine &l, const Node &node, const c
             return p + 1;
         if (*p != ',')
             return nullptr;
-        p = fast_ws(p + 1, end);
+        p++;
     }
 }
 
