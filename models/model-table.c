@@ -189,21 +189,13 @@ uint32_t vg_table_find(const VgModelTable *t, uint64_t hash, uint32_t fp)
     }
 }
 
-static inline uint32_t cms_pos(const VgModelTable *t, uint64_t hash, int row)
-{
-    static const uint64_t mul[4] = {0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
-                                    0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull};
-    uint64_t x = (hash ^ (hash >> 29)) * mul[row];
-    return (uint32_t)(x >> 32) & t->cms_mask;
-}
-
 unsigned vg_table_sighting(VgModelTable *t, uint64_t hash)
 {
     uint32_t w = t->cms_mask + 1;
     uint8_t *c[4];
     unsigned min = 255;
     for (int r = 0; r < 4; r++) {
-        c[r] = &t->cms[(size_t)r * w + cms_pos(t, hash, r)];
+        c[r] = vg_table_cms_counter(t, hash, r); /* (the same the prefetch asks for) */
         if (*c[r] < min)
             min = *c[r];
     }
