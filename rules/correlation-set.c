@@ -225,6 +225,10 @@ static bool evict_one(VgCorrSet *s)
     CorrGroup *victim = NULL;
     for (int i = 0; i < s->n_rules; i++) {
         CorrGroup *g = s->rules[i].sliding ? lru_head(&s->rules[i]) : s->rules[i].head;
+        /* A pinned head after lru_head() is a group created by the event being fed (a group
+         * used again is marked, so lru_head() moved it on): it was the tail, so what
+         * follows it now was moved by lru_head(), unmarked, in order of use. (A firing
+         * feeds other rules only, so nothing here was marked since.) */
         while (g && g->pinned)
             g = g->next;
         if (g && (!victim || g->touch < victim->touch))
