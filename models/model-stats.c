@@ -186,23 +186,40 @@ double vg_log_normal_sf(double z)
     return -0.5 * z2 - log(z) - 0.5 * log(2.0 * M_PI) + log1p(-1.0 / z2 + 3.0 / (z2 * z2));
 }
 
+/* The HLL's bias constant for VG_HLL_M registers. */
+static double hll_alpha(void)
+{
+    return 0.7213 / (1.0 + 1.079 / VG_HLL_M);
+}
+
+static unsigned hll_zeros(const VgHll *h)
+{
+    unsigned zeros = 0;
+    for (unsigned i = 0; i < VG_HLL_M; i++)
+        zeros += h->reg[i] == 0;
+    return zeros;
+}
+
 double vg_hll_estimate(const VgHll *h)
 {
     const double m = VG_HLL_M;
+    /* Small sets (most of them: an entry's HLL lives one bucket) end in linear counting,
+     * which needs only the count of empty registers. Each empty register adds 1 to the sum
+     * below, so with alpha m / 2.5 of them the raw estimate is at most 2.5 m whatever the
+     * others hold (one more, so that rounding can not matter), and the sum of VG_HLL_M
+     * table look-ups can be left out. The result is the same. */
+    unsigned zeros = hll_zeros(h);
+    if (zeros >= hll_alpha() * m / 2.5 + 1)
+        return m * log(m / zeros);
     double sum = 0;
-    int zeros = 0;
     static const double inv_pow2[33] = {
         1.0,     0x1p-1,  0x1p-2,  0x1p-3,  0x1p-4,  0x1p-5,  0x1p-6,  0x1p-7,  0x1p-8,
         0x1p-9,  0x1p-10, 0x1p-11, 0x1p-12, 0x1p-13, 0x1p-14, 0x1p-15, 0x1p-16, 0x1p-17,
         0x1p-18, 0x1p-19, 0x1p-20, 0x1p-21, 0x1p-22, 0x1p-23, 0x1p-24, 0x1p-25, 0x1p-26,
         0x1p-27, 0x1p-28, 0x1p-29, 0x1p-30, 0x1p-31, 0x1p-32};
-    for (unsigned i = 0; i < VG_HLL_M; i++) {
-        uint8_t r = h->reg[i] < 32 ? h->reg[i] : 32;
-        sum += inv_pow2[r];
-        zeros += h->reg[i] == 0;
-    }
-    double alpha = 0.7213 / (1.0 + 1.079 / m);
-    double e = alpha * m * m / sum;
+    for (unsigned i = 0; i < VG_HLL_M; i++)
+        sum += inv_pow2[h->reg[i] < 32 ? h->reg[i] : 32];
+    double e = hll_alpha() * m * m / sum;
     if (e <= 2.5 * m && zeros > 0)
         e = m * log(m / zeros); /* linear counting for small cardinalities */
     return e;
