@@ -26,8 +26,7 @@ typedef struct {
     bool have_token_id;
     uint64_t token_num; /* the token kind's entry name, when this event touched it */
     bool have_token_num;
-    uint64_t tok_hash, ep_hash;
-    uint32_t tok_fp, ep_fp;
+    uint64_t ep_hash; /* for the endpoint names of token×endpoint pairs */
 } EvCtx;
 
 typedef struct {
@@ -347,63 +346,50 @@ static void touch_rest(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x, uin
     }
 }
 
-typedef struct {
-    VgModelKind k;
-    uint64_t hash;
-    uint32_t fp;
-    uint32_t ip32, tok32, path32, ids32;
-} KeyRef;
+_Static_assert(VG_MODEL_KINDS == VG_MK__COUNT, "VgModelKeys has a hash per kind");
 
-static inline bool owns(const VgModels *m, uint64_t hash)
+/* Whether key hash of kind k is this detector's to count: always, but with shards (the
+ * token×endpoint pair goes with its token). */
+static inline bool owns(const VgModels *m, const VgModelKeys *hk, int k)
 {
-    return m->n_shards <= 1 || vg_shard_of_hash(hash, m->n_shards) == m->shard;
+    if (m->n_shards <= 1)
+        return true;
+    uint64_t h = hk->hash[k == VG_MK_TOKEN_ENDPOINT ? VG_MK_TOKEN : k];
+    return vg_shard_of_hash(h, m->n_shards) == m->shard;
 }
 
-/* The keys an event with hashes hk touches in this detector (its enabled kinds, its shard),
- * with the distinct-count values each kind adds. Returns how many. */
-static int key_refs(const VgModels *m, const VgModelKeys *hk, KeyRef keys[VG_MK__COUNT])
+/* The kinds under which this detector counts an event with keys hk, as bits: the event
+ * has the key, the kind is enabled, and the key is this shard's. */
+static inline unsigned kinds_of(const VgModels *m, const VgModelKeys *hk)
 {
-    bool has_tok = hk->tok_hash != 0, has_ep = hk->ep_hash != 0, has_ip = hk->ip_hash != 0;
-    uint32_t tok32 = has_tok ? (uint32_t)(hk->tok_hash >> 32) ^ hk->tok_fp : 0;
-    uint32_t ip32 = has_ip ? (uint32_t)(hk->ip_hash >> 32) ^ hk->ip_fp : 0;
-    const VgKindConf *kc = m->conf.kind;
-    int nk = 0;
-    if (has_tok && kc[VG_MK_TOKEN].enabled && owns(m, hk->tok_hash))
-        keys[nk++] = (KeyRef){VG_MK_TOKEN, hk->tok_hash, hk->tok_fp, ip32, 0, 0, hk->ids32};
-    if (has_ep && kc[VG_MK_ENDPOINT].enabled && owns(m, hk->ep_hash))
-        keys[nk++] = (KeyRef){VG_MK_ENDPOINT, hk->ep_hash, hk->ep_fp, ip32, tok32, 0, 0};
-    if (has_tok && has_ep && kc[VG_MK_TOKEN_ENDPOINT].enabled && owns(m, hk->tok_hash))
-        keys[nk++] = (KeyRef){VG_MK_TOKEN_ENDPOINT,
-                              (hk->tok_hash ^ (hk->ep_hash * 0x9e3779b97f4a7c15ull)) | 1,
-                              hk->tok_fp ^ (hk->ep_fp * 0x85ebca6bu),
-                              0,
-                              0,
-                              0,
-                              hk->ids32};
-    if (has_ip && kc[VG_MK_CLIENT_IP].enabled && owns(m, hk->ip_hash))
-        keys[nk++] = (KeyRef){VG_MK_CLIENT_IP, hk->ip_hash, hk->ip_fp, 0, tok32, hk->path32, 0};
-    return nk;
+    unsigned kinds = 0;
+    for (int k = 0; k < VG_MK__COUNT; k++)
+        if (hk->hash[k] && m->conf.kind[k].enabled && owns(m, hk, k))
+            kinds |= 1u << k;
+    return kinds;
 }
 
-static inline void prefetch_index(const VgModels *m, const KeyRef *keys, int nk)
+static inline void prefetch_index(const VgModels *m, const VgModelKeys *hk, unsigned kinds)
 {
-    for (int i = 0; i < nk; i++) {
-        const VgModelTable *t = &m->kind[keys[i].k].table;
-        vg_prefetch(&t->index[(uint32_t)keys[i].hash & t->index_mask]);
-    }
+    for (int k = 0; k < VG_MK__COUNT; k++)
+        if (kinds & (1u << k)) {
+            const VgModelTable *t = &m->kind[k].table;
+            vg_prefetch(&t->index[(uint32_t)hk->hash[k] & t->index_mask]);
+        }
 }
 
 /* Reads the index slots (a stall unless prefetch_index() ran earlier enough). */
-static inline void prefetch_entries(const VgModels *m, const KeyRef *keys, int nk)
+static inline void prefetch_entries(const VgModels *m, const VgModelKeys *hk, unsigned kinds)
 {
-    for (int i = 0; i < nk; i++) {
-        const VgModelTable *t = &m->kind[keys[i].k].table;
-        uint32_t c = vg_table_candidate(t, keys[i].hash);
-        if (c != UINT32_MAX)
-            vg_table_prefetch_entry(t, c);
-        else /* a new key (or one evicted): the admission filter will count it */
-            vg_table_prefetch_sighting(t, keys[i].hash);
-    }
+    for (int k = 0; k < VG_MK__COUNT; k++)
+        if (kinds & (1u << k)) {
+            const VgModelTable *t = &m->kind[k].table;
+            uint32_t c = vg_table_candidate(t, hk->hash[k]);
+            if (c != UINT32_MAX)
+                vg_table_prefetch_entry(t, c);
+            else /* a new key (or one evicted): the admission filter will count it */
+                vg_table_prefetch_sighting(t, hk->hash[k]);
+        }
 }
 
 void vg_models_prefetch(VgDetector *d, const void *k, int stage)
@@ -412,12 +398,24 @@ void vg_models_prefetch(VgDetector *d, const void *k, int stage)
     const VgModelKeys *hk = k;
     if (!m->conf.enabled)
         return;
-    KeyRef keys[VG_MK__COUNT];
-    int nk = key_refs(m, hk, keys);
+    unsigned kinds = kinds_of(m, hk);
     if (stage == 0)
-        prefetch_index(m, keys, nk);
+        prefetch_index(m, hk, kinds);
     else
-        prefetch_entries(m, keys, nk);
+        prefetch_entries(m, hk, kinds);
+}
+
+/* The key hash and fingerprint of s (of kind seed), into k's slot for kind. */
+static inline void key_hash(VgModelKeys *k, int kind, VgStr s, uint64_t seed)
+{
+    k->hash[kind] = vg_hash64(s.p, s.len, seed) | 1;
+    k->fp[kind] = (uint32_t)vg_hash64(s.p, s.len, SEED_FP);
+}
+
+/* A distinct-count value from a key's hash and fingerprint (0 without the key). */
+static inline uint32_t key_value32(const VgModelKeys *k, int kind)
+{
+    return k->hash[kind] ? (uint32_t)(k->hash[kind] >> 32) ^ k->fp[kind] : 0;
 }
 
 void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k)
@@ -426,27 +424,28 @@ void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k)
     memset(k, 0, sizeof *k);
     if (!m->conf.enabled)
         return;
-    if (ev->token.len) {
-        k->tok_hash = vg_hash64(ev->token.p, ev->token.len, SEED_TOKEN) | 1;
-        k->tok_fp = (uint32_t)vg_hash64(ev->token.p, ev->token.len, SEED_FP);
+    if (ev->token.len)
+        key_hash(k, VG_MK_TOKEN, ev->token, SEED_TOKEN);
+    if (ev->endpoint.len)
+        key_hash(k, VG_MK_ENDPOINT, ev->endpoint, SEED_ENDPOINT);
+    if (ev->client_ip.len)
+        key_hash(k, VG_MK_CLIENT_IP, ev->client_ip, SEED_IP);
+    if (k->hash[VG_MK_TOKEN] && k->hash[VG_MK_ENDPOINT]) {
+        k->hash[VG_MK_TOKEN_ENDPOINT] =
+            (k->hash[VG_MK_TOKEN] ^ (k->hash[VG_MK_ENDPOINT] * 0x9e3779b97f4a7c15ull)) | 1;
+        k->fp[VG_MK_TOKEN_ENDPOINT] = k->fp[VG_MK_TOKEN] ^ (k->fp[VG_MK_ENDPOINT] * 0x85ebca6bu);
     }
-    if (ev->endpoint.len) {
-        k->ep_hash = vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_ENDPOINT) | 1;
-        k->ep_fp = (uint32_t)vg_hash64(ev->endpoint.p, ev->endpoint.len, SEED_FP);
-    }
-    if (ev->client_ip.len) {
-        k->ip_hash = vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_IP) | 1;
-        k->ip_fp = (uint32_t)vg_hash64(ev->client_ip.p, ev->client_ip.len, SEED_FP);
-    }
+    k->tok32 = key_value32(k, VG_MK_TOKEN);
+    k->ip32 = key_value32(k, VG_MK_CLIENT_IP);
     const VgKindConf *kc = m->conf.kind;
     if (ev->path.len && kc[VG_MK_CLIENT_IP].enabled &&
         (kc[VG_MK_CLIENT_IP].metrics & (1u << VG_MM_D_PATHS)))
         k->path32 = value32(ev->path);
-    if (k->ep_hash &&
+    if (k->hash[VG_MK_ENDPOINT] &&
         ((kc[VG_MK_TOKEN].enabled && (kc[VG_MK_TOKEN].metrics & (1u << VG_MM_D_IDS))) ||
          (kc[VG_MK_TOKEN_ENDPOINT].enabled &&
           (kc[VG_MK_TOKEN_ENDPOINT].metrics & (1u << VG_MM_D_IDS)))))
-        k->ids32 = object_ids(ev, k->ep_hash);
+        k->ids32 = object_ids(ev, k->hash[VG_MK_ENDPOINT]);
 }
 
 void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
@@ -489,25 +488,22 @@ void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKey
     m->stats.events++;
     uint32_t b = (uint32_t)(t / B);
 
-    EvCtx x = {.ctx = ctx, .ev = ev};
-    x.tok_hash = hk->tok_hash;
-    x.tok_fp = hk->tok_fp;
-    x.ep_hash = hk->ep_hash;
-    x.ep_fp = hk->ep_fp;
+    EvCtx x = {.ctx = ctx, .ev = ev, .ep_hash = hk->hash[VG_MK_ENDPOINT]};
 
-    /* The keys of this event, then three passes so the cache misses of the four tables
+    /* The kinds of this event, then three passes so the cache misses of the four tables
      * overlap instead of queueing: prefetch the index slots, then the entries, then work
-     * (after vg_models_prefetch() a few events ahead, both are usually cached by now). */
-    KeyRef keys[VG_MK__COUNT];
-    int nk = key_refs(m, hk, keys);
-    prefetch_index(m, keys, nk);
-    prefetch_entries(m, keys, nk);
+     * (after vg_models_prefetch() a few events ahead, both are usually cached by now).
+     * Every kind gets every distinct-count value: a kind's layout has a distinct counter
+     * only for the values vg_metric_info lets it count. */
+    unsigned kinds = kinds_of(m, hk);
+    prefetch_index(m, hk, kinds);
+    prefetch_entries(m, hk, kinds);
     VgEntryHead *ent[VG_MK__COUNT];
-    for (int i = 0; i < nk; i++)
-        ent[i] = touch(m, keys[i].k, keys[i].hash, keys[i].fp, b, &x, keys[i].ip32, keys[i].tok32,
-                       keys[i].path32, keys[i].ids32);
-    for (int i = 0; i < nk; i++)
-        if (ent[i])
-            touch_rest(m, keys[i].k, ent[i], &x, keys[i].ip32, keys[i].tok32, keys[i].path32,
-                       keys[i].ids32);
+    for (int k = 0; k < VG_MK__COUNT; k++)
+        ent[k] = kinds & (1u << k) ? touch(m, (VgModelKind)k, hk->hash[k], hk->fp[k], b, &x,
+                                           hk->ip32, hk->tok32, hk->path32, hk->ids32)
+                                   : NULL;
+    for (int k = 0; k < VG_MK__COUNT; k++)
+        if (ent[k])
+            touch_rest(m, (VgModelKind)k, ent[k], &x, hk->ip32, hk->tok32, hk->path32, hk->ids32);
 }

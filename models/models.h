@@ -62,12 +62,15 @@ int vg_models_shard_of(const VgEvent *ev, const char *kind, int n);
 
 /* What the models need of an event's keys, hashed: computed once per event, where its
  * text is in cache (the parallel pipeline does it while decoding), and read by every
- * shard, which then only looks at the text of keys it owns and admits. Zero hash: the
- * event has no such key. */
+ * shard, which then only looks at the text of keys it owns and admits. Per kind, in the
+ * order token, endpoint, token×endpoint, client IP (VgModelKind); a zero hash: the event
+ * has no such key. */
+#define VG_MODEL_KINDS 4
 typedef struct {
-    uint64_t tok_hash, ep_hash, ip_hash;
-    uint32_t tok_fp, ep_fp, ip_fp;
-    uint32_t path32, ids32; /* distinct-count values (0 when no enabled metric uses them) */
+    uint64_t hash[VG_MODEL_KINDS];
+    uint32_t fp[VG_MODEL_KINDS];         /* the keys' fingerprints (a second hash) */
+    uint32_t ip32, tok32, path32, ids32; /* distinct-count values (0: no such key, or no
+                                          * enabled metric uses the value) */
 } VgModelKeys;
 
 /* Hashes the keys of ev as models detector d (its kinds and metrics) uses them. */
