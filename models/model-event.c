@@ -347,6 +347,8 @@ static void touch_rest(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x, uin
 }
 
 _Static_assert(VG_MODEL_KINDS == VG_MK__COUNT, "VgModelKeys has a hash per kind");
+/* every shard reads every event's keys from the core that hashed them: one cache line */
+_Static_assert(sizeof(VgModelKeys) <= 64, "VgModelKeys fits a cache line");
 
 /* Whether key hash of kind k is this detector's to count: always, but with shards (the
  * token×endpoint pair goes with its token). */
@@ -362,9 +364,11 @@ static inline bool owns(const VgModels *m, const VgModelKeys *hk, int k)
  * has the key, the kind is enabled, and the key is this shard's. */
 static inline unsigned kinds_of(const VgModels *m, const VgModelKeys *hk)
 {
+    if (m->n_shards <= 1)
+        return hk->kinds;
     unsigned kinds = 0;
     for (int k = 0; k < VG_MK__COUNT; k++)
-        if (hk->hash[k] && m->conf.kind[k].enabled && owns(m, hk, k))
+        if ((hk->kinds & (1u << k)) && owns(m, hk, k))
             kinds |= 1u << k;
     return kinds;
 }
@@ -412,7 +416,8 @@ static inline void key_hash(VgModelKeys *k, int kind, VgStr s, uint64_t seed)
     k->fp[kind] = (uint32_t)vg_hash64(s.p, s.len, SEED_FP);
 }
 
-/* A distinct-count value from a key's hash and fingerprint (0 without the key). */
+/* A key as a distinct-count value of other keys: from its hash and fingerprint (0 without
+ * the key). */
 static inline uint32_t key_value32(const VgModelKeys *k, int kind)
 {
     return k->hash[kind] ? (uint32_t)(k->hash[kind] >> 32) ^ k->fp[kind] : 0;
@@ -435,9 +440,10 @@ void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k)
             (k->hash[VG_MK_TOKEN] ^ (k->hash[VG_MK_ENDPOINT] * 0x9e3779b97f4a7c15ull)) | 1;
         k->fp[VG_MK_TOKEN_ENDPOINT] = k->fp[VG_MK_TOKEN] ^ (k->fp[VG_MK_ENDPOINT] * 0x85ebca6bu);
     }
-    k->tok32 = key_value32(k, VG_MK_TOKEN);
-    k->ip32 = key_value32(k, VG_MK_CLIENT_IP);
     const VgKindConf *kc = m->conf.kind;
+    for (int kind = 0; kind < VG_MK__COUNT; kind++)
+        if (k->hash[kind] && kc[kind].enabled)
+            k->kinds |= (uint8_t)(1u << kind);
     if (ev->path.len && kc[VG_MK_CLIENT_IP].enabled &&
         (kc[VG_MK_CLIENT_IP].metrics & (1u << VG_MM_D_PATHS)))
         k->path32 = value32(ev->path);
@@ -498,12 +504,13 @@ void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKey
     unsigned kinds = kinds_of(m, hk);
     prefetch_index(m, hk, kinds);
     prefetch_entries(m, hk, kinds);
+    uint32_t ip32 = key_value32(hk, VG_MK_CLIENT_IP), tok32 = key_value32(hk, VG_MK_TOKEN);
     VgEntryHead *ent[VG_MK__COUNT];
     for (int k = 0; k < VG_MK__COUNT; k++)
-        ent[k] = kinds & (1u << k) ? touch(m, (VgModelKind)k, hk->hash[k], hk->fp[k], b, &x,
-                                           hk->ip32, hk->tok32, hk->path32, hk->ids32)
+        ent[k] = kinds & (1u << k) ? touch(m, (VgModelKind)k, hk->hash[k], hk->fp[k], b, &x, ip32,
+                                           tok32, hk->path32, hk->ids32)
                                    : NULL;
     for (int k = 0; k < VG_MK__COUNT; k++)
         if (ent[k])
-            touch_rest(m, (VgModelKind)k, ent[k], &x, hk->ip32, hk->tok32, hk->path32, hk->ids32);
+            touch_rest(m, (VgModelKind)k, ent[k], &x, ip32, tok32, hk->path32, hk->ids32);
 }
