@@ -74,13 +74,18 @@ typedef struct {
 struct VgDecoder;
 
 typedef struct VgEvent {
-    int64_t time_ms; /* event time, ms since the epoch (UTC) */
-    VgStr client_ip, method, scheme, host, path, endpoint, query;
-    VgStr user_agent, referer, token, user, request_id;
+    /* First, what the models read of every event (VG_EVENT_MODEL_BYTES): a worker of the
+     * parallel pipeline that judges only models fetches no more of an event another core
+     * decoded (engine/pipeline-par.c). */
+    int64_t time_ms;  /* event time, ms since the epoch (UTC) */
+    uint32_t present; /* bit (1u << VgFieldId) per field the line carried */
     int32_t status;
     int64_t bytes_out, bytes_in;
     double latency_ms;
-    uint32_t present; /* bit (1u << VgFieldId) per field the line carried */
+    VgStr request_id;
+
+    VgStr client_ip, method, scheme, host, path, endpoint, query;
+    VgStr user_agent, referer, token, user;
 
     VgStr raw; /* the whole input line, for Sigma keyword search and dead letters */
     /* The decoder that made this event answers dotted-path look-ups of other source
@@ -94,6 +99,9 @@ typedef struct VgEvent {
     int32_t partition; /* -1 outside Kafka */
     int64_t offset;
 } VgEvent;
+
+/* The leading bytes of VgEvent that the models read of every event (a new key's name aside). */
+#define VG_EVENT_MODEL_BYTES offsetof(VgEvent, client_ip)
 
 static inline bool vg_event_has(const VgEvent *ev, VgFieldId f)
 {

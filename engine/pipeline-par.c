@@ -154,13 +154,19 @@ static void rules_prefetch(VgDetector *d, const void *matched, int stage)
 }
 
 /* Event i of a slot another worker decoded is in that core's cache: ask for what the walk
- * will read of it (the event, its keys, and for worker 0, whose rules read the fields'
- * text, the line and the matches) a few events ahead, so the transfers overlap. */
+ * will read of it a few events ahead, so the transfers overlap. Worker 0, whose rules read
+ * the fields' text, needs the event, its keys, the line and the matches; the others only
+ * the keys and the part of the event the models read. Fetching more would cost twice:
+ * each line fetched is a line the decoding core must take back when it reuses the slot. */
 static inline void prefetch_event(const Slot *s, uint32_t i, bool primary)
 {
-    vg_prefetch_range(&s->ev[i], sizeof s->ev[i]);
     vg_prefetch_range(&s->keys[i], sizeof s->keys[i]);
-    if (primary && !s->bad[i]) {
+    if (!primary) {
+        vg_prefetch_range(&s->ev[i], VG_EVENT_MODEL_BYTES);
+        return;
+    }
+    vg_prefetch_range(&s->ev[i], sizeof s->ev[i]);
+    if (!s->bad[i]) {
         vg_prefetch_range(s->b.buf + s->b.lines[i].off, s->b.lines[i].len);
         vg_prefetch_range(&s->m[i], sizeof s->m[i]);
     }
