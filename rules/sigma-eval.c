@@ -173,6 +173,8 @@ VgRuleScratch *vg_rule_scratch_new(const VgRuleSet *set)
     s->sel = g_new0(const char *, ni + 1);
     s->md = pcre2_match_data_create(1, NULL);
     s->prefilter = true;
+    s->recall = sig_recall_new();
+    s->recall_on = true;
     return s;
 }
 
@@ -189,6 +191,7 @@ void vg_rule_scratch_free(VgRuleScratch *s)
     g_free(s->memo_val);
     g_free(s->sel);
     pcre2_match_data_free(s->md);
+    sig_recall_free(s->recall);
     g_free(s);
 }
 

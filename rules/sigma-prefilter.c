@@ -611,5 +611,7 @@ void sig_prefilter_build(VgRuleSet *set)
                                                  : i + 1;
     }
     pf->digits = (DigitLit *)g_array_free(L.digits, FALSE);
+    /* an API's clients are a few SDKs and apps, each with its user agent */
+    pf->recall[VG_F_USER_AGENT] = pf->recall[VG_F_REFERER] = true;
     set->pf = pf;
 }

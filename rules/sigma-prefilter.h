@@ -39,6 +39,7 @@ struct SigPrefilter {
     uint8_t *pos_rules; /* per literal: bit p when rules want it at position p (not ANY) */
     DigitLit *digits;   /* sorted by field, then min */
     int n_digits;
+    bool recall[SIG_N_SCAN_FIELDS]; /* fields whose values repeat (sigma-scan.c) */
 };
 
 /* A guard element: literal id and where it must be found. */

@@ -12,7 +12,8 @@
  * before. Near the root it is not run at all: a byte whose pair with the next starts no
  * literal is skipped with a look-up in a bitmap, and those look-ups do not wait for each
  * other; on the shipped pack about half of the path's bytes and most of the user agent's
- * are skipped so (scan()). Nothing here allocates.
+ * are skipped so (scan()). A user agent or referer seen recently is not scanned at all:
+ * its scan's reports are replayed (scan_recalled()). Nothing here allocates.
  */
 #include "rules/sigma-prefilter.h"
 
@@ -37,11 +38,57 @@ static inline void found(const SigPrefilter *pf, int32_t id, VgRuleScratch *s)
     wake(pf, guard_elem(id, POS_ANY), s);
 }
 
+/* ---- values scanned before ----
+ *
+ * A field whose values repeat (the user agent: an API's clients are a few SDKs and apps)
+ * need not be scanned again for a value seen recently: what its scan reported, each
+ * (state, position) passed to report(), is kept with the value and replayed. The stamps
+ * are then exactly the scan's. A small direct-mapped table per scratch: a value that
+ * misses (or would need more than RECALL_REPORTS reports) is scanned as usual. */
+enum { RECALL_SLOTS = 32, RECALL_MIN = 16, RECALL_MAX = 160, RECALL_REPORTS = 6 };
+
+struct SigRecall {
+    uint8_t field; /* SIG_N_SCAN_FIELDS: empty */
+    uint8_t len;
+    uint8_t n;                    /* reports (more than RECALL_REPORTS: not kept) */
+    uint8_t at[RECALL_REPORTS];   /* the position of each report */
+    uint32_t off[RECALL_REPORTS]; /* the state of each report */
+    char text[RECALL_MAX];
+};
+
+SigRecall *sig_recall_new(void)
+{
+    SigRecall *r = g_new0(SigRecall, RECALL_SLOTS);
+    for (int i = 0; i < RECALL_SLOTS; i++)
+        r[i].field = SIG_N_SCAN_FIELDS;
+    return r;
+}
+
+void sig_recall_free(SigRecall *r)
+{
+    g_free(r);
+}
+
+/* The slot of value p[0 .. n - 1] of field f. (All of it is hashed: user agents that differ
+ * only in a version number in the middle are common.) */
+static inline SigRecall *recall_slot(VgRuleScratch *s, int f, const char *p, size_t n)
+{
+    return &s->recall[vg_hash64(p, n, (uint64_t)f) >> 59]; /* (32 slots) */
+}
+
 /* Called for each position where at least one literal ends; out of line, so the scan
  * loop keeps its few variables in registers. */
 __attribute__((noinline)) static void report(const SigPrefilter *pf, const Dfa *a, uint32_t off,
                                              size_t i, size_t n, VgRuleScratch *s)
 {
+    SigRecall *rec = s->rec;
+    if (rec) {
+        if (rec->n < RECALL_REPORTS) {
+            rec->off[rec->n] = off;
+            rec->at[rec->n] = (uint8_t)i;
+        }
+        rec->n = (uint8_t)MIN(rec->n + 1u, RECALL_REPORTS + 1u);
+    }
     uint32_t st = off / a->row_bytes;
     uint32_t g = s->gen;
     const int32_t *ids = a->out_ids + a->out_off[st];
@@ -169,6 +216,27 @@ static void scan_digits(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
     }
 }
 
+/* scan() of value v of field f, or the replay of its reports when it was seen last time
+ * its slot was used. */
+static void scan_recalled(const SigPrefilter *pf, int f, const VgStr *v, VgRuleScratch *s)
+{
+    const Dfa *a = pf->dfa[f];
+    SigRecall *r = recall_slot(s, f, v->p, v->len);
+    if (r->field == f && r->len == v->len && r->n <= RECALL_REPORTS &&
+        !memcmp(r->text, v->p, v->len)) {
+        for (uint32_t k = 0; k < r->n; k++)
+            report(pf, a, r->off[k], r->at[k], v->len, s);
+        return;
+    }
+    r->field = (uint8_t)f;
+    r->len = (uint8_t)v->len;
+    r->n = 0;
+    memcpy(r->text, v->p, v->len);
+    s->rec = r;
+    scan(pf, a, (const uint8_t *)v->p, v->len, s);
+    s->rec = NULL;
+}
+
 void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
 {
     s->n_cand = 0;
@@ -183,7 +251,11 @@ void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
             v = (const VgStr *)((const char *)ev + pf->offsets[k]);
         else
             continue;
-        if (v->p)
+        if (!v->p)
+            continue;
+        if (pf->recall[f] && s->recall_on && v->len >= RECALL_MIN && v->len <= RECALL_MAX)
+            scan_recalled(pf, f, v, s);
+        else
             scan(pf, pf->dfa[f], (const uint8_t *)v->p, v->len, s);
     }
 }

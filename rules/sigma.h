@@ -285,6 +285,8 @@ struct VgRuleSet {
     GPtrArray *load_errors; /* GError *: what building it reported (cached sets) */
 };
 
+typedef struct SigRecall SigRecall;
+
 /* Per-thread evaluation state. */
 struct VgRuleScratch {
     const VgRuleSet *set;
@@ -306,6 +308,11 @@ struct VgRuleScratch {
      * from the shortest run a regex on the field needs up; below it otherwise) */
     uint32_t drun_gen[SIG_N_SCAN_FIELDS];
     uint32_t drun[SIG_N_SCAN_FIELDS];
+    /* values of repetitive fields scanned recently, and what their scans reported
+     * (sigma-scan.c); rec: the one being recorded */
+    SigRecall *recall;
+    SigRecall *rec;
+    bool recall_on; /* (default; off for checks) */
 };
 
 /* Tests (sigma-test.c): the general path, and direct pattern matching on bytes. */
@@ -355,6 +362,9 @@ void sig_prefilter_free(SigPrefilter *pf);
 /* Scans the fields of ev, stamping found literals and candidate rules in s
  * (sigma-scan.c). */
 void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev);
+/* The scratch's memory of values scanned (sig_prefilter_scan), and its release. */
+SigRecall *sig_recall_new(void);
+void sig_recall_free(SigRecall *r);
 /* Test helper: number of automaton states per field, for the bench's report. */
 size_t sig_prefilter_states(const SigPrefilter *pf);
 

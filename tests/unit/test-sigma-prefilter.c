@@ -412,3 +412,102 @@ Test(sigma_prefilter, skip_never_loses_a_literal)
                  (unsigned long long)seen);
     vg_rule_set_free(set);
 }
+
+/* ---- values scanned before ---- */
+
+/* Rules on the user agent and the referer: literals anywhere, at the start, at the end and
+ * as the whole value, of one byte and long, some occurring many times in one value. */
+static const char recall_rules[] =
+    RULE1("  a:\n    user_agent|contains: [sqlmap, nikto, 'a', '/1.', 'curl/']\n"
+          "  b:\n    user_agent|startswith: 'python-'\n"
+          "  c:\n    user_agent|endswith: [')', 'bot']\n"
+          "  d:\n    user_agent: 'Mozilla/5.0 (compatible; Googlebot/2.1)'\n"
+          "  e:\n    referer|contains: ['/admin', 'evil.example']\n"
+          "  condition: 1 of them\n");
+
+/* Whether scratches a (values recalled) and b (every value scanned) stamped the same
+ * literals and woke the same rules for the event each just evaluated. */
+static void same_stamps(const VgRuleSet *set, const VgRuleScratch *a, const VgRuleScratch *b,
+                        const char *ua)
+{
+    for (int id = 0; id < set->n_lits; id++) {
+        cr_assert_eq(a->lit_found[id] == a->gen, b->lit_found[id] == b->gen, "%s: literal %d", ua,
+                     id);
+        cr_assert_eq(a->lit_start[id] == a->gen, b->lit_start[id] == b->gen, "%s: start %d", ua,
+                     id);
+        cr_assert_eq(a->lit_end[id] == a->gen, b->lit_end[id] == b->gen, "%s: end %d", ua, id);
+    }
+    for (guint r = 0; r < set->rules->len; r++)
+        cr_assert_eq(a->cand[r] == a->gen, b->cand[r] == b->gen, "%s: rule %u", ua, r);
+}
+
+/* A user agent seen before is not scanned again: its scan's reports are replayed. The
+ * stamps are the scan's for every value, in any order: short ones (never kept), long ones
+ * (kept) and too long ones (never kept), ones with more reports than are kept, values of
+ * the same length that share a slot, the same text in two fields, and a value seen again
+ * after its slot was taken by another. */
+Test(sigma_prefilter, recalled_values_stamp_what_a_scan_would)
+{
+    VgRuleSet *set = tu_load(recall_rules);
+    GPtrArray *uas = g_ptr_array_new_with_free_func(g_free);
+    const char *fixed[] = {
+        "curl/8.5.0",
+        "python-requests/2.31.0",
+        "Mozilla/5.0 (compatible; Googlebot/2.1)",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "sqlmap/1.7 nikto sqlmap nikto sqlmap nikto sqlmap nikto a a a a a a (x)",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Safari/537.36",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+        g_ptr_array_add(uas, g_strdup(fixed[i]));
+    /* 64 values of one length, half with a literal: some share a slot (there are 32) */
+    for (int i = 0; i < 64; i++)
+        g_ptr_array_add(
+            uas, g_strdup_printf("okhttp/4.12.0 %s %04d android", i % 2 ? "nikto" : "build", i));
+    GString *big = g_string_new("Mozilla/5.0 ");
+    while (big->len < 200)
+        g_string_append(big, "(compatible; x) ");
+    g_string_append(big, "bot");
+    g_ptr_array_add(uas, g_string_free(big, FALSE));
+    uint64_t seed = 5;
+    const char alphabet[] = "abcnikto/1.() ";
+    for (int i = 0; i < 40; i++) { /* random ones, 16 to 60 bytes, from the literals' bytes */
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = 16 + (size_t)(seed >> 58);
+        char *t = g_malloc(n + 1);
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            t[k] = alphabet[(seed >> 40) % (sizeof alphabet - 1)];
+        }
+        t[n] = '\0';
+        g_ptr_array_add(uas, t);
+    }
+
+    VgRuleScratch *a = vg_rule_scratch_new(set), *b = vg_rule_scratch_new(set);
+    b->recall_on = false;
+    VgArena arena;
+    vg_arena_init(&arena, 4096);
+    for (int i = 0; i < 3000; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        const char *ua = uas->pdata[(seed >> 33) % uas->len];
+        const char *ref = uas->pdata[(seed >> 13) % uas->len];
+        TuEvent t;
+        tu_event_init(&t);
+        tu_set(&t, "user_agent", ua);
+        if (i % 3 == 0)
+            tu_set(&t, "referer", i % 2 ? ua : ref);
+        TuHits ha = {0}, hb = {0};
+        vg_rule_set_eval(set, a, &t.ev, &arena, false, tu_hit, &ha);
+        vg_rule_set_eval(set, b, &t.ev, &arena, false, tu_hit, &hb);
+        same_stamps(set, a, b, ua);
+        cr_assert_eq(ha.mask, hb.mask, "%s", ua);
+        tu_event_clear(&t);
+        vg_arena_reset(&arena);
+    }
+    vg_arena_destroy(&arena);
+    vg_rule_scratch_free(a);
+    vg_rule_scratch_free(b);
+    g_ptr_array_free(uas, TRUE);
+    vg_rule_set_free(set);
+}
