@@ -22,10 +22,19 @@ static VgArenaChunk *chunk_new(size_t cap)
     return c;
 }
 
-void *vg_arena_alloc(VgArena *a, size_t n)
+/* Makes c the chunk being filled. */
+static void set_head(VgArena *a, VgArenaChunk *c)
 {
-    n = (n + 7) & ~(size_t)7;
+    a->head = c;
+    a->cur = c ? (char *)c->data + c->used : NULL;
+    a->end = c ? (char *)c->data + c->cap : NULL;
+}
+
+void *vg_arena_alloc_more(VgArena *a, size_t n)
+{
     VgArenaChunk *c = a->head;
+    if (c)
+        c->used = (size_t)(a->cur - (char *)c->data);
     while (c && c->used + n > c->cap)
         c = c->next; /* later chunks are empty after a reset */
     if (!c) {
@@ -39,10 +48,9 @@ void *vg_arena_alloc(VgArena *a, size_t n)
             t->next = c;
         }
     }
-    a->head = c;
     void *p = (char *)c->data + c->used;
     c->used += n;
-    a->used_total += n;
+    set_head(a, c);
     return p;
 }
 
@@ -59,8 +67,7 @@ void vg_arena_reset(VgArena *a)
 {
     for (VgArenaChunk *c = a->first; c; c = c->next)
         c->used = 0;
-    a->head = a->first;
-    a->used_total = 0;
+    set_head(a, a->first);
 }
 
 void vg_arena_destroy(VgArena *a)
