@@ -22,19 +22,10 @@ static VgArenaChunk *chunk_new(size_t cap)
     return c;
 }
 
-/* Makes c the chunk being filled. */
-static void set_head(VgArena *a, VgArenaChunk *c)
+void *vg_arena_alloc(VgArena *a, size_t n)
 {
-    a->head = c;
-    a->cur = c ? (char *)c->data + c->used : NULL;
-    a->end = c ? (char *)c->data + c->cap : NULL;
-}
-
-void *vg_arena_alloc_more(VgArena *a, size_t n)
-{
+    n = (n + 7) & ~(size_t)7;
     VgArenaChunk *c = a->head;
-    if (c)
-        c->used = (size_t)(a->cur - (char *)c->data);
     while (c && c->used + n > c->cap)
         c = c->next; /* later chunks are empty after a reset */
     if (!c) {
@@ -48,9 +39,10 @@ void *vg_arena_alloc_more(VgArena *a, size_t n)
             t->next = c;
         }
     }
+    a->head = c;
     void *p = (char *)c->data + c->used;
     c->used += n;
-    set_head(a, c);
+    a->used_total += n;
     return p;
 }
 
@@ -67,7 +59,8 @@ void vg_arena_reset(VgArena *a)
 {
     for (VgArenaChunk *c = a->first; c; c = c->next)
         c->used = 0;
-    set_head(a, a->first);
+    a->head = a->first;
+    a->used_total = 0;
 }
 
 void vg_arena_destroy(VgArena *a)

@@ -16,25 +16,12 @@ typedef struct {
     VgArenaChunk *head;  /* chunk being filled */
     VgArenaChunk *first; /* all chunks, in order */
     size_t chunk_size;
-    char *cur, *end; /* the free part of head (its `used` is synced when head changes) */
+    size_t used_total; /* bytes handed out since the last reset */
 } VgArena;
 
 void vg_arena_init(VgArena *a, size_t chunk_size);
-/* vg_arena_alloc() when head has no room for n (a multiple of 8) bytes. */
-void *vg_arena_alloc_more(VgArena *a, size_t n);
-
-/* Returns 8-byte aligned memory valid until the next reset; never NULL (aborts on OOM).
- * Inline: an event takes about ten of these, nearly all from the head chunk. */
-static inline void *vg_arena_alloc(VgArena *a, size_t n)
-{
-    n = (n + 7) & ~(size_t)7;
-    if (G_LIKELY(a->cur && (size_t)(a->end - a->cur) >= n)) {
-        void *p = a->cur;
-        a->cur += n;
-        return p;
-    }
-    return vg_arena_alloc_more(a, n);
-}
+/* Returns 8-byte aligned memory valid until the next reset; never NULL (aborts on OOM). */
+void *vg_arena_alloc(VgArena *a, size_t n);
 /* Copies s into the arena with a trailing NUL (not counted in the result's length). */
 VgStr vg_arena_strdup(VgArena *a, const char *s, size_t n);
 void vg_arena_reset(VgArena *a);

@@ -28,8 +28,7 @@ static inline uint64_t rd32(const uint8_t *p)
     return v;
 }
 
-static inline __attribute__((always_inline)) uint64_t hash64(const void *key, size_t len,
-                                                             uint64_t seed)
+uint64_t vg_hash64(const void *key, size_t len, uint64_t seed)
 {
     const uint64_t s0 = 0xa0761d6478bd642full, s1 = 0xe7037ed1a0b428dbull,
                    s2 = 0x8ebc6af09c88c6e3ull, s3 = 0x589965cc75374cc3ull;
@@ -73,17 +72,4 @@ static inline __attribute__((always_inline)) uint64_t hash64(const void *key, si
     a = (uint64_t)r;
     b = (uint64_t)(r >> 64);
     return mix(a ^ s0 ^ len, b ^ s1);
-}
-
-uint64_t vg_hash64(const void *key, size_t len, uint64_t seed)
-{
-    return hash64(key, len, seed);
-}
-
-uint64_t vg_hash64_pair(const void *key, size_t len, uint64_t seed, uint64_t seed2, uint64_t *h2)
-{
-    /* the same function twice, inlined side by side: the compiler shares the loads and
-     * length tests, and the two chains of multiplications overlap */
-    *h2 = hash64(key, len, seed2);
-    return hash64(key, len, seed);
 }

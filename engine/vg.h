@@ -87,8 +87,6 @@ GQuark vg_error_quark(void);
 /* 64-bit hash of bytes (wyhash-style mixing); stable across runs and machines, so it may
  * be used for sharding and for deterministic ids. */
 uint64_t vg_hash64(const void *p, size_t len, uint64_t seed);
-/* vg_hash64 of the same bytes with two seeds (the second into *h2), in one call. */
-uint64_t vg_hash64_pair(const void *p, size_t len, uint64_t seed, uint64_t seed2, uint64_t *h2);
 
 #define VG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define VG_LIKELY(x)    __builtin_expect(!!(x), 1)

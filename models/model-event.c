@@ -412,9 +412,8 @@ void vg_models_prefetch(VgDetector *d, const void *k, int stage)
 /* The key hash and fingerprint of s (of kind seed), into k's slot for kind. */
 static inline void key_hash(VgModelKeys *k, int kind, VgStr s, uint64_t seed)
 {
-    uint64_t fp;
-    k->hash[kind] = vg_hash64_pair(s.p, s.len, seed, SEED_FP, &fp) | 1;
-    k->fp[kind] = (uint32_t)fp;
+    k->hash[kind] = vg_hash64(s.p, s.len, seed) | 1;
+    k->fp[kind] = (uint32_t)vg_hash64(s.p, s.len, SEED_FP);
 }
 
 /* A key as a distinct-count value of other keys: from its hash and fingerprint (0 without

@@ -1,5 +1,5 @@
 /* test-util.c — the shared 64-bit hash: its values are pinned (shard choices, model keys in
- * snapshots and deterministic ids derive from it), and the two-seed form gives the same. */
+ * snapshots and deterministic ids derive from it). */
 #include "engine/vg.h"
 
 #include <criterion/criterion.h>
@@ -24,20 +24,4 @@ Test(util, hash64_values_are_pinned)
     for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
         cr_assert_eq(vg_hash64(want[i].key, strlen(want[i].key), 42), want[i].h, "\"%s\"",
                      want[i].key);
-}
-
-/* vg_hash64_pair is vg_hash64 twice, at every length up to 200 and for unaligned keys. */
-Test(util, hash64_pair_is_two_hashes)
-{
-    char buf[208];
-    for (size_t i = 0; i < sizeof buf; i++)
-        buf[i] = (char)(i * 131 + 7);
-    for (size_t off = 0; off < 3; off++)
-        for (size_t len = 0; len <= 200; len++) {
-            uint64_t s1 = 0x1234 + len, s2 = 0x9876543210ull ^ len, h2;
-            uint64_t h1 = vg_hash64_pair(buf + off, len, s1, s2, &h2);
-            cr_assert_eq(h1, vg_hash64(buf + off, len, s1), "len %zu", len);
-            cr_assert_eq(h2, vg_hash64(buf + off, len, s2), "len %zu", len);
-            cr_assert_neq(h1, h2, "len %zu: seeds should give different hashes", len);
-        }
 }
