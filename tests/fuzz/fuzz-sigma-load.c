@@ -5,6 +5,7 @@
 #include "rules/sigma.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int pf = 0; pf < 2; pf++) {
         VgRuleScratch *s = vg_rule_scratch_new(set);
         vg_rule_scratch_set_prefilter(s, pf);
-        vg_rule_set_eval(set, s, &ev, &arena, true, NULL, NULL);
+        /* twice: the second time the prefilter replays what it recalls of the user agent */
+        int first = vg_rule_set_eval(set, s, &ev, &arena, true, NULL, NULL);
+        if (vg_rule_set_eval(set, s, &ev, &arena, true, NULL, NULL) != first)
+            abort();
         vg_rule_scratch_free(s);
     }
     vg_arena_destroy(&arena);
