@@ -42,7 +42,6 @@ void *vg_arena_alloc(VgArena *a, size_t n)
     a->head = c;
     void *p = (char *)c->data + c->used;
     c->used += n;
-    a->used_total += n;
     return p;
 }
 
@@ -60,7 +59,6 @@ void vg_arena_reset(VgArena *a)
     for (VgArenaChunk *c = a->first; c; c = c->next)
         c->used = 0;
     a->head = a->first;
-    a->used_total = 0;
 }
 
 void vg_arena_destroy(VgArena *a)

@@ -16,7 +16,6 @@ typedef struct {
     VgArenaChunk *head;  /* chunk being filled */
     VgArenaChunk *first; /* all chunks, in order */
     size_t chunk_size;
-    size_t used_total; /* bytes handed out since the last reset */
 } VgArena;
 
 void vg_arena_init(VgArena *a, size_t chunk_size);
