@@ -314,8 +314,8 @@ Test(decode_presets, garbage_never_crashes)
                            "1.2.3.4 - - [",
                            "[2026-03-02T10:00:00Z] \"",
                            "\xff\xff",
-                           "{\"request\":{\"headers\":{\"authorization\":\"Bearer eyJ.eyJ.\"}},"
-                           "\"started_at\":1}"};
+                           ("{\"request\":{\"headers\":{\"authorization\":\"Bearer eyJ.eyJ.\"}},"
+                            "\"started_at\":1}")};
     for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++) {
         t_open(presets[p], NULL);
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {

@@ -62,7 +62,7 @@ Test(model_ewma, idle_gap_closed_form_equals_steps)
     /* one half-life of silence halves the mean */
     double m = 100, v = 0;
     vg_ewma_zeros(&m, &v, a, 60);
-    REL(m, 50, 1e-9);
+    REL(m, 50.0, 1e-9);
 }
 
 Test(model_tails, poisson_known_values)

@@ -456,8 +456,8 @@ Test(sigma_prefilter, recalled_values_stamp_what_a_scan_would)
         "Mozilla/5.0 (compatible; Googlebot/2.1)",
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "sqlmap/1.7 nikto sqlmap nikto sqlmap nikto sqlmap nikto a a a a a a (x)",
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/120.0.0.0 Safari/537.36",
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36"),
     };
     for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
         g_ptr_array_add(uas, g_strdup(fixed[i]));
