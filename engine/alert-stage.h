@@ -33,8 +33,8 @@ void vg_alert_stage_reconfigure(VgAlertStage *st, int64_t cooldown_ms, int max_s
 /* Forgets incidents that ended a cooldown before watermark (bounded memory). */
 void vg_alert_stage_expire(VgAlertStage *st, int64_t watermark);
 const VgAlertStats *vg_alert_stage_stats(const VgAlertStage *st);
-/* The key the stage hashes tokens with (for detectors that print token ids). */
-const char *vg_alert_stage_token_key(const VgAlertStage *st, size_t *len);
+/* The key the stage hashes tokens with, made ready (for detectors that name tokens). */
+const VgHmacKey *vg_alert_stage_token_key(const VgAlertStage *st);
 /* Renders a without dedup into out (for tests and explain); returns the event id in id. */
 void vg_alert_render(VgAlertStage *st, const VgAlert *a, GString *out, char id[33]);
 

@@ -34,7 +34,7 @@ typedef struct {
 struct VgAlertStage {
     VgAlertStageConf conf;
     char *token_key;
-    size_t token_key_len;
+    VgHmacKey token_hmac; /* token_key, made ready */
     VgAlertOutput out;
     GHashTable *incidents; /* uint64 key -> Incident */
     int64_t last_expire;
@@ -63,21 +63,33 @@ int vg_severity_risk(VgSeverity s)
     return s >= 0 && s <= 4 ? risk[s] : 47;
 }
 
-/* The hot path (models name every new token key with this): no allocation, see sha256.h. */
+uint64_t vg_token_num(const VgHmacKey *key, VgStr token)
+{
+    uint8_t mac[32];
+    vg_hmac_sha256_keyed(key, token.p ? token.p : "", token.len, mac);
+    uint64_t n = 0;
+    for (int i = 0; i < 8; i++)
+        n = n << 8 | mac[i];
+    return n;
+}
+
+void vg_token_hex(uint64_t num, char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++)
+        out[i] = hex[num >> (60 - 4 * i) & 15];
+    out[16] = '\0';
+}
+
 void vg_token_id(const char *key, size_t key_len, VgStr token, char out[17])
 {
     if (!key) {
         key = VG_DEFAULT_TOKEN_KEY;
         key_len = strlen(key);
     }
-    uint8_t mac[32];
-    vg_hmac_sha256(key, key_len, token.p ? token.p : "", token.len, mac);
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = hex[mac[i] >> 4];
-        out[2 * i + 1] = hex[mac[i] & 15];
-    }
-    out[16] = '\0';
+    VgHmacKey k;
+    vg_hmac_key_init(&k, key, key_len);
+    vg_token_hex(vg_token_num(&k, token), out);
 }
 
 VgAlertStage *vg_alert_stage_new(const VgAlertStageConf *conf, VgAlertOutput out)
@@ -85,7 +97,7 @@ VgAlertStage *vg_alert_stage_new(const VgAlertStageConf *conf, VgAlertOutput out
     VgAlertStage *st = g_new0(VgAlertStage, 1);
     st->conf = *conf;
     st->token_key = g_strdup(conf->token_key ? conf->token_key : VG_DEFAULT_TOKEN_KEY);
-    st->token_key_len = strlen(st->token_key);
+    vg_hmac_key_init(&st->token_hmac, st->token_key, strlen(st->token_key));
     st->conf.token_key = st->token_key;
     if (st->conf.max_samples > VG_ALERT_MAX_SAMPLES)
         st->conf.max_samples = VG_ALERT_MAX_SAMPLES;
@@ -121,11 +133,9 @@ const VgAlertStats *vg_alert_stage_stats(const VgAlertStage *st)
     return &st->stats;
 }
 
-const char *vg_alert_stage_token_key(const VgAlertStage *st, size_t *len)
+const VgHmacKey *vg_alert_stage_token_key(const VgAlertStage *st)
 {
-    if (len)
-        *len = st->token_key_len;
-    return st->token_key;
+    return &st->token_hmac;
 }
 
 /* The text that identifies the entity: what dedup and event.id are keyed on. */
@@ -320,7 +330,7 @@ static void alert_token_id(const VgAlertStage *st, const VgAlert *a, char out[17
 {
     out[0] = '\0';
     if (vg_str_present(a->token) && a->token.len) {
-        vg_token_id(st->token_key, st->token_key_len, a->token, out);
+        vg_token_hex(vg_token_num(&st->token_hmac, a->token), out);
     } else if (a->token_id.len == 16) {
         memcpy(out, a->token_id.p, 16);
         out[16] = '\0';

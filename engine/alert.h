@@ -12,6 +12,7 @@
 #ifndef VG_ALERT_H
 #define VG_ALERT_H
 
+#include "engine/sha256.h"
 #include "engine/vg.h"
 
 #define VG_ALERT_MAX_SAMPLES 5
@@ -68,5 +69,10 @@ typedef struct {
 
 /* token_id: the first 16 hex digits of HMAC-SHA256(key, token). out gets 17 bytes. */
 void vg_token_id(const char *key, size_t key_len, VgStr token, char out[17]);
+/* The same with the key made ready (vg_hmac_key_init), as the number the 16 digits spell:
+ * what the hot path uses (models name every new token with it). */
+uint64_t vg_token_num(const VgHmacKey *key, VgStr token);
+/* The 16 digits of a token id number, into out (17 bytes). */
+void vg_token_hex(uint64_t num, char out[17]);
 
 #endif

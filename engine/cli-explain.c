@@ -19,8 +19,7 @@ typedef struct {
     uint32_t fields;
     gboolean only_matches, pretty;
     int n_rules, n_models_hot, n_alerts;
-    const char *token_key;
-    size_t token_key_len;
+    const VgHmacKey *token_key;
     GString *line;
 } Explain;
 
@@ -149,7 +148,7 @@ static void on_line(void *u, const VgLineBatch *b, const VgLineRef *l, const VgE
             g_string_append_printf(o, ",\"bad\":\"%s\"", vg_bad_reason_name(reason));
         } else {
             g_string_append(o, ",\"event\":");
-            vg_event_to_json(ev, x->fields, x->token_key, x->token_key_len, o);
+            vg_event_to_json(ev, x->fields, x->token_key, o);
             g_string_append_printf(o, ",\"rules\":[%s],\"models\":[%s]", x->rules->str,
                                    x->models->str);
         }
@@ -217,7 +216,7 @@ int vg_cmd_explain(int argc, char **argv)
         fprintf(stderr, "vigil: %s\n", err->message);
         goto out;
     }
-    x.token_key = vg_alert_stage_token_key(vg_pipeline_alerts(p), &x.token_key_len);
+    x.token_key = vg_alert_stage_token_key(vg_pipeline_alerts(p));
     int r = vg_cli_feed_files(p, argv + 1, s, true, NULL, &err);
     vg_pipeline_finish(p);
     if (x.alerts->len) {

@@ -35,13 +35,12 @@ typedef struct {
 } VgTrace;
 
 typedef struct {
-    VgAlertStage *alerts;  /* where vg_alert_emit() sends alerts */
-    VgArena *arena;        /* scratch, reset after each batch */
-    int64_t watermark;     /* event-time clock, ms */
-    bool late;             /* the current event is older than the watermark */
-    const VgTrace *trace;  /* NULL unless explaining */
-    const char *token_key; /* HMAC key for token ids (to print keys in traces) */
-    size_t token_key_len;
+    VgAlertStage *alerts;       /* where vg_alert_emit() sends alerts */
+    VgArena *arena;             /* scratch, reset after each batch */
+    int64_t watermark;          /* event-time clock, ms */
+    bool late;                  /* the current event is older than the watermark */
+    const VgTrace *trace;       /* NULL unless explaining */
+    const VgHmacKey *token_key; /* the key of token ids (models name new tokens with it) */
 } VgDetectCtx;
 
 typedef struct VgDetector VgDetector;

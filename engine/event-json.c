@@ -4,8 +4,7 @@
 #include "engine/alert.h"
 #include "engine/json-write.h"
 
-void vg_event_to_json(const VgEvent *ev, uint32_t fields, const char *token_key,
-                      size_t token_key_len, GString *out)
+void vg_event_to_json(const VgEvent *ev, uint32_t fields, const VgHmacKey *token_key, GString *out)
 {
     g_string_append_c(out, '{');
     bool first = true;
@@ -21,7 +20,7 @@ void vg_event_to_json(const VgEvent *ev, uint32_t fields, const char *token_key,
             g_string_append_printf(out, "\"%s\"", vg_time_format(ev->time_ms, ts));
         } else if (f == VG_F_TOKEN) {
             char tid[17];
-            vg_token_id(token_key, token_key_len, ev->token, tid);
+            vg_token_hex(vg_token_num(token_key, ev->token), tid);
             g_string_append_printf(out, "\"%s\"", tid);
         } else if (v.kind == VG_V_INT) {
             g_string_append_printf(out, "%" G_GINT64_FORMAT, v.i);

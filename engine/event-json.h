@@ -5,11 +5,11 @@
 #define VG_EVENT_JSON_H
 
 #include "engine/event.h"
+#include "engine/sha256.h"
 
 /* Appends the object to out. fields: bit (1u << VgFieldId) per field to include (~0u for
- * all). token_key: the HMAC key for token ids (NULL: the default key). */
-void vg_event_to_json(const VgEvent *ev, uint32_t fields, const char *token_key,
-                      size_t token_key_len, GString *out);
+ * all). token_key: the key of token ids (vg_alert_stage_token_key()). */
+void vg_event_to_json(const VgEvent *ev, uint32_t fields, const VgHmacKey *token_key, GString *out);
 
 /* Parses "a,b,c" (canonical names or aliases) into a field mask. Returns false and sets
  * err for an unknown name. */

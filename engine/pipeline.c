@@ -134,7 +134,7 @@ VgPipeline *vg_pipeline_new(const VgSettings *s, VgAlertOutput out, const VgTrac
     p->ctx.alerts = p->alerts;
     p->ctx.arena = &p->arena;
     p->ctx.trace = trace;
-    p->ctx.token_key = vg_alert_stage_token_key(p->alerts, &p->ctx.token_key_len);
+    p->ctx.token_key = vg_alert_stage_token_key(p->alerts);
 
     for (const VgDetectorOps *const *d = vg_detectors(); *d; d++) {
         const VgConfNode *section = vg_conf_get(s->root, (*d)->name);

@@ -22,9 +22,7 @@
 typedef struct {
     VgDetectCtx *ctx;
     const VgEvent *ev;
-    char token_id[17];
-    bool have_token_id;
-    uint64_t token_num; /* the token kind's entry name, when this event touched it */
+    uint64_t token_num; /* the event's token id: its token entry's name, or computed */
     bool have_token_num;
     uint64_t ep_hash; /* for the endpoint names of token×endpoint pairs */
 } EvCtx;
@@ -64,11 +62,6 @@ static uint32_t ep_intern(VgModels *m, uint64_t hash, VgStr text)
     }
 }
 
-static uint64_t parse_token_id(const char hex[17])
-{
-    return g_ascii_strtoull(hex, NULL, 16);
-}
-
 static void set_name(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x)
 {
     uint8_t *name = (uint8_t *)e + m->kind[k].layout.name_off;
@@ -76,14 +69,11 @@ static void set_name(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x)
     if (k == VG_MK_TOKEN || k == VG_MK_TOKEN_ENDPOINT) {
         /* a new token×endpoint pair of a known token takes the id its token entry holds:
          * the HMAC (four SHA-256 blocks) was 2 % of a replay, mostly for pairs */
-        uint64_t id = x->token_num;
         if (!x->have_token_num) {
-            if (!x->have_token_id) {
-                vg_token_id(x->ctx->token_key, x->ctx->token_key_len, ev->token, x->token_id);
-                x->have_token_id = true;
-            }
-            id = parse_token_id(x->token_id);
+            x->token_num = vg_token_num(x->ctx->token_key, ev->token);
+            x->have_token_num = true;
         }
+        uint64_t id = x->token_num;
         if (k == VG_MK_TOKEN) {
             ((VgNameToken *)name)->token_id = id;
         } else {

@@ -22,17 +22,15 @@ static void append_number(GString *out, double v)
         g_string_append_printf(out, "%.2f", v);
 }
 
-static void token_key(VgDetectCtx *ctx, const char **key, size_t *len)
+/* The token id of a token in a correlation's key. */
+static void token_id(VgDetectCtx *ctx, VgStr token, char id[17])
 {
-    if (ctx && ctx->token_key) {
-        *key = ctx->token_key;
-        *len = ctx->token_key_len;
-    } else if (ctx && ctx->alerts) {
-        *key = vg_alert_stage_token_key(ctx->alerts, len);
-    } else {
-        *key = VG_DEFAULT_TOKEN_KEY;
-        *len = strlen(VG_DEFAULT_TOKEN_KEY);
-    }
+    if (ctx && ctx->token_key)
+        vg_token_hex(vg_token_num(ctx->token_key, token), id);
+    else if (ctx && ctx->alerts)
+        vg_token_hex(vg_token_num(vg_alert_stage_token_key(ctx->alerts), token), id);
+    else
+        vg_token_id(NULL, 0, token, id);
 }
 
 /* "client_ip 203.0.113.9, user alice"; tokens as their token_id. */
@@ -49,11 +47,8 @@ static void append_who(GString *out, const VgCorrFiring *f, VgDetectCtx *ctx)
         g_string_append_printf(out, "%s%s ", i ? ", " : "",
                                f->entity_field[i] == VG_F_TOKEN ? "token_id" : r->group_by[i]);
         if (f->entity_field[i] == VG_F_TOKEN) {
-            const char *key;
-            size_t key_len;
             char id[17];
-            token_key(ctx, &key, &key_len);
-            vg_token_id(key, key_len, vg_str(p, n), id);
+            token_id(ctx, vg_str(p, n), id);
             g_string_append_printf(out, "%s", id);
         } else {
             g_string_append_len(out, p, (gssize)n);

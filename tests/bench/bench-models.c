@@ -65,7 +65,9 @@ static void throughput(long n_events)
         pool[i].ev.request_id = vg_cstr(pool[i].rid);
     }
     VgDetector *d = make();
-    VgDetectCtx ctx = {.watermark = INT64_MIN, .token_key = "bench", .token_key_len = 5};
+    VgHmacKey key;
+    vg_hmac_key_init(&key, "bench", 5);
+    VgDetectCtx ctx = {.watermark = INT64_MIN, .token_key = &key};
     /* warm the tables over one pass, then time */
     long warm = POOL;
     double t0 = 0, c0 = 0;
@@ -95,7 +97,9 @@ static void throughput(long n_events)
 static void flood(long n_events, int fd)
 {
     VgDetector *d = make();
-    VgDetectCtx ctx = {.watermark = INT64_MIN, .token_key = "bench", .token_key_len = 5};
+    VgHmacKey key;
+    vg_hmac_key_init(&key, "bench", 5);
+    VgDetectCtx ctx = {.watermark = INT64_MIN, .token_key = &key};
     TmRng r = {77};
     TmEvent ev;
     tm_event(&ev, 0, "x", "192.0.2.1", "GET", "/v1/login", "/v1/login", 401, 50, 3, 0);

@@ -92,8 +92,8 @@ Test(alert, renders_the_design_json_without_the_raw_token)
         "{\"@timestamp\":\"2026-03-02T02:01:00.000Z\",\"event\":{\"kind\":\"alert\",\"id\":\"",
         "\"category\":[\"api\",\"web\"],\"severity\":3,\"risk_score\":73,",
         "\"start\":\"2026-03-02T02:00:00.000Z\",\"end\":\"2026-03-02T02:01:00.000Z\"",
-        "\"rule\":{\"id\":\"model.token_rate\",\"name\":\"Token request rate\","
-        "\"category\":\"volumetric\",\"ruleset\":\"models\"}",
+        ("\"rule\":{\"id\":\"model.token_rate\",\"name\":\"Token request rate\","
+         "\"category\":\"volumetric\",\"ruleset\":\"models\"}"),
         "\"source\":{\"ip\":\"203.0.113.9\"}",
         "\"url\":{\"path\":\"/v1/orders/12\",\"query\":\"email=[email]&limit=5\"}",
         "\"http\":{\"request\":{\"method\":\"GET\"}}",
@@ -230,9 +230,10 @@ Test(alert, an_incident_past_its_cooldown_is_over_whenever_the_sweep_ran)
  * HMAC-SHA256 for short, block-sized and long (hashed) keys and for empty tokens. */
 Test(alert, token_id_is_hmac_sha256_for_every_key_length)
 {
-    const char *keys[] = {"k", "a-64-byte-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                          "a-key-longer-than-one-sha256-block-is-hashed-first-xxxxxxxxxxxxxxxxxxxxx"
-                          "xxxxxxxxxxxxxxxxxxxxxxx"};
+    const char *keys[] = {
+        "k", "a-64-byte-key-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ("a-key-longer-than-one-sha256-block-is-hashed-first-xxxxxxxxxxxxxxxxxxxxx"
+         "xxxxxxxxxxxxxxxxxxxxxxx")};
     const char *tokens[] = {"", "tok_live_4711", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig"};
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
         for (size_t j = 0; j < G_N_ELEMENTS(tokens); j++) {
@@ -242,6 +243,16 @@ Test(alert, token_id_is_hmac_sha256_for_every_key_length)
                                                     strlen(keys[i]), tokens[j], -1);
             cr_assert(!strncmp(got, want, 16) && strlen(got) == 16,
                       "key %zu token %zu: %s != %.16s", i, j, got, want);
+            /* the hot path's form: a key made ready once, the id as a number */
+            VgHmacKey k;
+            vg_hmac_key_init(&k, keys[i], strlen(keys[i]));
+            uint64_t num = vg_token_num(&k, vg_str(tokens[j], strlen(tokens[j])));
+            gchar *first16 = g_strndup(want, 16);
+            cr_assert_eq(num, g_ascii_strtoull(first16, NULL, 16), "key %zu token %zu", i, j);
+            g_free(first16);
+            char hex[17];
+            vg_token_hex(num, hex);
+            cr_assert_str_eq(hex, got);
             g_free(want);
         }
     }

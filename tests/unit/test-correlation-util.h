@@ -74,6 +74,7 @@ static void capture(void *user, VgDetectCtx *ctx, const VgAlert *a)
 
 static VgArena arena;
 static VgDetectCtx ctx;
+static VgHmacKey test_key;
 
 static void setup(void)
 {
@@ -81,8 +82,8 @@ static void setup(void)
     vg_arena_init(&arena, 4096);
     memset(&ctx, 0, sizeof ctx);
     ctx.arena = &arena;
-    ctx.token_key = "test-key";
-    ctx.token_key_len = 8;
+    vg_hmac_key_init(&test_key, "test-key", 8);
+    ctx.token_key = &test_key;
     ctx.watermark = INT64_MIN;
 }
 

@@ -118,10 +118,8 @@ static GPtrArray *run(const char *yaml, TmEvent *ev, size_t n, ClockMode mode, i
     cr_assert(d, "%s", err ? err->message : "?");
     TmCapture cap;
     VgAlertStage *st = tm_stage(&cap);
-    size_t klen;
-    const char *key = vg_alert_stage_token_key(st, &klen);
     VgDetectCtx ctx = {
-        .alerts = st, .watermark = INT64_MIN, .token_key = key, .token_key_len = klen};
+        .alerts = st, .watermark = INT64_MIN, .token_key = vg_alert_stage_token_key(st)};
     int64_t max = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
         if (ev[i].ev.time_ms > max)
@@ -344,10 +342,8 @@ Test(model_detector, sharded_instances_give_the_same_alerts)
         vg_models_set_shard(d, s, 3);
         TmCapture cap;
         VgAlertStage *st = tm_stage(&cap);
-        size_t klen;
-        const char *key = vg_alert_stage_token_key(st, &klen);
         VgDetectCtx ctx = {
-            .alerts = st, .watermark = INT64_MIN, .token_key = key, .token_key_len = klen};
+            .alerts = st, .watermark = INT64_MIN, .token_key = vg_alert_stage_token_key(st)};
         for (size_t i = 0; i < n; i++) {
             ctx.watermark = ev[i].ev.time_ms - 5000;
             vg_models_on_event_keyed(d, &ev[i].ev, &keys[i], &ctx);
@@ -473,7 +469,7 @@ Test(model_detector, explain_trace_names_keys_without_raw_tokens)
     VgDetector *d = vg_models_ops.create(&vg_models_ops, NULL, &err);
     ObsCount c = {0};
     VgTrace tr = {.user = &c, .model_obs = obs};
-    VgDetectCtx ctx = {.watermark = INT64_MIN, .trace = &tr, .token_key = "k", .token_key_len = 1};
+    VgDetectCtx ctx = {.watermark = INT64_MIN, .trace = &tr, .token_key = tm_token_key()};
     for (size_t i = 0; i < n; i++)
         vg_models_ops.on_event(d, &ev[i].ev, &ctx);
     cr_assert_eq(c.n, (int)n * 4, "%d observations for %zu events (4 keys each)", c.n, n);

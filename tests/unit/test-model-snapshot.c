@@ -58,7 +58,7 @@ Test(model_snapshot, restored_detector_continues_identically)
     /* reference: one detector, start to end */
     TmCapture ref;
     VgAlertStage *st = tm_stage(&ref);
-    VgDetectCtx ctx = {.alerts = st, .watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+    VgDetectCtx ctx = {.alerts = st, .watermark = INT64_MIN, .token_key = tm_token_key()};
     VgDetector *d = vg_models_ops.create(&vg_models_ops, NULL, &err);
     feed(d, &ctx, ev, 0, n);
     vg_models_ops.finish(d, &ctx);
@@ -68,7 +68,7 @@ Test(model_snapshot, restored_detector_continues_identically)
     /* the same, cut at 2/3 (after warm-up, before the spike ends) */
     TmCapture cut;
     VgAlertStage *st2 = tm_stage(&cut);
-    VgDetectCtx c2 = {.alerts = st2, .watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+    VgDetectCtx c2 = {.alerts = st2, .watermark = INT64_MIN, .token_key = tm_token_key()};
     VgDetector *a = vg_models_ops.create(&vg_models_ops, NULL, &err);
     size_t half = n * 151 / 180;
     feed(a, &c2, ev, 0, half);
@@ -135,7 +135,7 @@ static VgDetector *fed(TmEvent *ev, size_t upto, VgAlertStage **st, TmCapture *c
 {
     GError *err = NULL;
     *st = tm_stage(cap);
-    VgDetectCtx ctx = {.alerts = *st, .watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+    VgDetectCtx ctx = {.alerts = *st, .watermark = INT64_MIN, .token_key = tm_token_key()};
     VgDetector *d = vg_models_ops.create(&vg_models_ops, conf, &err);
     cr_assert_not_null(d);
     feed(d, &ctx, ev, 0, upto);
@@ -212,8 +212,7 @@ static int restore_and_run(const void *data, size_t len, TmEvent *ev, size_t fro
     VgDetector *d = fed(ev, 0, &st, &cap);
     int rc = vg_models_restore(d, data, len, err);
     if (rc == VG_OK) {
-        VgDetectCtx ctx = {
-            .alerts = st, .watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+        VgDetectCtx ctx = {.alerts = st, .watermark = INT64_MIN, .token_key = tm_token_key()};
         feed(d, &ctx, ev, from, MIN(from + 2000, n));
         vg_models_ops.finish(d, &ctx);
     }

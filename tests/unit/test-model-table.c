@@ -102,7 +102,7 @@ Test(model_table, detector_flood_stays_in_budget)
     VgConfNode *conf = vg_conf_load_string(y, strlen(y), "t.yml", &err);
     VgDetector *d = vg_models_ops.create(&vg_models_ops, conf, &err);
     cr_assert(d);
-    VgDetectCtx ctx = {.watermark = INT64_MIN, .token_key = "k", .token_key_len = 1};
+    VgDetectCtx ctx = {.watermark = INT64_MIN, .token_key = tm_token_key()};
     TmRng r = {3};
     TmEvent ev;
     int64_t t0 = 1772409600000LL;

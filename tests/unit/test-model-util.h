@@ -81,4 +81,16 @@ static inline VgAlertStage *tm_stage(TmCapture *c)
     return vg_alert_stage_new(&conf, (VgAlertOutput){.user = c, .push = tm_cap_push});
 }
 
+/* A token key for detector contexts without an alert stage's. */
+static inline const VgHmacKey *tm_token_key(void)
+{
+    static VgHmacKey k;
+    static bool ready;
+    if (!ready) {
+        vg_hmac_key_init(&k, "k", 1);
+        ready = true;
+    }
+    return &k;
+}
+
 #endif

@@ -1,5 +1,6 @@
 /* test-sha256.c — our SHA-256 and HMAC-SHA256 against GLib's, on the lengths where padding
- * and blocks change (0, 55, 56, 63, 64, 65, 119, 1000 bytes) and in pieces. */
+ * and blocks change (0, 55, 56, 63, 64, 65, 119, 1000 bytes) and in pieces, with the
+ * portable block function and with the CPU's SHA instructions (where it has them). */
 #include <criterion/criterion.h>
 #include <glib.h>
 #include <stdio.h>
@@ -17,40 +18,71 @@ static char *hex(const uint8_t d[32])
 
 static const size_t lens[] = {0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 128, 1000};
 
-Test(sha256, matches_glib_at_block_edges_whole_and_in_pieces)
+/* Runs check() with the portable blocks, then with the CPU's where there are any. */
+static void both_ways(void (*check)(const char *way))
+{
+    vg_sha256_set_hw(false);
+    check("portable");
+    if (vg_sha256_set_hw(true))
+        check("SHA instructions");
+    else
+        cr_log_warn("this CPU has no SHA instructions: only the portable code was tested");
+}
+
+/* Our digest of data[0..n) in one piece against GLib's, which *want gets (to free). */
+static void check_digest(const char *way, const uint8_t *data, size_t n, gchar **want)
+{
+    *want = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, n);
+    uint8_t d[32];
+    VgSha256 s;
+    vg_sha256_init(&s);
+    vg_sha256_update(&s, data, n);
+    vg_sha256_final(&s, d);
+    cr_assert_str_eq(hex(d), *want, "%s: %zu bytes", way, n);
+}
+
+static void check_glib_at_block_edges(const char *way)
 {
     uint8_t data[1000];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 131 + 7);
     for (size_t k = 0; k < G_N_ELEMENTS(lens); k++) {
         size_t n = lens[k];
-        gchar *want = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, n);
+        gchar *want;
+        check_digest(way, data, n, &want);
         uint8_t d[32];
         VgSha256 s;
-        vg_sha256_init(&s);
-        vg_sha256_update(&s, data, n);
-        vg_sha256_final(&s, d);
-        cr_assert_str_eq(hex(d), want, "length %zu", n);
         vg_sha256_init(&s); /* in uneven pieces */
         for (size_t off = 0, step = 1; off < n; off += step, step = step * 2 + 1)
             vg_sha256_update(&s, data + off, MIN(step, n - off));
         vg_sha256_final(&s, d);
-        cr_assert_str_eq(hex(d), want, "length %zu in pieces", n);
+        cr_assert_str_eq(hex(d), want, "%s: length %zu in pieces", way, n);
         g_free(want);
     }
 }
 
-Test(sha256, known_answer)
+Test(sha256, matches_glib_at_block_edges_whole_and_in_pieces)
+{
+    both_ways(check_glib_at_block_edges);
+}
+
+static void check_known_answer(const char *way)
 {
     uint8_t d[32];
     VgSha256 s;
     vg_sha256_init(&s);
     vg_sha256_update(&s, "abc", 3);
     vg_sha256_final(&s, d);
-    cr_assert_str_eq(hex(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    cr_assert_str_eq(hex(d), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                     "%s", way);
 }
 
-Test(sha256, hmac_matches_glib_for_short_block_and_long_keys)
+Test(sha256, known_answer)
+{
+    both_ways(check_known_answer);
+}
+
+static void check_hmac(const char *way)
 {
     uint8_t key[200], msg[300];
     for (size_t i = 0; i < sizeof key; i++)
@@ -64,7 +96,34 @@ Test(sha256, hmac_matches_glib_for_short_block_and_long_keys)
             gchar *want = g_compute_hmac_for_data(G_CHECKSUM_SHA256, key, klens[a], msg, m);
             uint8_t d[32];
             vg_hmac_sha256(key, klens[a], msg, m, d);
-            cr_assert_str_eq(hex(d), want, "key %zu msg %zu", klens[a], m);
+            cr_assert_str_eq(hex(d), want, "%s: key %zu msg %zu", way, klens[a], m);
             g_free(want);
         }
+}
+
+Test(sha256, hmac_matches_glib_for_short_block_and_long_keys)
+{
+    both_ways(check_hmac);
+}
+
+/* Random bytes of random lengths: every bit of the message schedule and the rounds gets
+ * exercised, which fixed patterns might not. */
+static void check_random(const char *way)
+{
+    GRand *r = g_rand_new_with_seed(20261125);
+    uint8_t data[300];
+    for (int it = 0; it < 2000; it++) {
+        size_t n = (size_t)g_rand_int_range(r, 0, (gint32)sizeof data + 1);
+        for (size_t i = 0; i < n; i++)
+            data[i] = (uint8_t)g_rand_int(r);
+        gchar *want;
+        check_digest(way, data, n, &want);
+        g_free(want);
+    }
+    g_rand_free(r);
+}
+
+Test(sha256, random_messages_match_glib)
+{
+    both_ways(check_random);
 }
