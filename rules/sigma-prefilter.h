@@ -27,6 +27,12 @@ typedef struct {
     int next_field; /* index of the first entry of the next field (or n_digits) */
 } DigitLit;
 
+/* A status pseudo-literal: found when the event's status is value. */
+typedef struct {
+    int64_t value;
+    int32_t id;
+} StatusLit;
+
 struct SigPrefilter {
     Dfa *dfa[SIG_N_SCAN_FIELDS]; /* NULL: no literals on that field */
     int n_fields;                /* the fields that have an automaton, in order */
@@ -39,6 +45,8 @@ struct SigPrefilter {
     uint8_t *pos_rules; /* per literal: bit p when rules want it at position p (not ANY) */
     DigitLit *digits;   /* sorted by field, then min */
     int n_digits;
+    StatusLit *status; /* one per status value a rule compares with (a handful) */
+    int n_status;
     bool recall[SIG_N_SCAN_FIELDS]; /* fields whose values repeat (sigma-scan.c) */
 };
 

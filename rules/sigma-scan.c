@@ -6,7 +6,8 @@
  * the rules it wakes. Here each field present in the event is scanned once; every
  * literal found is stamped (anywhere, at the start, at the end) in the scratch's
  * generation-stamped arrays, which the matcher reads to answer string tests, and the
- * rules it guards become candidates. Digit-run pseudo-literals are measured apart.
+ * rules it guards become candidates. Digit-run and status pseudo-literals are measured
+ * apart.
  *
  * The scan is bound by latency: in the automaton, each byte's load waits for the one
  * before. Near the root it is not run at all: a byte whose pair with the next starts no
@@ -237,11 +238,26 @@ static void scan_recalled(const SigPrefilter *pf, int f, const VgStr *v, VgRuleS
     s->rec = NULL;
 }
 
+/* The status pseudo-literal of the event's status, if a rule compares with that value. */
+static void scan_status(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
+{
+    if (!vg_event_has(ev, VG_F_STATUS))
+        return;
+    for (int i = 0; i < pf->n_status; i++) {
+        if (pf->status[i].value == ev->status) {
+            found(pf, pf->status[i].id, s);
+            return;
+        }
+    }
+}
+
 void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
 {
     s->n_cand = 0;
     if (pf->n_digits)
         scan_digits(pf, s, ev);
+    if (pf->n_status)
+        scan_status(pf, s, ev);
     for (int k = 0; k < pf->n_fields; k++) {
         int f = pf->fields[k];
         const VgStr *v;

@@ -142,6 +142,68 @@ Test(sigma_prefilter, exact_value_guards_the_whole_field)
     vg_rule_set_free(set);
 }
 
+/* A status equality is a guard: the rule is evaluated only on events with that status
+ * (any of a list), never without a status; negated, or compared (lt, gte), it is not. */
+Test(sigma_prefilter, status_equality_guards_the_rule)
+{
+    VgRuleSet *set = tu_load(RULE1("  sel:\n    status: [401, '403']\n  condition: sel\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    cr_assert_eq(set->n_unguarded, 0);
+    Seen s = seen1(set, "status", "401");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "status", "403");
+    cr_assert(s.woken && s.matched);
+    s = seen1(set, "status", "404");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "status", "200");
+    cr_assert(!s.woken && !s.matched);
+    s = seen1(set, "status", NULL);
+    cr_assert(!s.woken && !s.matched);
+    vg_rule_set_free(set);
+
+    /* and'ed with a literal, either guard will do; or'ed, both wake it */
+    set = tu_load(RULE1("  a:\n    status: 200\n  b:\n    path|contains: /admin\n"
+                        "  condition: a and b\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    TuEvent t;
+    tu_event_init(&t);
+    tu_set(&t, "status", "200");
+    tu_set(&t, "path", "/v1/admin/users");
+    cr_assert(tu_eval(set, &t.ev) & 1);
+    tu_set(&t, "status", "500");
+    cr_assert(!(tu_eval(set, &t.ev) & 1));
+    tu_event_clear(&t);
+    vg_rule_set_free(set);
+    set = tu_load(RULE1("  a:\n    status: 404\n  b:\n    path|contains: /.env\n"
+                        "  condition: a or b\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    tu_event_init(&t);
+    tu_set(&t, "path", "/v1/x");
+    tu_set(&t, "status", "404");
+    cr_assert(woken(set, &t.ev, 0) && (tu_eval(set, &t.ev) & 1));
+    tu_set(&t, "status", "200");
+    cr_assert(!woken(set, &t.ev, 0) && !(tu_eval(set, &t.ev) & 1));
+    tu_set(&t, "path", "/.env");
+    cr_assert(woken(set, &t.ev, 0) && (tu_eval(set, &t.ev) & 1));
+    tu_event_clear(&t);
+    vg_rule_set_free(set);
+
+    const char *unguarded[] = {"  sel:\n    status: 404\n  condition: not sel\n",
+                               "  sel:\n    status|gte: 500\n  condition: sel\n",
+                               "  sel:\n    status|neq: 404\n  condition: sel\n"};
+    for (size_t i = 0; i < G_N_ELEMENTS(unguarded); i++) {
+        char *text = g_strdup_printf(RULE1("%s"), unguarded[i]);
+        set = tu_load(text);
+        cr_assert(!((SigRule *)set->rules->pdata[0])->guarded, "%s", unguarded[i]);
+        cr_assert(!seen1(set, "status", "404").matched, "%s", unguarded[i]);
+        cr_assert_eq(seen1(set, "status", "503").matched, true, "%s", unguarded[i]);
+        cr_assert_eq(seen1(set, "status", NULL).matched, i == 0, "%s", unguarded[i]);
+        cr_assert_eq(seen1(set, "status", "200").matched, i != 1, "%s", unguarded[i]);
+        vg_rule_set_free(set);
+        g_free(text);
+    }
+}
+
 /* startswith and endswith: the literal at that end, wherever else it also occurs. */
 Test(sigma_prefilter, startswith_and_endswith_guard_their_end)
 {
