@@ -223,6 +223,7 @@ static VgCorrSet *set_alloc(int n_rules, int n_det, int64_t max_groups, int64_t 
     s->det_listeners = g_new0(GArray *, s->n_det ? s->n_det : 1);
     s->det_suppressed = g_new0(bool, s->n_det ? s->n_det : 1);
     s->order = g_new0(int, s->n_rules ? s->n_rules : 1);
+    s->live_until = INT64_MIN;
     vg_corr_index_init(s);
     s->max_groups = max_groups > 0 ? max_groups : 100000;
     s->max_bytes = max_bytes > 0 ? max_bytes : (256ll << 20);

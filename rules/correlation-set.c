@@ -139,10 +139,17 @@ static size_t group_bytes(const CorrGroup *g)
     return sizeof(*g) + g->a.cap + g->b.cap + g->key_cap;
 }
 
-static void list_unlink(CorrRuleState *rs, CorrGroup *g)
+/* The head of rs changed or was used: the next expiry walks its list again. */
+static inline void walk_again(VgCorrSet *s, CorrRuleState *rs)
+{
+    rs->live_until = INT64_MIN;
+    s->live_until = INT64_MIN;
+}
+
+static void list_unlink(VgCorrSet *s, CorrRuleState *rs, CorrGroup *g)
 {
     if (g == rs->head)
-        rs->live_until = INT64_MIN;
+        walk_again(s, rs);
     if (g->prev)
         g->prev->next = g->next;
     else
@@ -154,7 +161,7 @@ static void list_unlink(CorrRuleState *rs, CorrGroup *g)
     g->prev = g->next = NULL;
 }
 
-static void list_append(CorrRuleState *rs, CorrGroup *g)
+static void list_append(VgCorrSet *s, CorrRuleState *rs, CorrGroup *g)
 {
     g->moved_on = false;
     g->prev = rs->tail;
@@ -163,7 +170,7 @@ static void list_append(CorrRuleState *rs, CorrGroup *g)
         rs->tail->next = g;
     } else {
         rs->head = g;
-        rs->live_until = INT64_MIN;
+        walk_again(s, rs);
     }
     rs->tail = g;
 }
@@ -172,7 +179,7 @@ void vg_corr_group_release(VgCorrSet *s, CorrGroup *g)
 {
     CorrRuleState *rs = &s->rules[g->rule];
     index_remove(s, g);
-    list_unlink(rs, g);
+    list_unlink(s, rs, g);
     rs->n_groups--;
     s->n_groups--;
     if (s->n_free < FREE_LIST_MAX) {
@@ -187,12 +194,12 @@ void vg_corr_group_release(VgCorrSet *s, CorrGroup *g)
 
 /* The group at the head of a sliding list that was not used since it took its place: the
  * rule's least recently used one. The ones used since move to the tail on the way. */
-static CorrGroup *lru_head(CorrRuleState *rs)
+static CorrGroup *lru_head(VgCorrSet *s, CorrRuleState *rs)
 {
     CorrGroup *g;
     while ((g = rs->head) && g->moved_on) {
-        list_unlink(rs, g);
-        list_append(rs, g);
+        list_unlink(s, rs, g);
+        list_append(s, rs, g);
     }
     return g;
 }
@@ -224,7 +231,7 @@ static bool evict_one(VgCorrSet *s)
 {
     CorrGroup *victim = NULL;
     for (int i = 0; i < s->n_rules; i++) {
-        CorrGroup *g = s->rules[i].sliding ? lru_head(&s->rules[i]) : s->rules[i].head;
+        CorrGroup *g = s->rules[i].sliding ? lru_head(s, &s->rules[i]) : s->rules[i].head;
         /* A pinned head after lru_head() is a group created by the event being fed (a group
          * used again is marked, so lru_head() moved it on): it was the tail, so what
          * follows it now was moved by lru_head(), unmarked, in order of use. (A firing
@@ -321,7 +328,7 @@ static CorrGroup *group_get_hashed(VgCorrSet *s, int rule, const char *key, uint
     g->quiet_until = INT64_MIN;
     group_reset(s, g, t);
     index_add(s, g);
-    list_append(&s->rules[rule], g);
+    list_append(s, &s->rules[rule], g);
     s->rules[rule].n_groups++;
     s->n_groups++;
     s->stats.groups_created++;
@@ -750,7 +757,7 @@ static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, const Cor
     g->pinned = true;
     g->touch = ++s->touch;
     if (g == rs->head)
-        rs->live_until = INT64_MIN; /* its window moves (or it is marked): walk again */
+        walk_again(s, rs); /* its window moves (or it is marked) */
     /* Sliding lists are in order of last use (= of expiry; the move is lazy, see the top
      * of the file); closed ones in order of window start (= of closing), so a group moves
      * to the tail only when its window restarts. */
@@ -761,8 +768,8 @@ static void feed(VgCorrSet *s, int ri, int pos, const CorrSource *src, const Cor
          * past it: judge it now and start the next one here. */
         close_window(s, g, ctx);
         group_reset(s, g, t);
-        list_unlink(rs, g);
-        list_append(rs, g);
+        list_unlink(s, rs, g);
+        list_append(s, rs, g);
     }
     if (t > g->last_ms)
         g->last_ms = t;
@@ -852,7 +859,7 @@ static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDet
         return;
     int64_t span = rs->r->timespan_ms;
     CorrGroup *g;
-    while ((g = rs->sliding && !all ? lru_head(rs) : rs->head) && !g->pinned) {
+    while ((g = rs->sliding && !all ? lru_head(s, rs) : rs->head) && !g->pinned) {
         int64_t end = rs->sliding ? g->last_ms + span : g->first_ms + span;
         if (!all && end >= watermark) {
             rs->live_until = end; /* (the head stays until then, unless it changes) */
@@ -872,10 +879,16 @@ static void expire_rule(VgCorrSet *s, int ri, int64_t watermark, bool all, VgDet
 
 void vg_corr_set_advance(VgCorrSet *s, VgDetectCtx *ctx)
 {
-    if (!s)
+    if (!s || ctx->watermark <= s->live_until)
         return;
-    for (int i = 0; i < s->n_rules; i++)
+    /* A window closed here may feed the correlations that reference this one; they come
+     * later in the order, so their live_until is read after that. */
+    int64_t live = INT64_MAX;
+    for (int i = 0; i < s->n_rules; i++) {
         expire_rule(s, s->order[i], ctx->watermark, false, ctx);
+        live = MIN(live, s->rules[s->order[i]].live_until);
+    }
+    s->live_until = live;
 }
 
 void vg_corr_set_finish(VgCorrSet *s, VgDetectCtx *ctx)

@@ -108,6 +108,9 @@ struct VgCorrSet {
     GString *key, *val, *text;
     GString *group; /* "field=value, …" of the firing group, for VgAlert.group (lazy) */
     VgArena arena;  /* dotted-path look-ups when the context has no arena */
+    /* Expiry has nothing to do in any rule while the watermark is at or below this: the
+     * least of the rules' live_until (INT64_MIN: walk them). */
+    int64_t live_until;
     VgCorrStats stats;
     VgCorrEmit emit;
     void *emit_user;
