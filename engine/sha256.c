@@ -4,12 +4,12 @@
  * were 17,000 instructions, a twentieth of a replay's work where new tokens keep coming. */
 #include "engine/sha256.h"
 
-#include <stdatomic.h>
+#include "engine/cpu.h"
+
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define VG_SHA_X86 1
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -100,45 +100,19 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void block_x86(uint32_t h[8],
     _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, t, 8));
 }
 
-static bool cpu_has_sha(void)
-{
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
-        return false;
-    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
-}
 #endif
 
-/* -1: not decided yet; then 0 (portable) or 1 (the CPU's instructions). */
-static atomic_int use_hw = -1;
-
-#ifdef VG_SHA_X86
-static inline bool hw_wanted(void)
-{
-    int v = atomic_load_explicit(&use_hw, memory_order_relaxed);
-    if (v < 0) {
-        v = cpu_has_sha();
-        atomic_store_explicit(&use_hw, v, memory_order_relaxed);
-    }
-    return v;
-}
-#endif
+static VgCpuPath sha_path = VG_CPU_PATH(vg_cpu_sha);
 
 bool vg_sha256_set_hw(bool on)
 {
-#ifdef VG_SHA_X86
-    on = on && cpu_has_sha();
-#else
-    on = false;
-#endif
-    atomic_store_explicit(&use_hw, on, memory_order_relaxed);
-    return on;
+    return vg_cpu_path_set(&sha_path, on);
 }
 
 static void block(uint32_t h[8], const uint8_t *p)
 {
 #ifdef VG_SHA_X86
-    if (hw_wanted()) {
+    if (vg_cpu_path_on(&sha_path)) {
         block_x86(h, p);
         return;
     }
