@@ -136,6 +136,12 @@ static void decode_slot(Worker *w, Slot *s)
     vg_arena_reset(&s->arena);
     slot_fit(s, s->b.n);
     for (uint32_t i = 0; i < s->b.n; i++) {
+        if (i + 4 < s->b.n) { /* what the other workers read last time the slot was used */
+            for (size_t off = 0; off < sizeof s->ev[0]; off += 64)
+                vg_prefetch_write((const char *)&s->ev[i + 4] + off);
+            vg_prefetch_write(&s->keys[i + 4]);
+            vg_prefetch_write(&s->m[i + 4]);
+        }
         VgBadReason r = vg_pipeline_decode_line(w->p, &s->b, &s->b.lines[i], &s->ev[i], &s->arena);
         s->bad[i] = (uint8_t)r;
         s->m[i] = (VgRulesMatched){0};

@@ -41,6 +41,18 @@ static inline void vg_prefetch(const void *p)
 #endif
 }
 
+/* A hint that the cache line holding p will be written soon: fetched for ownership, so a
+ * line another core read last is taken from it before the store waits for that. */
+static inline void vg_prefetch_write(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1);
+    __asm__ volatile("" : : "r"(p) : "memory");
+#endif
+}
+
 /* vg_prefetch() for every cache line that bytes p[0 .. n - 1] touch (p need not be aligned). */
 static inline void vg_prefetch_range(const void *p, size_t n)
 {
