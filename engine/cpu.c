@@ -4,7 +4,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 
-enum { F_SSE41 = 1, F_SHA = 2, F_KNOWN = 0x100 };
+enum { F_SSE41 = 1, F_SHA = 2, F_PREFETCHW = 4, F_KNOWN = 0x100 };
 
 static unsigned features(void)
 {
@@ -19,6 +19,8 @@ static unsigned features(void)
         if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA))
             v |= F_SHA;
     }
+    if (__get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_PRFCHW))
+        v |= F_PREFETCHW;
     f = v; /* every thread computes the same value */
     return v;
 }
@@ -32,6 +34,11 @@ bool vg_cpu_sha(void)
 {
     return features() & F_SHA;
 }
+
+bool vg_cpu_prefetchw(void)
+{
+    return features() & F_PREFETCHW;
+}
 #else
 bool vg_cpu_sse41(void)
 {
@@ -39,6 +46,11 @@ bool vg_cpu_sse41(void)
 }
 
 bool vg_cpu_sha(void)
+{
+    return false;
+}
+
+bool vg_cpu_prefetchw(void)
 {
     return false;
 }

@@ -1,6 +1,6 @@
 /* cpu.h — what the CPU offers beyond the x86-64 baseline the build targets, for the few
- * hot spots that pick a faster path at run time (SHA-256 blocks, base64). Each answer is
- * worked out once (cpuid) and is false on other architectures. */
+ * hot spots that pick a faster path at run time (SHA-256 blocks, base64, prefetching for a
+ * write). Each answer is worked out once (cpuid) and is false on other architectures. */
 #ifndef VG_CPU_H
 #define VG_CPU_H
 
@@ -11,6 +11,8 @@
 bool vg_cpu_sse41(void);
 /* The SHA extensions (SHA256RNDS2, ...), with SSE4.1. */
 bool vg_cpu_sha(void);
+/* PREFETCHW (vg_prefetch_write()): AMD since the K6, Intel since Broadwell. */
+bool vg_cpu_prefetchw(void);
 
 /* A choice between a portable path and one that a CPU feature makes faster: the fast one
  * by default where the CPU has the feature; tests turn it off to check the other too. */

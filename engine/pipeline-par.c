@@ -46,6 +46,7 @@
  */
 #include "engine/pipeline-par.h"
 
+#include "engine/cpu.h"
 #include "engine/log.h"
 #include "engine/pipeline-int.h"
 #include "engine/ring.h"
@@ -135,8 +136,9 @@ static void decode_slot(Worker *w, Slot *s)
     VgParPipeline *pp = w->pp;
     vg_arena_reset(&s->arena);
     slot_fit(s, s->b.n);
+    bool own = vg_cpu_prefetchw();
     for (uint32_t i = 0; i < s->b.n; i++) {
-        if (i + 4 < s->b.n) { /* what the other workers read last time the slot was used */
+        if (own && i + 4 < s->b.n) { /* what the other workers read the last time */
             for (size_t off = 0; off < sizeof s->ev[0]; off += 64)
                 vg_prefetch_write((const char *)&s->ev[i + 4] + off);
             vg_prefetch_write(&s->keys[i + 4]);

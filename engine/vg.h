@@ -42,7 +42,8 @@ static inline void vg_prefetch(const void *p)
 }
 
 /* A hint that the cache line holding p will be written soon: fetched for ownership, so a
- * line another core read last is taken from it before the store waits for that. */
+ * line another core read last is taken from it before the store waits for that. x86 only
+ * where vg_cpu_prefetchw() says so (older Intel CPUs do not have the instruction). */
 static inline void vg_prefetch_write(const void *p)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -29,5 +29,6 @@ Test(cpu, the_fast_path_is_the_default_only_where_the_feature_is)
 Test(cpu, sha_comes_with_sse41)
 {
     cr_assert(!vg_cpu_sha() || vg_cpu_sse41());
-    cr_log_info("SSE4.1: %d, SHA: %d", vg_cpu_sse41(), vg_cpu_sha());
+    cr_log_info("SSE4.1: %d, SHA: %d, PREFETCHW: %d", vg_cpu_sse41(), vg_cpu_sha(),
+                vg_cpu_prefetchw());
 }
