@@ -68,7 +68,8 @@ static void set_name(VgModels *m, VgModelKind k, VgEntryHead *e, EvCtx *x)
     const VgEvent *ev = x->ev;
     if (k == VG_MK_TOKEN || k == VG_MK_TOKEN_ENDPOINT) {
         /* a new token×endpoint pair of a known token takes the id its token entry holds:
-         * the HMAC (four SHA-256 blocks) was 2 % of a replay, mostly for pairs */
+         * the HMAC (then four portable SHA-256 blocks) was 2 % of a replay, mostly for
+         * pairs */
         if (!x->have_token_num) {
             x->token_num = vg_token_num(x->ctx->token_key, ev->token);
             x->have_token_num = true;
