@@ -54,6 +54,16 @@ VgStr vg_arena_strdup(VgArena *a, const char *s, size_t n)
     return vg_str(p, n);
 }
 
+void vg_arena_prefetch_write(const VgArena *a, size_t ahead, size_t n)
+{
+    const VgArenaChunk *c = a->head;
+    if (!c || c->used + ahead >= c->cap)
+        return;
+    size_t end = MIN(c->used + ahead + n, c->cap);
+    for (size_t off = (c->used + ahead) & ~(size_t)63; off < end; off += 64)
+        vg_prefetch_write((const char *)c->data + off);
+}
+
 void vg_arena_reset(VgArena *a)
 {
     for (VgArenaChunk *c = a->first; c; c = c->next)

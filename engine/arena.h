@@ -24,6 +24,10 @@ void *vg_arena_alloc(VgArena *a, size_t n);
 /* Copies s into the arena with a trailing NUL (not counted in the result's length). */
 VgStr vg_arena_strdup(VgArena *a, const char *s, size_t n);
 void vg_arena_reset(VgArena *a);
+/* vg_prefetch_write() of the bytes [ahead, ahead + n) past what the arena handed out last
+ * (within its current chunk): the allocations to come, when another core read the arena
+ * the last time it was used. */
+void vg_arena_prefetch_write(const VgArena *a, size_t ahead, size_t n);
 void vg_arena_destroy(VgArena *a);
 
 #endif

@@ -143,6 +143,7 @@ static void decode_slot(Worker *w, Slot *s)
                 vg_prefetch_write((const char *)&s->ev[i + 4] + off);
             vg_prefetch_write(&s->keys[i + 4]);
             vg_prefetch_write(&s->m[i + 4]);
+            vg_arena_prefetch_write(&s->arena, 512, 128);
         }
         VgBadReason r = vg_pipeline_decode_line(w->p, &s->b, &s->b.lines[i], &s->ev[i], &s->arena);
         s->bad[i] = (uint8_t)r;
