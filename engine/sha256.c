@@ -1,7 +1,8 @@
 /* sha256.c — see sha256.h. A straight reading of FIPS 180-4 section 6.2, with the block
  * function done by the CPU's SHA instructions where it has them (x86 SHA extensions: every
- * AMD Zen and Intel since Ice Lake). A token id is four blocks; in the portable code they
- * were 17,000 instructions, a twentieth of a replay's work where new tokens keep coming. */
+ * AMD Zen and Intel since Ice Lake). A token id costs two blocks once its key is made ready
+ * (VgHmacKey); in the portable code a block is about 4,000 instructions, and where new
+ * tokens keep coming there is one token id per event. */
 #include "engine/sha256.h"
 
 #include "engine/cpu.h"
@@ -99,7 +100,6 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void block_x86(uint32_t h[8],
     _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(t, s1, 0xF0));
     _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, t, 8));
 }
-
 #endif
 
 static VgCpuPath sha_path = VG_CPU_PATH(vg_cpu_sha);

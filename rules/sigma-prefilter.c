@@ -29,7 +29,7 @@
  *
  * So is "the status is v", for the rules that count one kind of answer (`status: 404`,
  * `status: [401, 403]`): without it they were evaluated on every event, and on the shipped
- * pack two of them were a sixth of the Sigma work per event. The test it stands for reads
+ * pack two of them were a tenth of the Sigma work per event. The test it stands for reads
  * the integer from the event (sigma-eval.c), so the pseudo-literal is exact.
  *
  * The automaton is a full DFA over byte classes (the folded bytes that occur in some
@@ -52,7 +52,7 @@ typedef struct {
     GHashTable *ids[SIG_N_SCAN_FIELDS]; /* folded literal (GBytes) -> id + 1 */
     GPtrArray *text;                    /* id -> folded literal (char *, owned) */
     GArray *len;                        /* id -> length */
-    GArray *field;                      /* id -> field (-1: a digit-run pseudo-literal) */
+    GArray *field;                      /* id -> field (-1: a pseudo-literal) */
     GArray *digits;                     /* DigitLit */
     GArray *status;                     /* StatusLit */
 } Lits;
