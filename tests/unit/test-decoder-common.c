@@ -1,21 +1,16 @@
 /* test-decoder-common.c — base64 decoding (JWT payloads, Basic credentials) against GLib's,
  * sixteen digits at a time and one by one. */
 #include "collectors/decoder-common.h"
+#include "cpu-path-test-util.h"
 
 #include <criterion/criterion.h>
 #include <glib.h>
 #include <string.h>
 
-/* Runs check() one digit at a time, then sixteen at a time where the CPU can. */
+/* Runs check() on the portable code, then on the CPU's where it has it. */
 static void both_ways(void (*check)(const char *way))
 {
-    vg_b64_set_simd(false);
-    check("one by one");
-    if (vg_b64_set_simd(true))
-        check("sixteen at a time");
-    else
-        cr_log_warn("this CPU has no SSE4.1: only the one-by-one decoder was tested");
-    vg_b64_set_simd(true);
+    tu_both_paths(vg_b64_set_simd, "sixteen-digit SSE4.1 decoder", check);
 }
 
 /* s in the URL-safe alphabet (JWTs), and without its padding when strip. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/sha256.h"
+#include "cpu-path-test-util.h"
 
 static char *hex(const uint8_t d[32])
 {
@@ -18,15 +19,10 @@ static char *hex(const uint8_t d[32])
 
 static const size_t lens[] = {0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 128, 1000};
 
-/* Runs check() with the portable blocks, then with the CPU's where there are any. */
+/* Runs check() on the portable code, then on the CPU's where it has it. */
 static void both_ways(void (*check)(const char *way))
 {
-    vg_sha256_set_hw(false);
-    check("portable");
-    if (vg_sha256_set_hw(true))
-        check("SHA instructions");
-    else
-        cr_log_warn("this CPU has no SHA instructions: only the portable code was tested");
+    tu_both_paths(vg_sha256_set_hw, "SHA instructions", check);
 }
 
 /* Our digest of data[0..n) in one piece against GLib's, which *want gets (to free). */
