@@ -23,8 +23,8 @@ typedef struct {
     bool idle;
 } PartClock;
 
-/* The first two events of a run get neither prefetch stage (vg_prefetch_ahead), so longer
- * runs give more events their prefetches, and hold more decoded events in the cache. Against
+/* The first two events of a run get their prefetches late (vg_prefetch_ahead), so longer
+ * runs give more events theirs in time, and hold more decoded events in the cache. Against
  * 16, in sets of 10-12 alternating one-core replays (2026-11-25): 24 was 1.050 and 1.033
  * for canonical JSON, 1.011 and 1.007 for nginx combined; 32 was 1.037 and 1.029 for JSON but
  * 0.986 and 0.970 for nginx; 64 was equal to 32 on JSON. */

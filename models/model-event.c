@@ -451,6 +451,8 @@ void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
         return;
     VgModelKeys k;
     vg_models_event_keys(d, ev, &k);
+    vg_models_prefetch(d, &k, 0);
+    vg_models_prefetch(d, &k, 1);
     vg_models_on_event_keyed(d, ev, &k, ctx);
 }
 
@@ -487,14 +489,12 @@ void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKey
 
     EvCtx x = {.ctx = ctx, .ev = ev, .ep_hash = hk->hash[VG_MK_ENDPOINT]};
 
-    /* The kinds of this event, then three passes so the cache misses of the four tables
-     * overlap instead of queueing: prefetch the index slots, then the entries, then work
-     * (after vg_models_prefetch() a few events ahead, both are usually cached by now).
-     * Every kind gets every distinct-count value: a kind's layout has a distinct counter
-     * only for the values vg_metric_info lets it count. */
+    /* The kinds of this event, then the work: the index slots and entries of its keys were
+     * asked for by vg_models_prefetch() one and two events ahead (vg_prefetch_ahead), so
+     * the cache misses of the four tables overlap instead of queueing. Every kind gets every
+     * distinct-count value: a kind's layout has a distinct counter only for the values
+     * vg_metric_info lets it count. */
     unsigned kinds = kinds_of(m, hk);
-    prefetch_index(m, hk, kinds);
-    prefetch_entries(m, hk, kinds);
     uint32_t ip32 = key_value32(hk, VG_MK_CLIENT_IP), tok32 = key_value32(hk, VG_MK_TOKEN);
     VgEntryHead *ent[VG_MK__COUNT];
     for (int k = 0; k < VG_MK__COUNT; k++)

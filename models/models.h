@@ -75,7 +75,9 @@ typedef struct {
 
 /* Hashes the keys of ev as models detector d (its kinds and metrics) uses them. */
 void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k);
-/* on_event with ev's keys already hashed by vg_models_event_keys (same detector config). */
+/* on_event with ev's keys already hashed by vg_models_event_keys (same detector config).
+ * It does not prefetch: the caller runs vg_models_prefetch() on k (stage 0, then 1)
+ * ahead of it, as vg_prefetch_ahead() does. */
 void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKeys *k,
                               VgDetectCtx *ctx);
 
