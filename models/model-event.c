@@ -341,27 +341,17 @@ _Static_assert(VG_MODEL_KINDS == VG_MK__COUNT, "VgModelKeys has a hash per kind"
 /* every shard reads every event's keys from the core that hashed them: one cache line */
 _Static_assert(sizeof(VgModelKeys) <= 64, "VgModelKeys fits a cache line");
 
-/* Whether key hash of kind k is this detector's to count: always, but with shards (the
- * token×endpoint pair goes with its token). */
-static inline bool owns(const VgModels *m, const VgModelKeys *hk, int k)
-{
-    if (m->n_shards <= 1)
-        return true;
-    uint64_t h = hk->hash[k == VG_MK_TOKEN_ENDPOINT ? VG_MK_TOKEN : k];
-    return vg_shard_of_hash(h, m->n_shards) == m->shard;
-}
-
 /* The kinds under which this detector counts an event with keys hk, as bits: the event
- * has the key, the kind is enabled, and the key is this shard's. */
+ * has the key, the kind is enabled, and with shards, the key is this shard's (set once by
+ * vg_models_event_keys: every shard asks three times per event). */
 static inline unsigned kinds_of(const VgModels *m, const VgModelKeys *hk)
 {
     if (m->n_shards <= 1)
         return hk->kinds;
     unsigned kinds = 0;
     for (int k = 0; k < VG_MK__COUNT; k++)
-        if ((hk->kinds & (1u << k)) && owns(m, hk, k))
-            kinds |= 1u << k;
-    return kinds;
+        kinds |= (unsigned)(hk->shard[k] == m->shard) << k;
+    return kinds & hk->kinds;
 }
 
 static inline void prefetch_index(const VgModels *m, const VgModelKeys *hk, unsigned kinds)
@@ -435,6 +425,10 @@ void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k)
     for (int kind = 0; kind < VG_MK__COUNT; kind++)
         if (k->hash[kind] && kc[kind].enabled)
             k->kinds |= (uint8_t)(1u << kind);
+    if (m->n_shards > 1) /* the token×endpoint pair goes with its token */
+        for (int kind = 0; kind < VG_MK__COUNT; kind++)
+            k->shard[kind] = (uint8_t)vg_shard_of_hash(
+                k->hash[kind == VG_MK_TOKEN_ENDPOINT ? VG_MK_TOKEN : kind], m->n_shards);
     if (ev->path.len && kc[VG_MK_CLIENT_IP].enabled &&
         (kc[VG_MK_CLIENT_IP].metrics & (1u << VG_MM_D_PATHS)))
         k->path32 = value32(ev->path);

@@ -68,9 +68,10 @@ int vg_models_shard_of(const VgEvent *ev, const char *kind, int n);
 #define VG_MODEL_KINDS 4
 typedef struct {
     uint64_t hash[VG_MODEL_KINDS];
-    uint32_t fp[VG_MODEL_KINDS]; /* the keys' fingerprints (a second hash) */
-    uint32_t path32, ids32;      /* distinct-count values (0 when no enabled metric uses them) */
-    uint8_t kinds;               /* bit k: the event has the key of kind k, and k is enabled */
+    uint32_t fp[VG_MODEL_KINDS];   /* the keys' fingerprints (a second hash) */
+    uint32_t path32, ids32;        /* distinct-count values (0 when no enabled metric uses them) */
+    uint8_t kinds;                 /* bit k: the event has the key of kind k, and k is enabled */
+    uint8_t shard[VG_MODEL_KINDS]; /* with shards (vg_models_join): which one counts each key */
 } VgModelKeys;
 
 /* Hashes the keys of ev as models detector d (its kinds and metrics) uses them. */
