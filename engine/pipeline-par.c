@@ -173,12 +173,13 @@ static void rules_prefetch(VgDetector *d, const void *matched, int stage)
 
 /* Event i of a slot another worker decoded is in that core's cache: ask for what the walk
  * will read of it a few events ahead, so the transfers overlap. Worker 0, whose rules read
- * the fields' text, needs the event, its keys, the line and the matches; the others only
- * the keys and the part of the event the models read. Fetching more would cost twice:
- * each line fetched is a line the decoding core must take back when it reuses the slot. */
-static inline void prefetch_event(const Slot *s, uint32_t i, bool primary)
+ * the fields' text, needs the event, the line and the matches; a models shard the keys and
+ * the part of the event the models read. Fetching more would cost twice: each line fetched
+ * is a line the decoding core must take back when it reuses the slot. */
+static inline void prefetch_event(const Slot *s, uint32_t i, bool primary, bool models)
 {
-    vg_prefetch_range(&s->keys[i], sizeof s->keys[i]);
+    if (models)
+        vg_prefetch_range(&s->keys[i], sizeof s->keys[i]);
     if (!primary) {
         vg_prefetch_range(&s->ev[i], VG_EVENT_MODEL_BYTES);
         return;
@@ -208,7 +209,7 @@ static void walk_slot(Worker *w, Slot *s)
     void *clk = vg_pipeline_batch_begin(w->p, &s->b);
     for (uint32_t i = 0; i < s->b.n; i++) {
         if (i + 5 < s->b.n)
-            prefetch_event(s, i + 5, primary);
+            prefetch_event(s, i + 5, primary, w->models != NULL);
         if (w->models)
             vg_detector_prefetch_ahead(w->models, s->keys, sizeof *s->keys, s->bad, i, s->b.n);
         if (primary && pp->rules) { /* the correlation groups, as the models' entries */
