@@ -21,6 +21,11 @@
  * end or spoil a string (quote, backslash, below 0x20, above 0x7f), 64 bytes to a word,
  * so finding a string's end is a shift and a count of trailing zeros rather than a loop
  * whose length, and so whose mispredicted exit, changes with every value.
+ *
+ * vg_json_fast_member() reads one top-level key of a small document with the same reader
+ * and the same subset, in place of vg_json_lookup() (simdjson On-Demand): a JWT's payload,
+ * whose subject every new bearer token needs. With a new JWT on every request, a replay
+ * was 1.036 times as fast (8 alternating one-core rounds, 2026-11-25).
  */
 #include "collectors/decode-json-int.h"
 
@@ -387,4 +392,49 @@ extern "C" bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t l
         return false;
     p = fast_object(c, l, c.map->nodes[0], p + 1, 1);
     return p && fast_ws(p, l.end) == l.end;
+}
+
+extern "C" int vg_json_fast_member(const char *json, size_t len, const char *key, size_t klen,
+                                   VgJsonSlot *out)
+{
+    if (len > FAST_MAX_LEN)
+        return -1;
+    FastLine l;
+    fast_line_init(l, json, len);
+    const char *end = l.end, *p = fast_ws(json, end);
+    if (p >= end || *p != '{')
+        return -1;
+    p = fast_ws(p + 1, end);
+    int found = 0;
+    if (p < end && *p == '}')
+        return fast_ws(p + 1, end) == end ? 0 : -1;
+    for (;;) {
+        if (p >= end || *p != '"')
+            return -1;
+        const char *k = p + 1, *q = fast_string_end(l, k);
+        if (!q)
+            return -1;
+        p = fast_ws(q + 1, end);
+        if (p >= end || *p != ':')
+            return -1;
+        p = fast_ws(p + 1, end);
+        if (p >= end)
+            return -1;
+        if (!found && (size_t)(q - k) == klen && ieq(k, key, klen)) {
+            /* (an object would come back from vg_json_lookup() as its text: left to it) */
+            if (!(p = fast_read(l, p, 1, out)) || out->kind == VG_JV_OBJECT)
+                return -1;
+            found = 1;
+        } else if (!(p = fast_skip(l, p, 1))) {
+            return -1;
+        }
+        p = fast_ws(p, end);
+        if (p >= end)
+            return -1;
+        if (*p == '}')
+            return fast_ws(p + 1, end) == end ? found : -1;
+        if (*p != ',')
+            return -1;
+        p = fast_ws(p + 1, end);
+    }
 }

@@ -91,6 +91,21 @@ inline const Entry *map_find(const VgJsonMap *m, const Node &n, const char *k, u
     }
 }
 
+/* ASCII case-insensitive equality of n bytes (HTTP header names, vg_json_lookup()). */
+inline bool ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
 inline bool json_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';

@@ -400,20 +400,6 @@ namespace
 
 thread_local ondemand::parser tl_parser;
 
-inline bool ieq(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z')
-            x += 32;
-        if (y >= 'A' && y <= 'Z')
-            y += 32;
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
 bool value_out(ondemand::value v, VgValue *out, VgArena *arena)
 {
     ondemand::json_type t;
@@ -560,6 +546,38 @@ extern "C" bool vg_json_lookup(const char *json, size_t len, bool padded, const 
         return false;
     *out = tmp;
     return true;
+}
+
+extern "C" const char *vg_json_member_compare(const char *json, size_t len, const char *key,
+                                              size_t klen, VgArena *arena)
+{
+    VgJsonSlot f;
+    int fr = vg_json_fast_member(json, len, key, klen, &f);
+    if (fr < 0)
+        return NULL;
+    VgValue v;
+    bool found = vg_json_lookup(json, len, true, key, klen, &v, arena);
+    if (!found)
+        return fr ? "found by the fast reader only" : NULL;
+    if (!fr)
+        return "found by vg_json_lookup() only";
+    switch (f.kind) {
+    case VG_JV_STR:
+        return v.kind == VG_V_STR && v.s.len == f.s.len && !memcmp(v.s.p, f.s.p, f.s.len)
+                   ? NULL
+                   : "the string differs";
+    case VG_JV_NUM:
+        if (f.is_int)
+            return v.kind == VG_V_INT && v.i == f.i ? NULL : "the integer differs";
+        return v.kind == VG_V_DOUBLE && memcmp(&v.d, &f.d, sizeof f.d) == 0 ? NULL
+                                                                            : "the number differs";
+    case VG_JV_BOOL:
+        return v.kind == VG_V_BOOL && v.i == f.i ? NULL : "the boolean differs";
+    case VG_JV_NULL:
+        return v.kind == VG_V_NULL ? NULL : "the null differs";
+    default:
+        return "the fast reader gave a kind it must not";
+    }
 }
 
 extern "C" bool vg_utf8_valid(const char *p, size_t len)

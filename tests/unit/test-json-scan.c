@@ -7,6 +7,7 @@
  * numbers at its digit limits, whitespace, escapes, non-ASCII bytes, nesting, duplicate
  * keys, string ends around its 64-byte words, and malformed JSON of many kinds. The
  * fuzz target (tests/fuzz/fuzz-decode-json.c) makes the same comparison on random bytes.
+ * The same holds for vg_json_fast_member() (a JWT's subject) against vg_json_lookup().
  */
 #include "json-test-map.h"
 
@@ -226,4 +227,108 @@ Test(json_scan, string_ends_around_words)
     g_string_append(line, "\"}");
     cr_assert_eq(both(line->str, line->len), VG_BAD_NONE);
     g_string_free(line, TRUE);
+}
+
+/* vg_json_fast_member() on text[0..len), padded: its answer, after checking that
+ * vg_json_lookup() agrees whenever it gave one. */
+static int member(const char *text, const char *key, VgJsonSlot *out)
+{
+    size_t len = strlen(text);
+    char *buf = g_malloc0(len + VG_LINE_PADDING);
+    memcpy(buf, text, len);
+    const char *diff = vg_json_member_compare(buf, len, key, strlen(key), &arena);
+    cr_assert_null(diff, "%s: %s in %s", diff, key, text);
+    VgJsonSlot s = {0};
+    int r = vg_json_fast_member(buf, len, key, strlen(key), &s);
+    if (out && r > 0) { /* (a string is a view into buf) */
+        *out = s;
+        if (s.kind == VG_JV_STR)
+            out->s = vg_arena_strdup(&arena, s.s.p, s.s.len);
+    }
+    g_free(buf);
+    return r;
+}
+
+Test(json_scan, fast_member_reads_jwt_payloads)
+{
+    VgJsonSlot s;
+    /* the payloads identity providers write, read without simdjson */
+    cr_assert_eq(member("{\"sub\":\"user-42\",\"iat\":1700000000,\"exp\":1700003600}", "sub", &s),
+                 1);
+    cr_assert(s.kind == VG_JV_STR && vg_str_eq_c(s.s, "user-42"));
+    cr_assert_eq(member("{\"iss\":\"https://id.example.com/\",\"aud\":[\"api\",\"web\"],"
+                        "\"realm_access\":{\"roles\":[\"admin\",\"x\"]},\"sub\":\"u1\","
+                        "\"scope\":\"read write\",\"email_verified\":true,\"n\":null}",
+                        "sub", &s),
+                 1);
+    cr_assert(vg_str_eq_c(s.s, "u1"));
+    cr_assert_eq(member(" {\n \"sub\" : 12345 , \"x\" : 1.5 }\n ", "sub", &s), 1);
+    cr_assert(s.kind == VG_JV_NUM && s.is_int && s.i == 12345);
+    cr_assert_eq(member("{\"sub\":1.25}", "sub", &s), 1);
+    cr_assert(s.kind == VG_JV_NUM && !s.is_int);
+    cr_assert_eq(member("{\"sub\":false}", "sub", &s), 1);
+    cr_assert_eq(member("{\"sub\":null}", "sub", &s), 1);
+    cr_assert_eq(member("{\"sub\":\"\"}", "sub", &s), 1);
+    /* keys ignore ASCII case, and the first match is the one, as for vg_json_lookup() */
+    cr_assert_eq(member("{\"SUB\":\"a\",\"sub\":\"b\"}", "sub", &s), 1);
+    cr_assert(vg_str_eq_c(s.s, "a"));
+    cr_assert_eq(member("{\"Sub\":\"c\",\"sub\":{\"x\":1}}", "sub", &s), 1);
+    cr_assert(vg_str_eq_c(s.s, "c"));
+    /* no such key, in a document the reader checked to its end */
+    cr_assert_eq(member("{}", "sub", NULL), 0);
+    cr_assert_eq(member("{\"subject\":\"a\",\"su\":\"b\",\"xsub\":1}", "sub", NULL), 0);
+    cr_assert_eq(member("{\"a\":{\"sub\":\"nested\"}}", "sub", NULL), 0);
+}
+
+Test(json_scan, fast_member_leaves_the_rest_to_simdjson)
+{
+    /* outside the subset, or values vg_json_lookup() gives as text: -1 (and where it
+     * answers, the comparison in member() ran) */
+    const char *left[] = {
+        "{\"sub\":\"caf\xc3\xa9\"}",      /* non-ASCII */
+        "{\"sub\":\"a\\\"b\"}",           /* an escape */
+        "{\"s\\u0075b\":\"x\"}",          /* an escaped key */
+        "{\"sub\":-1}",                   /* a sign */
+        "{\"sub\":12345678901234567890}", /* too many digits */
+        "{\"sub\":1e3}",                  /* an exponent */
+        "{\"sub\":{\"id\":1}}",           /* an object */
+        "{\"sub\":[1,2]}",                /* an array */
+        "{\"sub\":\"a\"} x",              /* trailing bytes */
+        "{\"sub\":\"a\",}",               /* a trailing comma */
+        "{\"sub\":\"a\"",                 /* unclosed */
+        "{\"sub\" \"a\"}",                /* no colon */
+        "[\"sub\"]",                      /* not an object */
+        "{\"x\":tru,\"sub\":\"a\"}",      /* a misspelt literal */
+        "{\"sub\":\"a\",\"x\":\"\x01\"}", /* a control character */
+        "",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(left); i++)
+        cr_assert_eq(member(left[i], "sub", NULL), -1, "%s", left[i]);
+
+    /* random payloads of claims in random order, case and spacing: where the reader
+     * answers, vg_json_lookup() must agree (member() checks), and it must answer for
+     * the plain ones */
+    static const char *keys[] = {"sub", "SUB", "Sub", "iat", "exp", "iss", "aud", "scope", "su"};
+    static const char *vals[] = {
+        "\"u-1\"",          "42",     "0", "3.5", "true", "null", "\"\"", "[\"a\",1]",
+        "{\"sub\":\"in\"}", "\"x y\""};
+    GRand *rng = g_rand_new_with_seed(8);
+    GString *doc = g_string_new(NULL);
+    int answered = 0;
+    for (int n = 0; n < 3000; n++) {
+        g_string_assign(doc, "{");
+        int members = g_rand_int_range(rng, 0, 7);
+        for (int m = 0; m < members; m++) {
+            const char *sp = g_rand_boolean(rng) ? "" : " ";
+            g_string_append_printf(doc, "%s%s\"%s\"%s:%s%s", m ? "," : "", sp,
+                                   keys[g_rand_int_range(rng, 0, G_N_ELEMENTS(keys))], sp, sp,
+                                   vals[g_rand_int_range(rng, 0, G_N_ELEMENTS(vals))]);
+        }
+        g_string_append(doc, "}");
+        answered += member(doc->str, "sub", NULL) >= 0;
+        vg_arena_reset(&arena);
+    }
+    cr_assert_gt(answered, 2000, "the fast reader answered %d of 3000", answered);
+    g_string_free(doc, TRUE);
+    g_rand_free(rng);
 }
