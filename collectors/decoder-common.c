@@ -335,13 +335,18 @@ static bool looks_like_jwt(VgStr s)
 /* ---- recently seen JWTs ----
  * The same bearer tokens come back request after request, and finding a JWT's subject
  * (check the alphabet, decode the payload, parse it) costs more than all the rest of a
- * line. A small direct-mapped table per thread remembers the subjects of the last JWTs
- * seen, keyed by the token's exact bytes, so a repeat costs a compare and a copy into the
+ * line. A direct-mapped table per thread remembers the subjects of the last JWTs seen,
+ * keyed by the token's exact bytes, so a repeat costs a compare and a copy into the
  * arena. The subject is a function of those bytes alone, so the table changes no result;
- * tokens made to collide in it only miss. Allocated once per thread, freed at its exit. */
+ * tokens made to collide in it only miss. Allocated once per decoding thread (1.2 MB),
+ * freed at its exit.
+ *
+ * 1024 slots: the generated traffic rotates 1,250 JWTs over a tenth of its requests, and
+ * 64 slots missed 85 % of them; 1024 took 243 instructions off every JSON event (12,812
+ * to 12,569; 2048 slots 294), 2026-11-25. */
 
 enum {
-    JWT_SLOTS_LOG2 = 6,
+    JWT_SLOTS_LOG2 = 10,
     JWT_MAX = 1024,    /* longer tokens are not remembered */
     JWT_SUB_MAX = 128, /* nor are longer subjects */
 };

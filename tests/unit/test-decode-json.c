@@ -242,6 +242,45 @@ Test(decode_json, credentials)
     }
 }
 
+/* A JWT of subject sub (NULL: none), header and signature made distinct by n. */
+static char *make_jwt(int n, const char *sub)
+{
+    char *payload = sub ? g_strdup_printf("{\"iss\":\"i\",\"sub\":\"%s\",\"iat\":%d}", sub, n)
+                        : g_strdup_printf("{\"iss\":\"i\",\"iat\":%d}", n);
+    char *p64 = g_base64_encode((const guchar *)payload, strlen(payload));
+    g_strdelimit(p64, "=", '\0'); /* unpadded, as JWTs are */
+    char *jwt = g_strdup_printf("eyJhbGciOiJIUzI1NiJ9.%s.sig%08d", p64, n);
+    g_free(payload);
+    g_free(p64);
+    return jwt;
+}
+
+Test(decode_json, jwt_subjects_of_many_tokens)
+{
+    /* more distinct JWTs than the per-thread table of recent subjects has slots, each
+     * seen three times in different orders: every sighting, first or repeated, evicted
+     * or not, gives the token's own subject (or the raw token without one; a subject too
+     * long for the table is not kept, but still read) */
+    t_open("vigil", NULL);
+    VgEvent ev;
+    enum { N = 3000 };
+    char *sub_long = g_strnfill(200, 'L');
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < N; k++) {
+            int n = round == 1 ? N - 1 - k : (k * 7 + round) % N;
+            char sub[16];
+            g_snprintf(sub, sizeof sub, "user-%d", n);
+            const char *want_sub = n % 97 == 0 ? NULL : n % 89 == 0 ? sub_long : sub;
+            char *jwt = make_jwt(n, want_sub);
+            char *line = g_strdup_printf("{\"time\":1772445600,\"token\":\"Bearer %s\"}", jwt);
+            cr_assert_eq(t_decode(line, &ev), VG_BAD_NONE);
+            T_STR(&ev, VG_F_TOKEN, want_sub ? want_sub : jwt);
+            g_free(line);
+            g_free(jwt);
+        }
+    g_free(sub_long);
+}
+
 Test(decode_json, auto_per_line)
 {
     t_open("auto", NULL);
