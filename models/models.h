@@ -74,9 +74,12 @@ typedef struct {
     uint8_t shard[VG_MODEL_KINDS]; /* with shards (vg_models_join): which one counts each key */
 } VgModelKeys;
 
-/* Hashes the keys of ev as models detector d (its kinds and metrics) uses them. */
+/* Hashes the keys of ev as models detector d (its kinds and metrics) uses them, and with
+ * shards (vg_models_set_shard), which shard counts each key: any detector of the same
+ * config and shard count may hash them for the others. */
 void vg_models_event_keys(VgDetector *d, const VgEvent *ev, VgModelKeys *k);
-/* on_event with ev's keys already hashed by vg_models_event_keys (same detector config).
+/* on_event with ev's keys already hashed by vg_models_event_keys (same detector config and
+ * shard count).
  * It does not prefetch: the caller runs vg_models_prefetch() on k (stage 0, then 1)
  * ahead of it, as vg_prefetch_ahead() does. */
 void vg_models_on_event_keyed(VgDetector *d, const VgEvent *ev, const VgModelKeys *k,

@@ -326,12 +326,14 @@ Test(model_detector, sharded_instances_give_the_same_alerts)
                     " client_ip: {population: false}}\n";
     GPtrArray *ref = run(y, ev, n, CLOCK_EVENT, 0);
     cr_assert(ref->len > 0);
-    /* 3 shards, each fed every event with its keys hashed once by another instance (as the
-     * parallel pipeline's decoding worker does); the union of their alerts, sorted, is the
-     * same set */
+    /* 3 shards, each fed every event with its keys hashed once by another instance of the
+     * same config and shard count (as the parallel pipeline's decoding worker does, which
+     * also finds each key's shard then); the union of their alerts, sorted, is the same
+     * set, and every shard holds keys of its own */
     GError *err = NULL;
     VgConfNode *hconf = vg_conf_load_string(y, strlen(y), "t.yml", &err);
     VgDetector *hasher = vg_models_ops.create(&vg_models_ops, hconf, &err);
+    vg_models_set_shard(hasher, 2, 3);
     VgModelKeys *keys = g_new(VgModelKeys, n);
     for (size_t i = 0; i < n; i++)
         vg_models_event_keys(hasher, &ev[i].ev, &keys[i]);
@@ -348,6 +350,7 @@ Test(model_detector, sharded_instances_give_the_same_alerts)
             ctx.watermark = ev[i].ev.time_ms - 5000;
             vg_models_on_event_keyed(d, &ev[i].ev, &keys[i], &ctx);
         }
+        cr_assert_gt(vg_models_stats(d)->admitted, 0, "shard %d holds no key", s);
         vg_models_ops.finish(d, &ctx);
         for (guint i = 0; i < cap.json->len; i++)
             g_ptr_array_add(all, g_strdup(cap.json->pdata[i]));
