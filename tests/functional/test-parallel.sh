@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # engine.workers: the parallel pipeline gives the alerts of the single-threaded one — same
 # alerts, same event ids, same JSON, in any order — on generated traffic (JSON and nginx
-# combined, with bad lines), on the api-traffic sample, with tiny batches, and reading
+# combined, with bad lines; two workers also with the models under memory pressure), on
+# the api-traffic sample, with tiny batches, and reading
 # several files around a missing one or standard input; the summary counters and the
 # dead-letter file are the same too.
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +48,15 @@ for w in 2 4; do
   cmp -s "$WORK/j1.dead" "$WORK/j$w.dead" || fail "dead letters differ with $w workers"
 done
 pass "generated JSON traffic: $n alerts, identical with 1, 2 and 4 workers"
+
+# under memory pressure (a 1 MiB models budget changes the alerts): two workers have one
+# models shard, whose tables evict as the single thread's do, so the alerts stay the same
+P=$'models:\n  memory_budget: 1MiB'
+run p1 1 "$WORK/t.jsonl" "$P"
+! cmp -s "$WORK/j1.sorted" "$WORK/p1.sorted" || fail "a 1 MiB budget changed nothing"
+run p2 2 "$WORK/t.jsonl" "$P"
+same p1 p2
+pass "a 1 MiB models budget: identical with 1 and 2 workers"
 
 # batches of 7 lines: many more hand-offs, the same result
 run small4 4 "$WORK/t.jsonl" "  batch_lines: 7"
