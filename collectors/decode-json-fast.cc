@@ -395,7 +395,7 @@ extern "C" bool vg_json_fast_scan(const VgJsonMap *m, const char *line, size_t l
 }
 
 extern "C" int vg_json_fast_member(const char *json, size_t len, const char *key, size_t klen,
-                                   VgJsonSlot *out)
+                                   VgValue *out)
 {
     if (len > FAST_MAX_LEN)
         return -1;
@@ -421,9 +421,29 @@ extern "C" int vg_json_fast_member(const char *json, size_t len, const char *key
         if (p >= end)
             return -1;
         if (!found && (size_t)(q - k) == klen && ieq(k, key, klen)) {
-            /* (an object would come back from vg_json_lookup() as its text: left to it) */
-            if (!(p = fast_read(l, p, 1, out)) || out->kind == VG_JV_OBJECT)
+            VgJsonSlot v;
+            if (!(p = fast_read(l, p, 1, &v)))
                 return -1;
+            /* as vg_json_lookup() gives it; an object would come back from there as its
+             * text: left to it */
+            *out = (VgValue){VG_V_NONE, v.s, v.i, v.d};
+            switch (v.kind) {
+            case VG_JV_STR:
+                out->kind = VG_V_STR;
+                break;
+            case VG_JV_NUM:
+                out->kind = v.is_int ? VG_V_INT : VG_V_DOUBLE;
+                break;
+            case VG_JV_BOOL:
+                out->kind = VG_V_BOOL;
+                break;
+            case VG_JV_NULL:
+                out->kind = VG_V_NULL;
+                out->s = VG_STR_NULL;
+                break;
+            default:
+                return -1;
+            }
             found = 1;
         } else if (!(p = fast_skip(l, p, 1))) {
             return -1;

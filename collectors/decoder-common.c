@@ -254,20 +254,10 @@ static VgStr jwt_subject(VgStr jwt, VgArena *arena)
         return VG_STR_NULL;
     /* a plain payload is read without simdjson, whose set-up (stage 1 over the whole
      * document) was most of a new JWT's cost; the reader gives up on anything else */
-    VgJsonSlot f;
-    VgValue v = {0};
-    int fr = vg_json_fast_member(buf, (size_t)len, "sub", 3, &f);
-    if (fr == 0)
+    VgValue v;
+    int fr = vg_json_fast_member(buf, (size_t)len, "sub", 3, &v);
+    if (fr == 0 || (fr < 0 && !vg_json_lookup(buf, (size_t)len, true, "sub", 3, &v, arena)))
         return VG_STR_NULL;
-    if (fr > 0) {
-        v.kind = f.kind == VG_JV_STR               ? VG_V_STR
-                 : f.kind == VG_JV_NUM && f.is_int ? VG_V_INT
-                                                   : VG_V_NONE;
-        v.s = f.s;
-        v.i = f.i;
-    } else if (!vg_json_lookup(buf, (size_t)len, true, "sub", 3, &v, arena)) {
-        return VG_STR_NULL;
-    }
     if (v.kind == VG_V_STR && v.s.len)
         return v.s;
     if (v.kind == VG_V_INT) {

@@ -126,14 +126,12 @@ bool vg_json_lookup(const char *json, size_t len, bool padded, const char *path,
                     VgValue *out, VgArena *arena);
 
 /* vg_json_lookup() of a top-level key (no dot) without simdjson, for small documents read
- * often (a JWT's payload): 1 when found, with *out as the fast path of vg_json_scan() reads
- * a value (a string is a view into json); 0 when the object has no such key; -1 when json
- * is outside the fast path's strict subset (see decode-json-fast.cc), or the value is an
- * object or array: then ask vg_json_lookup(). The first key equal to key ignoring ASCII
- * case is the one, as for vg_json_lookup(). json[len .. len + VG_LINE_PADDING) must be
- * readable. */
-int vg_json_fast_member(const char *json, size_t len, const char *key, size_t klen,
-                        VgJsonSlot *out);
+ * often (a JWT's payload): 1 when found, with *out as vg_json_lookup() would fill it (but a
+ * string is a view into json); 0 when the object has no such key; -1 when json is outside
+ * the fast path's strict subset (see decode-json-fast.cc), or the value is an object or
+ * array: then ask vg_json_lookup(). The first key equal to key ignoring ASCII case is the
+ * one, as there. json[len .. len + VG_LINE_PADDING) must be readable. */
+int vg_json_fast_member(const char *json, size_t len, const char *key, size_t klen, VgValue *out);
 /* Runs vg_json_fast_member() and vg_json_lookup() (json padded) on the same key: NULL when
  * they agree (or the fast one gave up), else what differs. For the tests and the fuzz
  * target. */
