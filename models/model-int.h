@@ -415,6 +415,8 @@ void vg_models_queue_alert(VgModels *m, VgKindState *ks, VgModelKind k, VgModelM
 
 /* model-event.c / models.c */
 void vg_models_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx);
+/* The object ids of an endpoint and its path, byte by byte (model-event.c). */
+uint32_t vg_models_object_ids_walk(VgStr ep, VgStr path, uint64_t ep_hash);
 void vg_models_advance(VgModels *m, int64_t wm, VgDetectCtx *ctx);
 
 /* model-close.c */

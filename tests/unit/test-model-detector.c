@@ -3,7 +3,9 @@
  * names the token by token_id, and the output is identical however the clock is fed. */
 #include "test-model-util.h"
 
+#include "collectors/endpoint-template.h"
 #include "engine/config.h"
+#include "models/model-int.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -479,4 +481,63 @@ Test(model_detector, explain_trace_names_keys_without_raw_tokens)
     cr_assert(!c.raw_seen);
     vg_models_ops.destroy(d);
     g_free(ev);
+}
+
+/* The object ids the models count (vg_models_event_keys, SSE2 where built so) are those of
+ * the byte-by-byte walk, for templates made from their paths, for endpoints named by the
+ * log (routes whose segments do not line up with the path), and for odd inputs: no leading
+ * slash, empty segments, a '{' kept from the path, lengths around 16, 64 and beyond. */
+Test(model_detector, object_ids_are_the_walks)
+{
+    static const char *segs[] = {"v1",  "orders", "12345", "9f86d081884c7d65", "",
+                                 "a-b", "{x}",    "%40",   "me@example.com",   "x"};
+    GError *err = NULL;
+    VgConfNode *conf = vg_conf_load_string("", 0, "t.yml", &err);
+    VgDetector *d = vg_models_ops.create(&vg_models_ops, conf, &err);
+    cr_assert(d, "%s", err ? err->message : "");
+    VgArena arena;
+    vg_arena_init(&arena, 4096);
+    TmRng r = {42};
+    int with_ids = 0, routes = 0;
+    for (int i = 0; i < 20000; i++) {
+        char path[160] = "", ep[200];
+        int n = (int)(tm_next(&r) % 9);
+        size_t len = 0;
+        if (tm_next(&r) % 8)
+            path[len++] = '/';
+        for (int s = 0; s < n && len < 120; s++) {
+            len += (size_t)g_snprintf(path + len, sizeof path - len, "%s%s", s ? "/" : "",
+                                      segs[tm_next(&r) % G_N_ELEMENTS(segs)]);
+        }
+        path[len] = '\0';
+        uint64_t how = tm_next(&r) % 4;
+        if (how < 2) { /* the decoder's template, with or without a method */
+            VgStr t =
+                vg_endpoint_template(how ? vg_cstr("GET") : VG_STR_NULL, vg_cstr(path), &arena);
+            g_strlcpy(ep, t.p ? t.p : "", sizeof ep);
+        } else if (how == 2) { /* a route named by the gateway */
+            g_snprintf(ep, sizeof ep, "POST /%s/{id}/%s", segs[tm_next(&r) % 4],
+                       segs[tm_next(&r) % G_N_ELEMENTS(segs)]);
+            routes++;
+        } else { /* a long one */
+            g_snprintf(ep, sizeof ep, "GET /v1/{id}/%0*d/{id}", (int)(tm_next(&r) % 80), 7);
+        }
+        VgEvent ev;
+        memset(&ev, 0, sizeof ev);
+        vg_event_set_str(&ev, VG_F_TOKEN, vg_cstr("tk_test"));
+        vg_event_set_str(&ev, VG_F_PATH, vg_cstr(path));
+        vg_event_set_str(&ev, VG_F_ENDPOINT, vg_cstr(ep));
+        VgModelKeys k;
+        vg_models_event_keys(d, &ev, &k);
+        uint32_t want = vg_models_object_ids_walk(ev.endpoint, ev.path, k.hash[VG_MK_ENDPOINT]);
+        cr_assert_eq(k.ids32, want, "endpoint \"%s\", path \"%s\": %08x, the walk %08x", ep, path,
+                     k.ids32, want);
+        with_ids += want != 0;
+        vg_arena_reset(&arena);
+    }
+    cr_assert_gt(with_ids, 5000, "only %d inputs have ids", with_ids);
+    cr_assert_gt(routes, 3000);
+    vg_arena_destroy(&arena);
+    vg_models_ops.destroy(d);
+    vg_conf_node_free(conf);
 }
