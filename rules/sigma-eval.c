@@ -72,6 +72,8 @@ static inline bool test_eval(const SigTest *t, VgRuleScratch *s)
             bool lits = !t->re_lits[i];
             for (int k = 0; !lits && k < t->re_n_lits[i]; k++)
                 lits = s->lit_found[t->re_lits[i][k]] == s->gen;
+            if (lits && t->re_shape && t->re_shape[i] >= 0)
+                lits = s->lit_found[t->re_shape[i]] == s->gen;
             worth = lits;
         }
         if (!worth && !t->neg && !t->all)

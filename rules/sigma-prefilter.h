@@ -27,6 +27,13 @@ typedef struct {
     int next_field; /* index of the first entry of the next field (or n_digits) */
 } DigitLit;
 
+/* A shape pseudo-literal: found when field contains the shape (sig_shape_in). */
+typedef struct {
+    int field;
+    int32_t id;
+    SigShape shape;
+} ShapeLit;
+
 /* A status pseudo-literal: found when the event's status is value. */
 typedef struct {
     int64_t value;
@@ -47,6 +54,8 @@ struct SigPrefilter {
     int n_digits;
     StatusLit *status; /* one per status value a rule compares with (a handful) */
     int n_status;
+    ShapeLit *shapes; /* one per (field, shape) of the regexes without scanned literals */
+    int n_shapes;
     bool recall[SIG_N_SCAN_FIELDS]; /* fields whose values repeat (sigma-scan.c) */
 };
 

@@ -32,6 +32,8 @@
  */
 #include "rules/sigma.h"
 
+#include <limits.h>
+
 typedef struct {
     const char *p, *end;
     bool caseless;
@@ -141,14 +143,16 @@ static Req *req_union(Req *a, Req *b)
     return a;
 }
 
-/* Reads a quantifier at re->p if there is one: *min gets its minimum. */
-static bool quantifier(Re *re, long *min)
+/* Reads a quantifier at re->p if there is one: *min gets its minimum, *max its maximum
+ * (LONG_MAX: none). */
+static bool quantifier_range(Re *re, long *min, long *max)
 {
     const char *p = re->p;
     if (p >= re->end)
         return false;
     if (*p == '?' || *p == '*' || *p == '+') {
         *min = *p == '+' ? 1 : 0;
+        *max = *p == '?' ? 1 : LONG_MAX;
         p++;
     } else if (*p == '{') {
         const char *q = p + 1;
@@ -166,14 +170,17 @@ static bool quantifier(Re *re, long *min)
         }
         if (!digits)
             return false; /* `{` that is not a quantifier is a plain brace */
+        long hi = lo;
         if (q < re->end && *q == ',') {
             q++;
-            while (q < re->end && g_ascii_isdigit(*q))
-                q++;
+            hi = q < re->end && g_ascii_isdigit(*q) ? 0 : LONG_MAX;
+            for (; q < re->end && g_ascii_isdigit(*q); q++)
+                hi = MIN(hi * 10 + (*q - '0'), 100000L);
         }
         if (q >= re->end || *q != '}')
             return false;
         *min = lo;
+        *max = hi;
         p = q + 1;
     } else {
         return false;
@@ -182,6 +189,13 @@ static bool quantifier(Re *re, long *min)
         p++;
     re->p = p;
     return true;
+}
+
+/* Reads a quantifier at re->p if there is one: *min gets its minimum. */
+static bool quantifier(Re *re, long *min)
+{
+    long max;
+    return quantifier_range(re, min, &max);
 }
 
 /* The run ends here: it becomes a requirement (unless it can be empty), and a new one
@@ -516,4 +530,181 @@ GPtrArray *sig_re_required(const char *pattern, bool caseless, int *min_digits)
 void sig_re_required_free(GPtrArray *lits)
 {
     req_destroy(lits);
+}
+
+/* ---- shapes ----
+ *
+ * Some regexes need nothing but digits and characters found in almost every URL: a US
+ * social security number, `[0-9]{3}-[0-9]{2}-[0-9]{4}`, needs `-`, which every UUID has,
+ * and a run of four digits, which most ids have. Scanning for those wakes the rule on
+ * most requests of an API whose ids are numbers or UUIDs, and pcre2 then runs on every
+ * path with a UUID. What such a regex needs is stricter: the digits and the dashes in a
+ * row, "DDD-DD-DDDD", which a UUID hardly ever holds. That is its shape.
+ *
+ * Only the top-level sequence is read, and atoms whose matches are one known byte: a
+ * plain character (not a letter in caseless mode, where it has case variants, nor a
+ * byte of a multi-byte character), an escaped punctuation character, `\d` or a class of
+ * digits only (the shape's digit). Assertions (`^`, `$`, `\b`, lookarounds) match no
+ * characters, so the atoms around them stay in a row. A quantifier repeats its atom
+ * min times; past that (a variable count) the row ends, and the next starts with the
+ * atom's last repetition. Any other atom ends the row. A top-level alternation, option
+ * settings, `\Q`, back references and escapes with arguments (`\x41`) mean no shape: a
+ * shape must hold for every match, so when in doubt there is none. The longest row that
+ * holds both a digit and another byte is the shape (a row of digits alone is the digit
+ * run of sig_re_required, a row without digits one of its literals). */
+
+typedef struct {
+    SigShape cur, best;
+} ShapeRows;
+
+static bool shape_useful(const SigShape *sh)
+{
+    bool digit = false, other = false;
+    for (int i = 0; i < sh->len; i++) {
+        digit = digit || sh->c[i] == '\0';
+        other = other || sh->c[i] != '\0';
+    }
+    return digit && other;
+}
+
+static void shape_cut(ShapeRows *r)
+{
+    if (shape_useful(&r->cur) && r->cur.len > r->best.len)
+        r->best = r->cur;
+    r->cur.len = 0;
+}
+
+static void shape_add(ShapeRows *r, char c)
+{
+    if (r->cur.len == SIG_SHAPE_MAX)
+        shape_cut(r);
+    r->cur.c[r->cur.len++] = c;
+}
+
+/* Skips the group whose `(` is at re->p, nested groups and classes included. */
+static void skip_group(Re *re)
+{
+    int depth = 0;
+    while (re->p < re->end && !re->fail) {
+        char c = *re->p;
+        if (c == '\\') {
+            re->p += 2;
+        } else if (c == '[') {
+            skip_class(re);
+        } else {
+            re->p++;
+            if (c == '(')
+                depth++;
+            else if (c == ')' && --depth == 0)
+                return;
+        }
+    }
+    re->fail = true; /* unbalanced */
+}
+
+bool sig_re_shape(const char *pattern, bool caseless, SigShape *out)
+{
+    Re re = {pattern, pattern + strlen(pattern), caseless, false};
+    ShapeRows r = {0};
+    while (re.p < re.end && !re.fail) {
+        const char *p = re.p;
+        int atom = -1; /* the byte, '\0' for a digit, -1 for an atom of no known byte */
+        bool empty = false;
+        if (*p == '|' || *p == ')' || *p == '*' || *p == '+' || *p == '?') {
+            return false; /* alternation, or not a pattern we understand */
+        } else if (*p == '^' || *p == '$') {
+            re.p++;
+            empty = true;
+        } else if (*p == '(') {
+            if (p + 1 < re.end && p[1] == '*')
+                return false; /* (*UCP), (*CR): verbs and options */
+            if (p + 2 < re.end && p[1] == '?') {
+                bool look = p[2] == '=' || p[2] == '!' ||
+                            (p[2] == '<' && p + 3 < re.end && (p[3] == '=' || p[3] == '!'));
+                bool group = strchr(":>|P'<", p[2]) != NULL;
+                if (!look && !group)
+                    return false; /* (?i), (?x), (?#...), conditionals, recursion */
+                empty = look;
+            }
+            skip_group(&re);
+        } else if (*p == '[') {
+            atom = skip_class(&re) ? '\0' : -1;
+        } else if (*p == '\\') {
+            if (p + 1 >= re.end)
+                return false;
+            char x = p[1];
+            re.p += 2;
+            if (x == 'd')
+                atom = '\0';
+            else if (strchr("bBAzZG", x))
+                empty = true;
+            else if (strchr("DsSwWhHvVRX", x))
+                atom = -1;
+            else if (g_ascii_ispunct(x))
+                atom = x;
+            else
+                return false; /* \x41, \Q, \1, \p{..}, \K: not followed */
+        } else if (*p == '.') {
+            re.p++;
+        } else if ((uint8_t)*p >= 0x80) {
+            re.p++; /* a multi-byte character: one atom */
+            while (re.p < re.end && ((uint8_t)*re.p & 0xC0) == 0x80)
+                re.p++;
+        } else {
+            long lo, hi;
+            Re q = re;
+            if (*p == '{' && quantifier_range(&q, &lo, &hi))
+                return false; /* a quantifier with nothing to repeat */
+            re.p++;
+            atom = caseless && g_ascii_isalpha(*p) ? -1 : *p;
+        }
+        long min = 1, max = 1;
+        bool quant = quantifier_range(&re, &min, &max);
+        if (re.fail)
+            break;
+        if (empty) {
+            if (quant)
+                shape_cut(&r);
+            continue;
+        }
+        if (atom < 0) {
+            shape_cut(&r);
+            continue;
+        }
+        for (long k = 0; k < MIN(min, (long)SIG_SHAPE_MAX * 2); k++)
+            shape_add(&r, (char)atom);
+        if (max != min) {
+            shape_cut(&r);
+            if (min > 0)
+                shape_add(&r, (char)atom);
+        }
+    }
+    if (re.fail)
+        return false;
+    shape_cut(&r);
+    *out = r.best;
+    return r.best.len > 0;
+}
+
+bool sig_shape_in(const SigShape *sh, const char *p, size_t n)
+{
+    size_t len = sh->len, a = 0;
+    if (!len || n < len)
+        return false;
+    while (a < len && sh->c[a] == '\0')
+        a++;
+    if (a == len)
+        return false; /* not a shape (no byte to look for) */
+    /* each place of the shape's first byte, then the rest around it */
+    const char *x = p + a, *last = p + (n - len) + a;
+    while (x <= last && (x = memchr(x, sh->c[a], (size_t)(last - x) + 1))) {
+        const char *s = x - a;
+        size_t i = 0;
+        while (i < len && (sh->c[i] ? s[i] == sh->c[i] : (unsigned)(s[i] - '0') < 10))
+            i++;
+        if (i == len)
+            return true;
+        x++;
+    }
+    return false;
 }

@@ -7,7 +7,7 @@
  * literal found is stamped (anywhere, at the start, at the end) in the scratch's
  * generation-stamped arrays, which the matcher reads to answer string tests, and the
  * rules it guards become candidates. Digit-run and status pseudo-literals are measured
- * apart.
+ * apart, and so are shapes (digits and separators in a row, sigma-relit.c).
  *
  * The scan is bound by latency: in the automaton, each byte's load waits for the one
  * before. Near the root it is not run at all: a byte whose pair with the next starts no
@@ -238,6 +238,18 @@ static void scan_recalled(const SigPrefilter *pf, int f, const VgStr *v, VgRuleS
     s->rec = NULL;
 }
 
+/* The shape pseudo-literals: each is looked for in its field's value (a memchr for one
+ * of its bytes, then the bytes around each place found). */
+static void scan_shapes(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
+{
+    for (int i = 0; i < pf->n_shapes; i++) {
+        const ShapeLit *x = &pf->shapes[i];
+        const VgStr *v = scan_field(ev, x->field);
+        if (v && sig_shape_in(&x->shape, v->p, v->len))
+            found(pf, x->id, s);
+    }
+}
+
 /* The status pseudo-literal of the event's status, if a rule compares with that value. */
 static void scan_status(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev)
 {
@@ -258,6 +270,8 @@ void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
         scan_digits(pf, s, ev);
     if (pf->n_status)
         scan_status(pf, s, ev);
+    if (pf->n_shapes)
+        scan_shapes(pf, s, ev);
     for (int k = 0; k < pf->n_fields; k++) {
         int f = pf->fields[k];
         const VgStr *v;

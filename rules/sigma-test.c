@@ -497,6 +497,9 @@ static bool test_one(const SigTest *t, int i, const VgValue *v, VgRuleScratch *s
             if (!any)
                 return false;
         }
+        if (s->scanned && t->re_shape && t->re_shape[i] >= 0 && v->kind == VG_V_STR &&
+            sig_field_is_scannable(t->field.id) && s->lit_found[t->re_shape[i]] != s->gen)
+            return false; /* nor without its shape */
         if (t->re_min_digits && t->re_min_digits[i] > 0 &&
             digit_run(t, v, s) < (uint32_t)t->re_min_digits[i])
             return false;

@@ -211,6 +211,7 @@ void sig_test_free(SigTest *t)
     g_free(t->re_lits);
     g_free(t->re_n_lits);
     g_free(t->re_min_digits);
+    g_free(t->re_shape);
     for (int i = 0; t->re_need && i < t->n; i++)
         if (t->re_need[i])
             sig_re_required_free(t->re_need[i]);

@@ -185,6 +185,7 @@ typedef struct {
     int *re_min_digits;  /* per pattern: a match contains a run of this many digits */
     GPtrArray **re_need; /* per pattern: literals (GString, folded) one of which a match
                           * contains, too common to scan for: searched in the value */
+    int32_t *re_shape;   /* per pattern: the prefilter's shape pseudo-literal, or -1 */
 } SigTest;
 
 /* Options the compilation needs from the loader. */
@@ -205,6 +206,21 @@ void sig_test_free(SigTest *t);
  * of a run of ASCII digits every match contains (0: none known). */
 GPtrArray *sig_re_required(const char *pattern, bool caseless, int *min_digits);
 void sig_re_required_free(GPtrArray *lits);
+
+/* A shape: bytes every match of a regex contains in a row, where '\0' stands for any
+ * ASCII digit ("DDD-DD-DDDD" for a US social security number), for the regexes whose
+ * literals are too common to scan for (sigma-relit.c). */
+#define SIG_SHAPE_MAX 32
+typedef struct {
+    uint8_t len;
+    char c[SIG_SHAPE_MAX];
+} SigShape;
+
+/* The longest shape of the regex that holds a digit and another byte; false if there is
+ * none or nothing can be said. */
+bool sig_re_shape(const char *pattern, bool caseless, SigShape *out);
+/* Whether p[0 .. n - 1] contains the shape. */
+bool sig_shape_in(const SigShape *sh, const char *p, size_t n);
 
 /* ---- detection trees and conditions (sigma-detection.c, sigma-cond.c) ----------------- */
 

@@ -1,5 +1,6 @@
 /* test-sigma-prefilter.c — the prefilter's guards: which rules it lets skip, and that
  * skipping never changes a result (tu_eval compares with and without the prefilter). */
+#include "rules/sigma-prefilter.h"
 #include "rules/sigma.h"
 #include "test-sigma-util.h"
 
@@ -121,24 +122,28 @@ static Seen seen1(const VgRuleSet *set, const char *field, const char *value)
     return r;
 }
 
+/* seen1() must say whether rule 0 was woken and whether it matched. */
+static void expect_seen(const VgRuleSet *set, const char *field, const char *value, bool woken,
+                        bool matched)
+{
+    Seen r = seen1(set, field, value);
+    cr_expect(r.woken == woken && r.matched == matched,
+              "%s = \"%s\": woken %d, matched %d; wanted %d, %d", field, value ? value : "(absent)",
+              r.woken, r.matched, woken, matched);
+}
+
 /* A value without modifiers is guarded by the whole field: "https" does not wake a rule
  * that wants "http". Case-insensitive, and empty or missing fields match nothing. */
 Test(sigma_prefilter, exact_value_guards_the_whole_field)
 {
     VgRuleSet *set = tu_load(RULE1("  sel:\n    scheme: http\n  condition: sel\n"));
     cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
-    Seen s = seen1(set, "scheme", "http");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "scheme", "HTTP");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "scheme", "https");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "scheme", "xhttp");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "scheme", "");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "scheme", NULL);
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "scheme", "http", true, true);
+    expect_seen(set, "scheme", "HTTP", true, true);
+    expect_seen(set, "scheme", "https", false, false);
+    expect_seen(set, "scheme", "xhttp", false, false);
+    expect_seen(set, "scheme", "", false, false);
+    expect_seen(set, "scheme", NULL, false, false);
     vg_rule_set_free(set);
 }
 
@@ -149,16 +154,11 @@ Test(sigma_prefilter, status_equality_guards_the_rule)
     VgRuleSet *set = tu_load(RULE1("  sel:\n    status: [401, '403']\n  condition: sel\n"));
     cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
     cr_assert_eq(set->n_unguarded, 0);
-    Seen s = seen1(set, "status", "401");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "status", "403");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "status", "404");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "status", "200");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "status", NULL);
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "status", "401", true, true);
+    expect_seen(set, "status", "403", true, true);
+    expect_seen(set, "status", "404", false, false);
+    expect_seen(set, "status", "200", false, false);
+    expect_seen(set, "status", NULL, false, false);
     vg_rule_set_free(set);
 
     /* and'ed with a literal, either guard will do; or'ed, both wake it */
@@ -208,25 +208,17 @@ Test(sigma_prefilter, status_equality_guards_the_rule)
 Test(sigma_prefilter, startswith_and_endswith_guard_their_end)
 {
     VgRuleSet *set = tu_load(RULE1("  sel:\n    path|startswith: /adm\n  condition: sel\n"));
-    Seen s = seen1(set, "path", "/ADMIN/x");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/adm");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/v1/admin");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "path", "/adm/adm");
-    cr_assert(s.woken && s.matched);
+    expect_seen(set, "path", "/ADMIN/x", true, true);
+    expect_seen(set, "path", "/adm", true, true);
+    expect_seen(set, "path", "/v1/admin", false, false);
+    expect_seen(set, "path", "/adm/adm", true, true);
     vg_rule_set_free(set);
 
     set = tu_load(RULE1("  sel:\n    path|endswith: /.env\n  condition: sel\n"));
-    s = seen1(set, "path", "/app/.ENV");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/.env/x");
-    cr_assert(!s.woken && !s.matched);
-    s = seen1(set, "path", "/.env/x/.env");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/.en");
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "path", "/app/.ENV", true, true);
+    expect_seen(set, "path", "/.env/x", false, false);
+    expect_seen(set, "path", "/.env/x/.env", true, true);
+    expect_seen(set, "path", "/.en", false, false);
     vg_rule_set_free(set);
 }
 
@@ -267,45 +259,34 @@ Test(sigma_prefilter, one_literal_four_places)
 Test(sigma_prefilter, modifiers_never_lose_a_match)
 {
     VgRuleSet *set = tu_load(RULE1("  sel:\n    path|cased: /Admin\n  condition: sel\n"));
-    Seen s = seen1(set, "path", "/Admin");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/admin");
-    cr_assert(!s.matched);
-    s = seen1(set, "path", "/Admin/x");
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "path", "/Admin", true, true);
+    cr_assert(!seen1(set, "path", "/admin").matched);
+    expect_seen(set, "path", "/Admin/x", false, false);
     vg_rule_set_free(set);
 
     set = tu_load(RULE1("  sel:\n    path|contains|all: [/b2, /a1]\n  condition: sel\n"));
-    s = seen1(set, "path", "/A1/b2");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/b2");
-    cr_assert(!s.matched);
+    expect_seen(set, "path", "/A1/b2", true, true);
+    cr_assert(!seen1(set, "path", "/b2").matched);
     vg_rule_set_free(set);
 
     set = tu_load(RULE1("  sel:\n    query|base64: admin\n  condition: sel\n"));
-    s = seen1(set, "query", "YWRtaW4=");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "query", "xYWRtaW4=");
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "query", "YWRtaW4=", true, true);
+    expect_seen(set, "query", "xYWRtaW4=", false, false);
     vg_rule_set_free(set);
 
     set = tu_load(RULE1("  sel:\n    query|base64offset|contains: secret\n  condition: sel\n"));
     char *enc = g_base64_encode((const guchar *)"my secret", 9);
-    s = seen1(set, "query", enc);
-    cr_assert(s.woken && s.matched);
+    expect_seen(set, "query", enc, true, true);
     g_free(enc);
     vg_rule_set_free(set);
 
     set = tu_load(RULE1("  sel:\n    query|windash|startswith: '-exec'\n  condition: sel\n"));
-    s = seen1(set, "query", "/exec x");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "query", "x -exec");
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "query", "/exec x", true, true);
+    expect_seen(set, "query", "x -exec", false, false);
     vg_rule_set_free(set);
 
     set = tu_load(RULE1("  sel:\n    path: '/v1/*/export'\n  condition: sel\n"));
-    s = seen1(set, "path", "/V1/users/export");
-    cr_assert(s.woken && s.matched);
+    expect_seen(set, "path", "/V1/users/export", true, true);
     vg_rule_set_free(set);
 }
 
@@ -357,14 +338,10 @@ Test(sigma_prefilter, caseless_regex_long_s_and_kelvin_sign)
 {
     VgRuleSet *set = tu_load(RULE1("  sel:\n    path|re|i: '\\.(sql|bak)$'\n  condition: sel\n"));
     cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
-    Seen s = seen1(set, "path", "/db.SQL");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/db.\xc5\xbfql");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/db.ba\xe2\x84\xaa");
-    cr_assert(s.woken && s.matched);
-    s = seen1(set, "path", "/v1/basket");
-    cr_assert(!s.woken && !s.matched);
+    expect_seen(set, "path", "/db.SQL", true, true);
+    expect_seen(set, "path", "/db.\xc5\xbfql", true, true);
+    expect_seen(set, "path", "/db.ba\xe2\x84\xaa", true, true);
+    expect_seen(set, "path", "/v1/basket", false, false);
     vg_rule_set_free(set);
 }
 
@@ -571,5 +548,30 @@ Test(sigma_prefilter, recalled_values_stamp_what_a_scan_would)
     vg_rule_scratch_free(a);
     vg_rule_scratch_free(b);
     g_ptr_array_free(uas, TRUE);
+    vg_rule_set_free(set);
+}
+
+/* A regex whose literals are too common to scan for (`-`) and whose digit run is in most
+ * ids is guarded by its shape: the shipped pack's social security number in a path wakes
+ * on one, not on a UUID or a numeric id. Its query alternative keeps its own guard. */
+Test(sigma_prefilter, shape_guards_a_regex_of_digits_and_dashes)
+{
+    VgRuleSet *set = tu_load(
+        RULE1("  ssn_path:\n"
+              "    path|re: "
+              "'(?<![0-9])(?!000|666|9[0-9]{2})[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}(?![0-9])'\n"
+              "  ssn_query:\n"
+              "    query|re: '(?<![0-9])[0-9]{3}(-|%2[dD])[0-9]{2}(-|%2[dD])[0-9]{4}(?![0-9])'\n"
+              "  condition: 1 of ssn_*\n"));
+    cr_assert(((SigRule *)set->rules->pdata[0])->guarded);
+    cr_assert_eq(set->pf->n_shapes, 1);
+    expect_seen(set, "path", "/v1/people/123-45-6789", true, true);
+    /* the shape, but not a number the regex takes */
+    expect_seen(set, "path", "/v1/people/000-45-6789/x", true, false);
+    expect_seen(set, "path", "/v1/orders/09b8fa7f-c859-41a5-a1aa-35d37154eb45", false, false);
+    expect_seen(set, "path", "/v1/customers/123456/orders", false, false);
+    expect_seen(set, "path", "/v1/x/12-345-6789", false, false);
+    expect_seen(set, "query", "ssn=123%2D45%2D6789", true, true);
+    expect_seen(set, "query", "ssn=123-45-6789", true, true);
     vg_rule_set_free(set);
 }

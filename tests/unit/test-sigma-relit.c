@@ -177,6 +177,84 @@ Test(sigma_relit, rare_punctuation_outweighs_short_words)
 
 /* Soundness: generated subjects, every pcre2 match must contain a required literal
  * (ASCII-folded) and a digit run of the required length. */
+/* The shape of a regex, '#' for a digit; "-" when there is none. */
+static void expect_shape(const char *re, bool caseless, const char *want)
+{
+    SigShape sh;
+    char got[SIG_SHAPE_MAX + 1] = "-";
+    if (sig_re_shape(re, caseless, &sh)) {
+        for (int i = 0; i < sh.len; i++)
+            got[i] = sh.c[i] ? sh.c[i] : '#';
+        got[sh.len] = '\0';
+    }
+    cr_expect_str_eq(got, want, "shape of %s (caseless %d): got %s", re, caseless, got);
+}
+
+Test(sigma_relit, shapes_of_digits_and_separators)
+{
+    /* the shipped pack's social security number in a path */
+    expect_shape("(?<![0-9])(?!000|666|9[0-9]{2})[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}(?![0-9])",
+                 false, "###-##-####");
+    expect_shape("\\d{4}-\\d{2}-\\d{2}", false, "####-##-##");
+    expect_shape("^\\d+\\.\\d+$", false, "#.#");       /* a variable count: rows meet */
+    expect_shape("\\b[0-9]{2,3}/[0-9]", false, "#/#"); /* the last repetition goes on */
+    expect_shape("x?[0-9]-", false, "#-");             /* an optional atom ends the row */
+    expect_shape("[0-9]*-[0-9]", false, "-#");
+    expect_shape("a[0-9]", false, "a#");
+    expect_shape("a[0-9]", true, "-");   /* a caseless letter has variants */
+    expect_shape("%2d[0-9]", true, "-"); /* the d has case variants, and %2 no digit */
+    expect_shape("%2d[0-9]", false, "%2d#");
+    expect_shape("[0-9a-f]{8}-\\d", false, "-#"); /* a class that is not digits only */
+    expect_shape("\\d\\s\\d-\\d", false, "#-#");
+    expect_shape("(ab)\\d-2", false, "#-2"); /* a group is not followed into */
+    expect_shape("(?:1|2)-\\d", false, "-#");
+    expect_shape("1\\.\\d", false, "1.#");
+    expect_shape("[0-9]{2}", false, "-");    /* digits only: the digit run's job */
+    expect_shape("abc", false, "-");         /* no digit: the literals' job */
+    expect_shape("\\d-2|3-\\d", false, "-"); /* alternation */
+    expect_shape("(?i)\\d-2", false, "-");   /* option settings */
+    expect_shape("\\x31-\\d", false, "-");   /* an escape with an argument */
+    expect_shape("(1)\\1-\\d", false, "-");  /* a back reference */
+    expect_shape("1-\\d[0-9", false, "-");   /* unbalanced */
+    expect_shape("(1-\\d", false, "-");
+    expect_shape("1-\\d\\", false, "-");
+    expect_shape("{2}1-\\d", false, "-");      /* a quantifier with nothing to repeat */
+    expect_shape("{x}1-\\d", false, "{x}1-#"); /* a plain brace */
+    expect_shape("\xc3\xa9"
+                 "1-\\d",
+                 false, "1-#"); /* a multi-byte character: one atom */
+    expect_shape("\xc3\xa9"
+                 "{2}1-\\d",
+                 false, "1-#");
+    /* rows longer than a shape are cut into shapes */
+    expect_shape("(\\d-){20}", false, "-");
+    expect_shape("\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-",
+                 false, "#-#-#-#-#-#-#-#-#-#-#-#-#-#-#-#-");
+}
+
+Test(sigma_relit, shape_in_values)
+{
+    SigShape sh;
+    cr_assert(sig_re_shape("[0-9]{3}-[0-9]{2}-[0-9]{4}", false, &sh));
+    cr_assert(sig_shape_in(&sh, "123-45-6789", 11));
+    cr_assert(sig_shape_in(&sh, "/v1/ssn/123-45-6789/x", 21));
+    cr_assert(sig_shape_in(&sh, "1-2-3-123-45-67890", 18));
+    cr_assert(!sig_shape_in(&sh, "123-45-678", 10));
+    cr_assert(!sig_shape_in(&sh, "12-345-6789", 11));
+    cr_assert(!sig_shape_in(&sh, "/v1/orders/09b8fa7f-c859-41a5-a1aa-35d37154eb45", 47));
+    cr_assert(!sig_shape_in(&sh, "", 0));
+    cr_assert(sig_re_shape("a[0-9]", false, &sh));
+    cr_assert(sig_shape_in(&sh, "a1", 2));
+    cr_assert(sig_shape_in(&sh, "aa1", 3));
+    cr_assert(!sig_shape_in(&sh, "a", 1));
+    cr_assert(!sig_shape_in(&sh, "A1", 2));
+    cr_assert(!sig_shape_in(&sh, "ab1", 3));
+    cr_assert(sig_re_shape("\\d\\d/", false, &sh)); /* the byte after the digits */
+    cr_assert(sig_shape_in(&sh, "12/", 3));
+    cr_assert(sig_shape_in(&sh, "/1/12/", 6));
+    cr_assert(!sig_shape_in(&sh, "/1/a2/", 6));
+}
+
 Test(sigma_relit, never_claims_too_much)
 {
     static const char *const pats[] = {
@@ -206,6 +284,16 @@ Test(sigma_relit, never_claims_too_much)
         "\\.(sql|bak|dump)$",
         "[sk]ab",
         "ask(ed)?",
+        "(?<![0-9])(?!000|666|9[0-9]{2})[0-9]{3}-(?!00)[0-9]{2}-(?!0000)[0-9]{4}(?![0-9])",
+        "\\d{4}-\\d{2}-\\d{2}",
+        "^\\d+\\.\\d+$",
+        "\\b[0-9]{2,3}/[0-9]",
+        "x?[0-9]-",
+        "[0-9]*-[0-9]",
+        "%2d1",
+        "a[0-9]{1,3}?-\\d",
+        "[0-9].-[0-9]",
+        "(?<=a)[0-9](?=-)-\\b",
     };
     static const char alphabet[] = "abcdeksxyzw0123456789@%24-+.;&|~ UNIONSELECT\t\v\r'`=";
     /* pieces of the patterns, so that the long ones match now and then: those a pattern
@@ -272,6 +360,9 @@ Test(sigma_relit, never_claims_too_much)
         "ed",
         ".",
     };
+    /* and for the patterns with digit classes, digits with separators */
+    static const char *const shape_tokens[] = {"123-45-6789", "2026-11-25", "12.5", "123/4",
+                                               "7-",          "/",          "%2d1", "a12-3"};
     GRand *r = g_rand_new_with_seed(1);
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
     for (size_t pi = 0; pi < G_N_ELEMENTS(pats); pi++) {
@@ -284,13 +375,18 @@ Test(sigma_relit, never_claims_too_much)
             cr_assert(re, "%s", pats[pi]);
             int digits;
             GPtrArray *req = sig_re_required(pats[pi], cl, &digits);
+            SigShape shape;
+            bool has_shape = sig_re_shape(pats[pi], cl, &shape);
             int matched = 0;
-            const char *pool[G_N_ELEMENTS(tokens)];
+            const char *pool[G_N_ELEMENTS(tokens) + G_N_ELEMENTS(shape_tokens)];
             int n_pool = 0;
             for (size_t k = 0; k < G_N_ELEMENTS(tokens); k++)
                 if (strstr(pats[pi], tokens[k]) || strchr(" \t1x", tokens[k][0]) ||
                     g_ascii_isdigit(tokens[k][1]) || (uint8_t)tokens[k][0] >= 0x80)
                     pool[n_pool++] = tokens[k];
+            if (strstr(pats[pi], "[0-9]") || strstr(pats[pi], "\\d"))
+                for (size_t k = 0; k < G_N_ELEMENTS(shape_tokens); k++)
+                    pool[n_pool++] = shape_tokens[k];
             for (int n = 0; n < 60000; n++) {
                 char subj[40];
                 int len = 0;
@@ -319,6 +415,9 @@ Test(sigma_relit, never_claims_too_much)
                     best = MAX(best, run);
                 }
                 cr_assert_geq(best, digits, "%s on '%.*s'", pats[pi], len, subj);
+                cr_assert(!has_shape || sig_shape_in(&shape, subj, (size_t)len),
+                          "%s (caseless %d) matched '%.*s' without its shape", pats[pi], cl, len,
+                          subj);
                 if (!req)
                     continue;
                 bool found = false;
