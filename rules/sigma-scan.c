@@ -123,6 +123,14 @@ static inline bool starts_here(const Dfa *a, const uint8_t *p)
     return (a->starts[x >> 5] >> (x & 31)) & 1;
 }
 
+/* Can a literal be the byte b alone (as the last byte of a field must be)? A one-byte
+ * literal marked every pair that begins with it, (b, 0) included; (b, 0) may also be a
+ * longer literal's start, which only costs a needless step. */
+static inline bool starts_alone(const Dfa *a, uint8_t b)
+{
+    return (a->starts[b >> 5] >> (b & 31)) & 1;
+}
+
 /* Scans p[0 .. n - 1] with automaton a.
  *
  * Near the root the automaton is not run: a byte whose pair with the next one starts no
@@ -131,8 +139,9 @@ static inline bool starts_here(const Dfa *a, const uint8_t *p)
  * other. The automaton starts at the first pair that may begin a literal, and stops when
  * no literal it has begun can still end: back at the root, or one byte deep (a plain
  * state) with that byte and the next starting no literal. Skipping resumes after that
- * byte. Most bytes of ordinary fields are skipped; the others pay the automaton's loads,
- * each waiting for the one before.
+ * byte. The last byte has no pair: it starts the automaton only if a literal is that byte
+ * alone (every field used to pay one step there). Most bytes of ordinary fields are
+ * skipped; the others pay the automaton's loads, each waiting for the one before.
  *
  * In the automaton, the next row's offset is loaded from the row's offset plus the byte's
  * column offset; the column's address does not depend on the state, so the chain from one
@@ -146,6 +155,8 @@ static void scan(const SigPrefilter *pf, const Dfa *a, const uint8_t *p, size_t 
     while (i < n) {
         while (i + 1 < n && !starts_here(a, p + i))
             i++;
+        if (i + 1 == n && !starts_alone(a, p[i]))
+            break;
         uint32_t off = 0;
         do {
             const char *col = base + cls[p[i]];
