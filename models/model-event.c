@@ -15,10 +15,9 @@
  */
 #include "models/model-int.h"
 
+#include "engine/bytemask.h"
+
 #include <arpa/inet.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 /* ---- per event ----------------------------------------------------------------------------- */
 
@@ -153,7 +152,8 @@ static void dist_add(VgModels *m, VgDistinct *d, uint32_t v)
  * The endpoint and the path are walked segment by segment in step, from the endpoint's
  * first '/' and the path's first byte: each endpoint segment that starts with '{' takes
  * the path segment in the same place. vg_models_object_ids_walk() does it byte by byte;
- * object_ids() finds the slashes of both (up to 64 bytes each) with SSE2 compares first,
+ * object_ids() finds the slashes of both (up to 64 bytes each) with SSE2 compares first
+ * (engine/bytemask.h),
  * which took 90 instructions off every event of the bench's JSON traffic (12,568 to
  * 12,478; its paths are short, and the walk's loops cost more than their bytes). Both
  * give the same value (tests/unit/test-model-detector.c compares them). */
@@ -183,43 +183,13 @@ uint32_t vg_models_object_ids_walk(VgStr ep, VgStr path, uint64_t ep_hash)
     return (uint32_t)(h >> 32) | 1u;
 }
 
-#ifdef __SSE2__
-static inline unsigned slashes16(const char *p)
-{
-    return (unsigned)_mm_movemask_epi8(
-        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('/')));
-}
-
-/* Bit i set where s[i] is '/', for s[0 .. n), 0 < n <= 64. Reads only those bytes. */
-static inline uint64_t slash_bits(const char *s, size_t n)
-{
-    uint64_t m = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        m |= (uint64_t)slashes16(s + i) << i;
-    if (i == n)
-        return m;
-    if (n >= 16) /* the last 16 bytes, of which the top n - i are new */
-        return m | (uint64_t)(slashes16(s + n - 16) >> (16 - (n - i))) << i;
-    char b[16] = {0};
-    memcpy(b, s, n);
-    return slashes16(b);
-}
-
-/* The first position at or after i that is a set bit of m, or n. */
-static inline size_t next_slash(uint64_t m, size_t i, size_t n)
-{
-    m = i < 64 ? m >> i << i : 0;
-    return m ? (size_t)__builtin_ctzll(m) : n;
-}
-#endif
-
 static uint32_t object_ids(const VgEvent *ev, uint64_t ep_hash)
 {
     VgStr ep = ev->endpoint, path = ev->path;
-#ifdef __SSE2__
+#if VG_BYTEMASK
     if (ep.len && path.len && ep.len <= 64 && path.len <= 64) {
-        uint64_t em = slash_bits(ep.p, ep.len), pm = slash_bits(path.p, path.len);
+        uint64_t em = vg_bytemask64(ep.p, ep.len, vg_mask16_slash),
+                 pm = vg_bytemask64(path.p, path.len, vg_mask16_slash);
         if (!em)
             return 0;
         size_t en = ep.len, pn = path.len, e = (size_t)__builtin_ctzll(em), p = 0;
@@ -227,8 +197,8 @@ static uint32_t object_ids(const VgEvent *ev, uint64_t ep_hash)
         bool any = false;
         while (e < en && p < pn) {
             size_t es = e + 1, ps = p + 1;
-            e = next_slash(em, es, en);
-            p = next_slash(pm, ps, pn);
+            e = vg_bytemask_next(em, es, en);
+            p = vg_bytemask_next(pm, ps, pn);
             if (e > es && ep.p[es] == '{') {
                 h = vg_hash64(path.p + ps, p - ps, h);
                 any = true;
