@@ -159,20 +159,39 @@ bool sig_rule_eval(const SigRule *r, VgRuleScratch *s)
     return true;
 }
 
+/* The offset of the next n bytes of a scratch block, which start a cache line. */
+static size_t take(size_t *at, size_t n)
+{
+    size_t o = *at;
+    *at += (n + 63) & ~(size_t)63;
+    return o;
+}
+
+/* One zeroed block holds the scratch and its arrays, each from a cache line of its own.
+ * The parallel pipeline makes its workers' scratches one after the other; as separate small
+ * allocations, arrays of two workers shared cache lines, which then went back and forth
+ * between the cores on every event (memo_gen and memo_val in ident_eval: 3 % of a
+ * two-worker replay, against 0.3 % of a one-thread one). */
 VgRuleScratch *vg_rule_scratch_new(const VgRuleSet *set)
 {
-    VgRuleScratch *s = g_new0(VgRuleScratch, 1);
-    s->set = set;
     size_t nl = (size_t)MAX(set->n_lits, 1), nr = MAX(set->rules->len, 1u);
-    size_t ni = (size_t)MAX(set->max_idents, 1);
-    s->lit_found = g_new0(uint32_t, nl);
-    s->lit_start = g_new0(uint32_t, nl);
-    s->lit_end = g_new0(uint32_t, nl);
-    s->cand = g_new0(uint32_t, nr);
-    s->cand_list = g_new0(int32_t, nr + (size_t)set->n_unguarded);
-    s->memo_gen = g_new0(uint32_t, ni);
-    s->memo_val = g_new0(uint8_t, ni);
-    s->sel = g_new0(const char *, ni + 1);
+    size_t ni = (size_t)MAX(set->max_idents, 1), nc = nr + (size_t)set->n_unguarded;
+    size_t at = 0;
+    size_t o_scratch = take(&at, sizeof(VgRuleScratch));
+    size_t o_lits = take(&at, 3 * nl * sizeof(uint32_t)), o_cand = take(&at, nr * sizeof(uint32_t));
+    size_t o_list = take(&at, nc * sizeof(int32_t)), o_memo = take(&at, ni * sizeof(uint32_t));
+    size_t o_val = take(&at, ni), o_sel = take(&at, (ni + 1) * sizeof(const char *));
+    uint8_t *b = g_aligned_alloc0(1, at, 64);
+    VgRuleScratch *s = (VgRuleScratch *)(void *)(b + o_scratch);
+    s->set = set;
+    s->lit_found = (uint32_t *)(void *)(b + o_lits);
+    s->lit_start = s->lit_found + nl;
+    s->lit_end = s->lit_start + nl;
+    s->cand = (uint32_t *)(void *)(b + o_cand);
+    s->cand_list = (int32_t *)(void *)(b + o_list);
+    s->memo_gen = (uint32_t *)(void *)(b + o_memo);
+    s->memo_val = b + o_val;
+    s->sel = (const char **)(void *)(b + o_sel);
     s->md = pcre2_match_data_create(1, NULL);
     s->prefilter = true;
     s->recall = sig_recall_new();
@@ -184,17 +203,9 @@ void vg_rule_scratch_free(VgRuleScratch *s)
 {
     if (!s)
         return;
-    g_free(s->lit_found);
-    g_free(s->lit_start);
-    g_free(s->lit_end);
-    g_free(s->cand);
-    g_free(s->cand_list);
-    g_free(s->memo_gen);
-    g_free(s->memo_val);
-    g_free(s->sel);
     pcre2_match_data_free(s->md);
     sig_recall_free(s->recall);
-    g_free(s);
+    g_aligned_free(s);
 }
 
 void vg_rule_scratch_set_prefilter(VgRuleScratch *s, bool on)
