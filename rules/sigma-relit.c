@@ -546,8 +546,9 @@ void sig_re_required_free(GPtrArray *lits)
  * byte of a multi-byte character), an escaped punctuation character, `\d` or a class of
  * digits only (the shape's digit). Assertions (`^`, `$`, `\b`, lookarounds) match no
  * characters, so the atoms around them stay in a row. A quantifier repeats its atom
- * min times; past that (a variable count) the row ends, and the next starts with the
- * atom's last repetition. Any other atom ends the row. A top-level alternation, option
+ * min times (a row holds SIG_SHAPE_MAX bytes: past half of that, the row starts again with
+ * the last repetitions); past min (a variable count) the row ends, and the next starts
+ * with the atom's last repetition. Any other atom ends the row. A top-level alternation, option
  * settings, `\Q`, back references and escapes with arguments (`\x41`) mean no shape: a
  * shape must hold for every match, so when in doubt there is none. The longest row that
  * holds both a digit and another byte is the shape (a row of digits alone is the digit
@@ -671,7 +672,10 @@ bool sig_re_shape(const char *pattern, bool caseless, SigShape *out)
             shape_cut(&r);
             continue;
         }
-        for (long k = 0; k < MIN(min, (long)SIG_SHAPE_MAX * 2); k++)
+        long reps = MIN(min, (long)SIG_SHAPE_MAX / 2);
+        if (reps < min) /* too many for a row: it starts with the last repetitions */
+            shape_cut(&r);
+        for (long k = 0; k < reps; k++)
             shape_add(&r, (char)atom);
         if (max != min) {
             shape_cut(&r);

@@ -228,6 +228,8 @@ Test(sigma_relit, shapes_of_digits_and_separators)
                  false, "1-#");
     /* rows longer than a shape are cut into shapes */
     expect_shape("(\\d-){20}", false, "-");
+    expect_shape("x\\d{40}-", false, "################-"); /* the last 16 digits */
+    expect_shape("x\\d{40}", false, "-");
     expect_shape("\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-\\d-",
                  false, "#-#-#-#-#-#-#-#-#-#-#-#-#-#-#-#-");
 }
