@@ -17,14 +17,11 @@
 #include <emmintrin.h>
 #define VG_BYTEMASK 1
 
-/* Bit i set where p[i] == c, for the 16 bytes at p. */
-#define VG_MASK16_EQ(p, c)                                                                         \
-    ((unsigned)_mm_movemask_epi8(                                                                  \
-        _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p)), _mm_set1_epi8(c))))
-
+/* Bit i set where p[i] is '/', for the 16 bytes at p. */
 static inline unsigned vg_mask16_slash(const char *p)
 {
-    return VG_MASK16_EQ(p, '/');
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')));
 }
 
 /* Bit i set where p[i] is an ASCII digit (signed compares: bytes >= 0x80 are below '0'). */

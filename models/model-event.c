@@ -153,10 +153,9 @@ static void dist_add(VgModels *m, VgDistinct *d, uint32_t v)
  * first '/' and the path's first byte: each endpoint segment that starts with '{' takes
  * the path segment in the same place. vg_models_object_ids_walk() does it byte by byte;
  * object_ids() finds the slashes of both (up to 64 bytes each) with SSE2 compares first
- * (engine/bytemask.h),
- * which took 90 instructions off every event of the bench's JSON traffic (12,568 to
- * 12,478; its paths are short, and the walk's loops cost more than their bytes). Both
- * give the same value (tests/unit/test-model-detector.c compares them). */
+ * (engine/bytemask.h), which took 90 instructions off every event of the bench's JSON
+ * traffic (12,568 to 12,478; its paths are short, and the walk's loops cost more than
+ * their bytes). Both give the same value (tests/unit/test-model-detector.c compares them). */
 uint32_t vg_models_object_ids_walk(VgStr ep, VgStr path, uint64_t ep_hash)
 {
     if (!ep.len || !path.len)
