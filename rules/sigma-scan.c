@@ -188,12 +188,11 @@ static inline bool is_digit(char c)
     return (unsigned)(c - '0') < 10;
 }
 
-/* The longest run of ASCII digits among those of at least kmin (shorter runs may count as
- * 0). Up to 64 bytes, exactly, from the mask of the digits (engine/bytemask.h): the byte
- * loop below mispredicts on every digit, and was about 2 % of a JSON replay. Beyond, every
- * run of kmin covers one of the positions kmin - 1, 2 kmin - 1, ... counted from the end of
- * the previous run, so only those bytes are looked at until one is a digit. */
-static uint32_t longest_digit_run(const char *p, size_t n, uint32_t kmin)
+/* sig_digit_run() (sigma.h). Up to 64 bytes, exactly, from the mask of the digits
+ * (engine/bytemask.h): the byte loop below mispredicts on every digit, and was about 2 % of a JSON
+ * replay. Beyond, every run of kmin covers one of the positions kmin - 1, 2 kmin - 1, ... counted
+ * from the end of the previous run, so only those bytes are looked at until one is a digit. */
+uint32_t sig_digit_run(const char *p, size_t n, uint32_t kmin)
 {
 #if VG_BYTEMASK
     if (n <= 64)
@@ -224,7 +223,7 @@ static void scan_digits(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent 
     for (int i = 0; i < pf->n_digits;) {
         int f = pf->digits[i].field;
         const VgStr *v = scan_field(ev, f);
-        uint32_t run = v ? longest_digit_run(v->p, v->len, pf->digits[i].min) : 0;
+        uint32_t run = v ? sig_digit_run(v->p, v->len, pf->digits[i].min) : 0;
         /* what sigma-test.c's digit_run() would find, for every comparison it makes:
          * exact from the shortest run asked for on this field up, below it otherwise */
         s->drun[f] = run;

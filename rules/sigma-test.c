@@ -459,13 +459,7 @@ static uint32_t digit_run(const SigTest *t, const VgValue *v, VgRuleScratch *s)
         return s->drun[f];
     char buf[48];
     VgStr txt;
-    uint32_t best = 0, run = 0;
-    if (value_text(v, buf, sizeof buf, &txt)) {
-        for (uint32_t i = 0; i < txt.len; i++) {
-            run = (unsigned)(txt.p[i] - '0') < 10 ? run + 1 : 0;
-            best = MAX(best, run);
-        }
-    }
+    uint32_t best = value_text(v, buf, sizeof buf, &txt) ? sig_digit_run(txt.p, txt.len, 1) : 0;
     if (cache) {
         s->drun_gen[f] = s->gen;
         s->drun[f] = best;

@@ -378,6 +378,9 @@ void sig_prefilter_free(SigPrefilter *pf);
 /* Scans the fields of ev, stamping found literals and candidate rules in s
  * (sigma-scan.c). */
 void sig_prefilter_scan(const SigPrefilter *pf, VgRuleScratch *s, const VgEvent *ev);
+/* The longest run of ASCII digits in p[0 .. n - 1] among those of at least kmin >= 1
+ * (shorter runs may count as 0; with kmin 1, exact). */
+uint32_t sig_digit_run(const char *p, size_t n, uint32_t kmin);
 /* The scratch's memory of values scanned (sig_prefilter_scan), and its release. */
 SigRecall *sig_recall_new(void);
 void sig_recall_free(SigRecall *r);
