@@ -34,10 +34,8 @@ const VgConfOption vg_engine_options[] = {
     {"workers", VG_CT_INT, OPT(VgEngineSettings, workers), "1", 1, 256, NULL, 0, NULL,
      "Worker threads. `vigil replay`: the workers read the files, decoding and rule matching "
      "are split by batch, model keys by hash over every worker but the first (which keeps the "
-     "rules), "
-     "with the alerts of one thread. `vigil run` on "
-     "Kafka: partitions judged apart, each on one worker, with state per partition "
-     "(checkpoint.redis to keep it)."},
+     "rules), with the alerts of one thread. `vigil run` on Kafka: partitions judged apart, "
+     "each on one worker, with state per partition (checkpoint.redis to keep it)."},
     {0},
 };
 

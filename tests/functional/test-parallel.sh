@@ -2,9 +2,8 @@
 # engine.workers: the parallel pipeline gives the alerts of the single-threaded one — same
 # alerts, same event ids, same JSON, in any order — on generated traffic (JSON and nginx
 # combined, with bad lines; two workers also with the models under memory pressure), on
-# the api-traffic sample, with tiny batches, and reading
-# several files around a missing one or standard input; the summary counters and the
-# dead-letter file are the same too.
+# the api-traffic sample, with tiny batches, and reading several files around a missing
+# one or standard input; the summary counters and the dead-letter file are the same too.
 . "$(dirname "$0")/lib.sh"
 GEN=$VG_SOURCE_DIR/scripts/gen-traffic
 
