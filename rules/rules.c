@@ -393,25 +393,32 @@ typedef struct {
     const VgCorrKeys *keys; /* the current match's, worked out ahead, or NULL */
 } MatchCtx;
 
-static void on_match(void *user, const VgRuleMatch *m)
+/* What a match does: feeds its correlations, then (unless its correlations suppress it, or it
+ * is informational) raises its own alert. */
+static void on_match(MatchCtx *mc, const VgRuleMatch *m)
 {
-    MatchCtx *mc = user;
     const VgEvent *ev = mc->ev;
     VgDetectCtx *ctx = mc->ctx;
     VgCorrSet *corr = mc->r->corr;
     if (corr && vg_corr_set_wants(corr, m->rule))
         vg_corr_set_on_match_keyed(corr, m->rule, ev, ctx, mc->keys);
-    if (ctx->trace && ctx->trace->rule_match)
-        ctx->trace->rule_match(ctx->trace->user, m->rule_id, m->title, m->selections,
-                               m->n_selections);
-    if ((corr && vg_corr_set_suppresses(corr, m->rule)) || m->severity == VG_SEV_INFO)
+    bool trace = ctx->trace && ctx->trace->rule_match;
+    bool alerts = !(corr && vg_corr_set_suppresses(corr, m->rule)) && m->severity != VG_SEV_INFO;
+    if (!trace && !alerts)
+        return; /* most matches: a correlation's base rule, or an informational one */
+    /* the identifiers that matched name what the match was; found now, for this match only */
+    const char *const *names;
+    int n_names =
+        vg_rule_set_selections(mc->r->set, mc->r->scratch, m->rule, ev, ctx->arena, &names);
+    if (trace)
+        ctx->trace->rule_match(ctx->trace->user, m->rule_id, m->title, names, n_names);
+    if (!alerts)
         return;
 
     char sel[160] = "";
     size_t used = 0;
-    for (int i = 0; i < m->n_selections && used + 2 < sizeof sel; i++)
-        used += (size_t)snprintf(sel + used, sizeof sel - used, "%s%s", i ? ", " : "",
-                                 m->selections[i]);
+    for (int i = 0; i < n_names && used + 2 < sizeof sel; i++)
+        used += (size_t)snprintf(sel + used, sizeof sel - used, "%s%s", i ? ", " : "", names[i]);
     VgStr method = ev->method.p ? ev->method : VG_STR_LIT("-");
     VgStr path = ev->path.p ? ev->path : VG_STR_LIT("-");
     VgStr ip = ev->client_ip.p ? ev->client_ip : VG_STR_LIT("unknown");
@@ -453,11 +460,13 @@ static void advance(Rules *r, VgDetectCtx *ctx)
     }
 }
 
+/* Matches first, then what they do: on_match() may evaluate a rule again (its selections),
+ * which must not happen inside vg_rule_set_eval() on the same scratch. */
 static void on_event_now(Rules *r, const VgEvent *ev, VgDetectCtx *ctx)
 {
-    MatchCtx mc = {r, ev, ctx, NULL};
-    vg_rule_set_eval(r->set, r->scratch, ev, ctx->arena, true, on_match, &mc);
-    advance(r, ctx);
+    VgRulesMatched mt;
+    vg_rules_match(&r->base, r->scratch, ev, ctx->arena, &mt);
+    vg_rules_apply(&r->base, ev, &mt, ctx);
 }
 
 static void rules_on_event(VgDetector *d, const VgEvent *ev, VgDetectCtx *ctx)
@@ -606,14 +615,7 @@ static void collect_match(void *user, const VgRuleMatch *m)
         c->m = nm;
         c->cap = cap;
     }
-    VgRuleMatch *o = &c->m[c->n++];
-    *o = *m;
-    /* the selection names belong to the set; the array of them to the scratch */
-    const char **sel = vg_arena_alloc(c->arena, (size_t)(m->n_selections + 1) * sizeof *sel);
-    for (int i = 0; i < m->n_selections; i++)
-        sel[i] = m->selections[i];
-    sel[m->n_selections] = NULL;
-    o->selections = sel;
+    c->m[c->n++] = *m; /* no selections: on_match() finds them if the match needs them */
 }
 
 void vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
@@ -621,7 +623,7 @@ void vg_rules_match(VgDetector *d, VgRuleScratch *s, const VgEvent *ev, VgArena 
 {
     Rules *r = (Rules *)d;
     Collect c = {.arena = arena};
-    vg_rule_set_eval(r->set, s, ev, arena, true, collect_match, &c);
+    vg_rule_set_eval(r->set, s, ev, arena, false, collect_match, &c);
     out->m = c.m;
     out->n = c.n;
     out->keys = NULL;

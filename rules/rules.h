@@ -85,6 +85,12 @@ void vg_rule_scratch_set_prefilter(VgRuleScratch *s, bool on);
  * Returns the number of matches. */
 int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
                      bool want_selections, VgRuleMatchFn fn, void *user);
+/* The names of the search identifiers of rule (an index in set) that are true on ev, as
+ * vg_rule_set_eval() gives them with want_selections; their number. *out is valid until the
+ * next evaluation with s. For a match found without them (the detector asks for them only
+ * when the match is about to be explained: an alert of its own, or a trace). */
+int vg_rule_set_selections(const VgRuleSet *set, VgRuleScratch *s, int rule, const VgEvent *ev,
+                           VgArena *arena, const char *const **out);
 
 /* Like vg_rules_reload, with a new `rules:` section (paths and expand lists): what SIGHUP
  * does after re-reading vigil.yml. Call it on the thread that runs the detector. On any

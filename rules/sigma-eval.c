@@ -226,6 +226,31 @@ static void next_gen(VgRuleScratch *s)
     }
 }
 
+/* The names of r's search identifiers that are true, into s->sel (NULL-terminated); their
+ * number. */
+static int selections(const SigRule *r, VgRuleScratch *s)
+{
+    int n = 0;
+    for (int k = 0; k < r->det.n_idents; k++)
+        if (ident_eval(&r->det, k, s))
+            s->sel[n++] = r->det.names[k];
+    s->sel[n] = NULL;
+    return n;
+}
+
+int vg_rule_set_selections(const VgRuleSet *set, VgRuleScratch *s, int rule, const VgEvent *ev,
+                           VgArena *arena, const char *const **out)
+{
+    g_return_val_if_fail(s->set == set && rule >= 0 && (guint)rule < set->rules->len, 0);
+    next_gen(s);
+    next_eval_gen(s);
+    s->ev = ev;
+    s->arena = arena;
+    s->scanned = false; /* no prefilter stamps for this event: every identifier is matched */
+    *out = s->sel;
+    return selections(set->rules->pdata[rule], s);
+}
+
 int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, VgArena *arena,
                      bool want_selections, VgRuleMatchFn fn, void *user)
 {
@@ -275,10 +300,7 @@ int vg_rule_set_eval(const VgRuleSet *set, VgRuleScratch *s, const VgEvent *ev, 
              * just made: only those the condition skipped are evaluated now */
             if (r->n_filters)
                 next_eval_gen(s);
-            for (int k = 0; k < r->det.n_idents; k++)
-                if (ident_eval(&r->det, k, s))
-                    s->sel[m.n_selections++] = r->det.names[k];
-            s->sel[m.n_selections] = NULL;
+            m.n_selections = selections(r, s);
         }
         matches++;
         if (fn)

@@ -146,6 +146,39 @@ Test(sigma_cond, selections_reported)
     vg_rule_set_free(set);
 }
 
+/* The detector finds a match without its selections and asks for them only when it
+ * explains the match: vg_rule_set_selections() names the same identifiers as an evaluation
+ * that asks for them, whatever the scratch evaluated last. */
+Test(sigma_cond, selections_asked_later)
+{
+    const char *y = "title: c\nid: c1\ndetection:\n  sel_a: {path|contains: admin}\n"
+                    "  sel_b: {method: POST}\n  filter: {user: root}\n"
+                    "  condition: 1 of sel_* and not filter\n";
+    VgRuleSet *set = tu_load(y);
+    TuEvent t, other;
+    tu_event_init(&t);
+    tu_event_init(&other);
+    tu_set(&t, "path", "/admin");
+    tu_set(&t, "method", "POST");
+    tu_set(&other, "path", "/x");
+    tu_set(&other, "method", "GET");
+    VgRuleScratch *s = vg_rule_scratch_new(set);
+    TuHits h = {0};
+    cr_assert_eq(vg_rule_set_eval(set, s, &t.ev, NULL, false, tu_hit, &h), 1);
+    cr_assert_eq(vg_rule_set_eval(set, s, &other.ev, NULL, false, tu_hit, &h), 0);
+    const char *const *names;
+    cr_assert_eq(vg_rule_set_selections(set, s, 0, &t.ev, NULL, &names), 2);
+    cr_assert_str_eq(names[0], "sel_a");
+    cr_assert_str_eq(names[1], "sel_b");
+    cr_assert_null(names[2]);
+    cr_assert_eq(vg_rule_set_selections(set, s, 0, &other.ev, NULL, &names), 0);
+    cr_assert_null(names[0]);
+    vg_rule_scratch_free(s);
+    tu_event_clear(&t);
+    tu_event_clear(&other);
+    vg_rule_set_free(set);
+}
+
 static void cond_error(const char *cond, const char *want)
 {
     char *y = g_strdup_printf("title: c\ndetection:\n  sel: {a.x: '1'}\n  condition: %s\n", cond);
