@@ -18,12 +18,14 @@ void vg_line_batch_init(VgLineBatch *b, uint32_t max_lines, size_t buf_bytes)
     b->max_lines = max_lines ? max_lines : 1024;
     b->cap = buf_bytes + VG_LINE_PADDING;
     b->buf = g_malloc(b->cap);
+    b->text = b->buf;
     b->lines = g_new(VgLineRef, b->max_lines);
     b->partition = -1;
 }
 
 void vg_line_batch_clear(VgLineBatch *b)
 {
+    b->text = b->buf;
     b->len = 0;
     b->n = 0;
 }
@@ -31,18 +33,28 @@ void vg_line_batch_clear(VgLineBatch *b)
 void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no, int64_t offset,
                        VgBadReason bad)
 {
-    g_assert(b->n < b->max_lines);
+    g_assert(b->n < b->max_lines && b->text == b->buf);
     if (b->len + len + 1 + VG_LINE_PADDING > b->cap) {
         size_t cap = b->cap * 2;
         while (b->len + len + 1 + VG_LINE_PADDING > cap)
             cap *= 2;
         b->buf = g_realloc(b->buf, cap);
+        b->text = b->buf;
         b->cap = cap;
     }
     memcpy(b->buf + b->len, p, len);
     b->buf[b->len + len] = '\n'; /* lines stay newline-separated, like the input */
     b->lines[b->n++] = (VgLineRef){(uint32_t)b->len, (uint32_t)len, (uint8_t)bad, line_no, offset};
     b->len += len + 1;
+}
+
+void vg_line_batch_lend(VgLineBatch *b, const char *base, size_t off, size_t len, uint64_t line_no,
+                        int64_t offset, VgBadReason bad)
+{
+    g_assert(b->may_borrow && b->n < b->max_lines && (b->n == 0 || b->text == base));
+    g_assert(off + len <= UINT32_MAX);
+    b->text = base;
+    b->lines[b->n++] = (VgLineRef){(uint32_t)off, (uint32_t)len, (uint8_t)bad, line_no, offset};
 }
 
 void vg_line_batch_free(VgLineBatch *b)

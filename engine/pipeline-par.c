@@ -190,7 +190,7 @@ static inline void prefetch_event(const Slot *s, uint32_t i, bool primary, bool 
     }
     vg_prefetch_range(&s->ev[i], sizeof s->ev[i]);
     if (!s->bad[i]) {
-        vg_prefetch_range(s->b.buf + s->b.lines[i].off, s->b.lines[i].len);
+        vg_prefetch_range(vg_line_bytes(&s->b, &s->b.lines[i]), s->b.lines[i].len);
         vg_prefetch_range(&s->m[i], sizeof s->m[i]);
     }
 }

@@ -208,7 +208,7 @@ static void dead_letter(VgPipeline *p, const VgLineBatch *b, const VgLineRef *l,
         g_string_append_printf(o, ",\"partition\":%d,\"offset\":%" G_GINT64_FORMAT, b->partition,
                                l->offset);
     g_string_append(o, ",\"raw\":");
-    vg_json_str(o, b->buf + l->off, l->len);
+    vg_json_str(o, vg_line_bytes(b, l), l->len);
     g_string_append(o, "}\n");
     /* one write() per record on an O_APPEND file, unbuffered: several pipelines (one per
      * Kafka partition, on worker threads) append to the same file without splitting each
@@ -238,7 +238,7 @@ static inline VgBadReason decode_line(VgPipeline *p, const VgLineBatch *b, const
     ev->line_no = l->line_no;
     ev->partition = b->partition;
     ev->offset = l->offset;
-    return p->decoder->ops->decode(p->decoder, b->buf + l->off, l->len, ev, arena);
+    return p->decoder->ops->decode(p->decoder, vg_line_bytes(b, l), l->len, ev, arena);
 }
 
 /* The clock and the counters for one line, in input order: NULL for a bad line, else

@@ -29,30 +29,56 @@ static char *path_of(const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
-/* Reads everything; returns lines as "bad:text" strings joined by '|'. */
-static char *read_all(const char *path, size_t max_line)
+/* Reads everything in batches of batch_lines, lent when borrow (and the collector lends);
+ * returns lines as "bad@line_no:text" strings joined by '|', and in *n_lent the number of
+ * batches whose lines were lent. */
+static char *read_as(const char *path, size_t max_line, bool borrow, uint32_t batch_lines,
+                     int *n_lent)
 {
     VgFileCollectorConf c = {.max_line_bytes = max_line};
     GError *e = NULL;
     VgCollector *col = vg_file_collector_open(path, &c, &e);
     cr_assert_not_null(col, "%s", e ? e->message : "");
     VgLineBatch b;
-    vg_line_batch_init(&b, 3, 16); /* tiny batches exercise the carry-over */
+    vg_line_batch_init(&b, batch_lines, 16);
+    b.may_borrow = borrow;
     GString *o = g_string_new(NULL);
     int r;
+    *n_lent = 0;
     do {
         vg_line_batch_clear(&b);
         r = col->ops->next(col, &b, &e);
+        *n_lent += b.n && b.text != b.buf;
         for (uint32_t i = 0; i < b.n; i++)
             g_string_append_printf(o, "%s%s@%lu:%.*s", o->len ? "|" : "",
                                    vg_bad_reason_name((VgBadReason)b.lines[i].bad),
                                    (unsigned long)b.lines[i].line_no, (int)b.lines[i].len,
-                                   b.buf + b.lines[i].off);
+                                   vg_line_bytes(&b, &b.lines[i]));
     } while (r == VG_OK);
     cr_assert_eq(r, VG_EOF);
     vg_line_batch_free(&b);
     col->ops->close(col);
     return g_string_free(o, FALSE);
+}
+
+/* Reads everything as read_as() does, three times: copied in tiny batches (which exercise
+ * the carry-over), then lent in tiny and in large batches, which must give the same lines;
+ * plain text is lent, gzip never. */
+static char *read_all(const char *path, size_t max_line)
+{
+    int lent_tiny, lent_large, none;
+    char *got = read_as(path, max_line, false, 3, &none);
+    char *tiny = read_as(path, max_line, true, 3, &lent_tiny);
+    char *large = read_as(path, max_line, true, 1000, &lent_large);
+    cr_assert_eq(none, 0);
+    cr_assert(strcmp(tiny, got) == 0, "lent in batches of 3: %.200s", tiny);
+    cr_assert(strcmp(large, got) == 0, "lent in batches of 1000: %.200s", large);
+    bool gz = g_str_has_suffix(path, ".gz");
+    cr_assert(gz ? !lent_tiny && !lent_large : lent_tiny && lent_large, "%s: %d and %d lent", path,
+              lent_tiny, lent_large);
+    g_free(tiny);
+    g_free(large);
+    return got;
 }
 
 Test(file_collector, plain_lines_crlf_blank_and_no_final_newline)
@@ -111,6 +137,73 @@ Test(file_collector, lines_across_buffer_refills_arrive_whole_and_in_order)
     g_string_free(t, TRUE);
     g_string_free(want, TRUE);
     g_free(p);
+}
+
+typedef struct {
+    int fd;
+    int chunks;
+} Writer;
+
+static const char letters[] = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"
+                              "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+
+/* Line no of the pipe test. */
+static char *chunk_line(int chunk, unsigned long no)
+{
+    return g_strdup_printf("chunk %d line %lu %.*s", chunk, no, (int)(no % 97), letters);
+}
+
+/* Writes whole lines in small chunks with pauses, so that reads mostly end at a newline. */
+static gpointer write_chunks(gpointer data)
+{
+    Writer *w = data;
+    unsigned long no = 0;
+    for (int c = 0; c < w->chunks; c++) {
+        GString *t = g_string_new(NULL);
+        for (int i = 0; i < 1 + c % 5; i++) {
+            char *line = chunk_line(c, ++no);
+            g_string_append_printf(t, "%s\n", line);
+            g_free(line);
+        }
+        cr_assert_eq(write(w->fd, t->str, t->len), (ssize_t)t->len);
+        g_string_free(t, TRUE);
+        g_usleep(100);
+    }
+    close(w->fd);
+    return NULL;
+}
+
+/* A pipe hands over what was written, so a read often ends exactly at a line's end and
+ * every line before it is split: the collector must not start its buffer again at 0 then
+ * while the batch holds lines lent from it (the next read would write over them). */
+Test(file_collector, lent_lines_stay_whole_when_a_pipe_ends_reads_at_newlines)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    Writer w = {fds[1], 3000};
+    GThread *t = g_thread_new("writer", write_chunks, &w);
+    char *path = g_strdup_printf("/proc/self/fd/%d", fds[0]);
+    int n_lent;
+    char *got = read_as(path, 1024, true, 1000, &n_lent);
+    g_thread_join(t);
+    close(fds[0]);
+    cr_assert_gt(n_lent, 0);
+    char **lines = g_strsplit(got, "|", -1);
+    unsigned long want = 0;
+    for (int c = 0; c < w.chunks; c++)
+        for (int i = 0; i < 1 + c % 5; i++) {
+            char *line = chunk_line(c, want + 1);
+            char *exp = g_strdup_printf("none@%lu:%s", want + 1, line);
+            g_free(line);
+            cr_assert_not_null(lines[want], "line %lu missing", want + 1);
+            cr_assert_str_eq(lines[want], exp);
+            g_free(exp);
+            want++;
+        }
+    cr_assert_null(lines[want]);
+    g_strfreev(lines);
+    g_free(got);
+    g_free(path);
 }
 
 static void write_gz(const char *path, const char *text, size_t cut)
