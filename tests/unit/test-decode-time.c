@@ -62,6 +62,50 @@ Test(decode_time, iso_refused)
     }
 }
 
+/* The parse of a timestamp whose minute the thread parsed last (the cached minute, and for
+ * "...:SS.mmmZ" a fast path of its own) answers as the parse of one whose minute is new:
+ * every seconds-and-fraction tail, valid or not, is parsed both ways. */
+static bool parse_with_minute(const char *minute_of, const char *s, int64_t *ms)
+{
+    int64_t warm;
+    (void)vg_time_parse_iso8601(minute_of, strlen(minute_of), &warm);
+    return vg_time_parse_iso8601(s, strlen(s), ms);
+}
+
+Test(decode_time, cached_minute_parses_as_a_new_one)
+{
+    static const char *tails[] = {":00.000Z", ":59.999Z", ":60.000Z",  ":61.000Z", ":05.123z",
+                                  ":05.123",  ":05.12Z",  ":05.1234Z", ":5a.123Z", ":05.1a3Z",
+                                  ":05.12/Z", ":/5.123Z", ":05:123Z",  ":05.123X", ":05.123+01:00",
+                                  ":05Z",     ":05,123Z", "Z",         "",         ":05.123Z ",
+                                  ":9:.000Z", ":96.000Z"};
+    GRand *r = g_rand_new_with_seed(5);
+    int fast_ok = 0;
+    for (int round = 0; round < 2000; round++) {
+        char s[64];
+        const char *tail = tails[round % G_N_ELEMENTS(tails)];
+        if (round >= (int)G_N_ELEMENTS(tails)) { /* random seconds and milliseconds */
+            g_snprintf(s, sizeof s, "2026-03-02T10:17:%02d.%03dZ", g_rand_int_range(r, 0, 62),
+                       g_rand_int_range(r, 0, 1000));
+        } else {
+            g_snprintf(s, sizeof s, "2026-03-02T10:17%s", tail);
+        }
+        int64_t cached = -1, fresh = -1;
+        bool ok_cached = parse_with_minute("2026-03-02T10:17:00Z", s, &cached);
+        bool ok_fresh = parse_with_minute("2026-03-03T11:18:00Z", s, &fresh);
+        cr_assert_eq(ok_cached, ok_fresh, "%s: %d with the minute cached, %d without", s, ok_cached,
+                     ok_fresh);
+        if (ok_cached)
+            cr_assert_eq(cached, fresh, "%s: %lld, %lld", s, (long long)cached, (long long)fresh);
+        fast_ok += ok_cached && strlen(s) == 24;
+    }
+    g_rand_free(r);
+    cr_assert_gt(fast_ok, 1500);
+    int64_t ms;
+    cr_assert(parse_with_minute("2026-03-02T10:17:00Z", "2026-03-02T10:17:05.123Z", &ms));
+    cr_assert_eq(ms, T0 + 17 * 60000 + 5123);
+}
+
 Test(decode_time, clf)
 {
     int64_t ms;
