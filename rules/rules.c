@@ -407,7 +407,7 @@ static void on_match(MatchCtx *mc, const VgRuleMatch *m)
     if (!trace && !alerts)
         return; /* most matches: a correlation's base rule, or an informational one */
     /* the identifiers that matched name what the match was; found now, for this match only */
-    const char *const *names;
+    const char *const *names = NULL;
     int n_names =
         vg_rule_set_selections(mc->r->set, mc->r->scratch, m->rule, ev, ctx->arena, &names);
     if (trace)
