@@ -6,21 +6,21 @@
  * (concatenated members too), and a stream that ends early or is corrupt becomes one
  * VG_BAD_GZIP line instead of a silent short read.
  *
- * Splitting: a 1 MiB line buffer (plain text is read straight into it, gzip inflated into
- * it); complete lines are copied once into the caller's batch. What is not split yet stays
- * where it is until the buffer is three-quarters full, then moves to its front (moving it
- * after every batch copied most of the buffer again for each). A line longer than the
- * limit is passed on truncated and flagged VG_BAD_TOO_LONG, and the rest of it skipped.
+ * Splitting: bytes are read (or inflated) straight into the caller's batch buffer, and its
+ * lines are split where they are: no line is copied. What a call reads beyond its last
+ * line (the start of the next line, rarely a few more lines) is carried to the next call,
+ * which puts it at the front of the next batch. Each read asks for about what the lines
+ * still wanted take (their mean length so far), so the carry stays near one line. A batch
+ * never moves its lines, so when its buffer is full it goes out as it is (shorter). A line
+ * longer than the limit is passed on truncated and flagged VG_BAD_TOO_LONG, and the rest of
+ * it skipped.
  *
- * Lending: when the batch allows it (may_borrow: `vigil replay` on one thread, which is
- * done with a batch before it asks for the next), plain text is not copied at all: the
- * batch's lines point into the line buffer, which then must not change until the next
- * call. So while a batch holds lent lines, the buffer is neither moved to its front nor
- * started again at 0; when it would have to be, the batch goes out as it is (shorter).
- * The copy was 96 instructions per canonical JSON line and wrote every line a second time;
- * without it, a one-core replay was 1.034 times as fast on canonical JSON and 1.015 on
- * nginx combined (16 and 8 alternating rounds, 2026-11-25). The parallel pipeline copies:
- * its batches wait in the ring while the next one is read.
+ * Copying each line from a buffer of our own into the batch was 96 instructions per
+ * canonical JSON line and wrote every line a second time, in the parallel pipeline into a
+ * slot the other core read last (3.5 % of a two-worker replay). Without the copy, two
+ * workers were 1.046 and 1.060 times as fast on canonical JSON (two sets of 12 alternating
+ * rounds) and 1.033 on nginx combined (8); one core 1.034 and 1.015 (16 and 8 rounds, with
+ * lines lent from our buffer, which this replaced: 1.004–1.030 more), 2026-11-25.
  *
  * Follow mode (tail -F): at the end of the file we answer VG_EAGAIN; on each call we check
  * whether the path now names another file (rotation by rename: we finish the old one,
@@ -34,7 +34,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define READ_BUF (1u << 20)
+#define READ_BUF (1u << 20) /* a batch buffer's room for text at least */
+#define MIN_READ (4u * 1024)
 #define RAW_BUF  (256u * 1024)
 
 typedef enum { MODE_UNKNOWN, MODE_PLAIN, MODE_GZIP } Mode;
@@ -51,13 +52,18 @@ typedef struct {
     bool member_done;   /* the last gzip member ended cleanly */
     unsigned char *raw; /* compressed bytes not yet inflated */
     size_t raw_len;
-    char *buf;
-    size_t off, len;   /* buf[off .. len) is not split yet */
-    bool skipping;     /* inside the rest of an over-long line */
-    bool eof;          /* the stream reported its end */
-    uint64_t line_no;  /* lines handed out so far */
-    uint64_t raw_read; /* bytes read from the file, for progress and truncation checks */
-    uint64_t size;     /* file size at open (0 for stdin) */
+    char *buf;       /* during a call: the batch's buffer (lines are read into it) */
+    size_t cap;      /* its room for text (without the padding) */
+    size_t off, len; /* buf[off .. len) is not split yet */
+    char *carry;     /* between calls: what was read past the last line handed out */
+    size_t carry_len, carry_cap;
+    uint64_t split_bytes, split_lines; /* for the mean line length */
+    bool skipping;                     /* inside the rest of an over-long line */
+    bool eof;                          /* the stream reported its end */
+    const char *bad_gzip; /* why the gzip stream broke off, until its line is handed out */
+    uint64_t line_no;     /* lines handed out so far */
+    uint64_t raw_read;    /* bytes read from the file, for progress and truncation checks */
+    uint64_t size;        /* file size at open (0 for stdin) */
     dev_t dev;
     ino_t ino;
 } FileCollector;
@@ -108,28 +114,23 @@ static ssize_t read_raw(FileCollector *c)
     return n;
 }
 
-/* Whether fill() will move what is not split yet to the front of buf first. */
-static bool will_move(const FileCollector *c)
+/* Bytes the next read should ask for: what the lines b still wants take, at the mean line
+ * length so far, and one line more. */
+static size_t want(const FileCollector *c, const VgLineBatch *b)
 {
-    return c->off && READ_BUF - c->len < READ_BUF / 4;
+    uint64_t mean = c->split_lines ? c->split_bytes / c->split_lines + 1 : 512;
+    uint64_t w = mean * (b->max_lines - b->n + 1);
+    return w < MIN_READ ? MIN_READ : w > READ_BUF ? READ_BUF : (size_t)w;
 }
 
-/* Whether b holds lines lent from buf (which must then stay as it is). */
-static bool lent(const FileCollector *c, const VgLineBatch *b)
+/* Moves up to `ask` decoded bytes into buf. Returns the number of bytes added (0: nothing
+ * available now, or no room), -1 on a read error, -2 on corrupt or truncated gzip data (msg
+ * set). */
+static ssize_t fill(FileCollector *c, size_t ask, const char **msg)
 {
-    return b->n && b->text == c->buf;
-}
-
-/* Moves decoded bytes into buf. Returns the number of bytes added (0: nothing available
- * now), -1 on a read error, -2 on corrupt or truncated gzip data (msg set). */
-static ssize_t fill(FileCollector *c, const char **msg)
-{
-    if (will_move(c)) {
-        memmove(c->buf, c->buf + c->off, c->len - c->off);
-        c->len -= c->off;
-        c->off = 0;
-    }
-    size_t space = READ_BUF - c->len;
+    size_t space = c->cap - c->len < ask ? c->cap - c->len : ask;
+    if (space == 0)
+        return 0;
     if (c->mode == MODE_UNKNOWN) {
         while (c->raw_len < 2) {
             ssize_t n = read_raw(c);
@@ -216,16 +217,13 @@ static ssize_t fill(FileCollector *c, const char **msg)
     }
 }
 
-/* Hands the line buf[start .. start + len) to b: lent when b allows it and the text is
- * plain, else copied (a gzip stream's batch may end with its error line, which is not in
- * buf, and a batch's lines are all lent or all copied). */
+/* Hands the line buf[start .. start + len) to b, where it already is. */
 static void emit(FileCollector *c, VgLineBatch *b, size_t start, size_t len, VgBadReason bad)
 {
     c->line_no++;
-    if (b->may_borrow && c->mode == MODE_PLAIN)
-        vg_line_batch_lend(b, c->buf, start, len, c->line_no, -1, bad);
-    else
-        vg_line_batch_add(b, c->buf + start, len, c->line_no, -1, bad);
+    c->split_bytes += len + 1;
+    c->split_lines++;
+    vg_line_batch_claim(b, start, len, c->line_no, -1, bad);
 }
 
 /* Emits complete lines from buf into b; keeps the partial tail. */
@@ -267,8 +265,8 @@ static void split(FileCollector *c, VgLineBatch *b, bool final)
         start = nl ? end + 1 : c->len;
     }
     c->off = start;
-    if (c->off == c->len && !lent(c, b))
-        c->off = c->len = 0;
+    if (c->off == c->len && !b->n) /* nothing of this batch in buf: start again at its front */
+        c->off = c->len = b->len;
 }
 
 /* In follow mode: has the path been rotated away or truncated? */
@@ -284,28 +282,54 @@ static bool rotated(FileCollector *c)
     return false;
 }
 
-static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
+/* Lines into b, read into b's own buffer (see the header). */
+/* Appends the VG_BAD_GZIP line of a stream that broke off (c->bad_gzip), after the lines
+ * read. */
+static void flag_bad_gzip(FileCollector *c, VgLineBatch *b)
 {
-    FileCollector *c = (FileCollector *)base;
-    b->source = c->name;
-    b->partition = -1;
+    b->len = c->len;
+    c->line_no++;
+    vg_line_batch_add(b, c->bad_gzip, strlen(c->bad_gzip), c->line_no, -1, VG_BAD_GZIP);
+    c->bad_gzip = NULL;
+    c->buf = b->buf; /* the line may have grown it */
+    c->cap = b->cap - VG_LINE_PADDING;
+    c->off = c->len = b->len;
+}
+
+static int next_lines(FileCollector *c, VgLineBatch *b, GError **err)
+{
+    if (c->bad_gzip) { /* left over from the last call, whose batch was full */
+        flag_bad_gzip(c, b);
+        if (!c->conf.follow)
+            return VG_OK;
+    }
     for (;;) {
         split(c, b, false);
-        if (b->n >= b->max_lines || (lent(c, b) && will_move(c)))
+        if (b->n >= b->max_lines)
             return VG_OK;
+        if (c->cap - c->len < MIN_READ) {
+            if (b->n) /* the buffer is full: the batch goes out shorter */
+                return VG_OK;
+            /* nothing of this batch in buf: what is not split yet moves to its front */
+            memmove(c->buf + b->len, c->buf + c->off, c->len - c->off);
+            c->len -= c->off - b->len;
+            c->off = b->len;
+        }
         if (c->fd < 0 && !open_fd(c, err))
             return b->n ? VG_OK : VG_EIO;
         const char *msg = NULL;
-        ssize_t n = c->eof ? 0 : fill(c, &msg);
+        ssize_t n = c->eof ? 0 : fill(c, want(c, b), &msg);
         if (n > 0)
             continue;
         if (n == -2) {
-            /* corrupt or truncated compressed data: keep what was read, flag it once */
+            /* corrupt or truncated compressed data: keep what was read, flag it once (in the
+             * next batch if the last line read filled this one) */
             split(c, b, true);
-            c->line_no++;
-            vg_line_batch_add(b, msg, strlen(msg), c->line_no, -1, VG_BAD_GZIP);
             c->eof = true;
-            c->off = c->len = 0;
+            c->bad_gzip = msg;
+            if (b->n >= b->max_lines)
+                return VG_OK;
+            flag_bad_gzip(c, b);
             if (!c->conf.follow)
                 return VG_OK;
         } else if (n == -1) {
@@ -321,13 +345,39 @@ static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
         if (rotated(c)) {
             split(c, b, true);
             close_fd(c);
-            c->off = c->len = 0;
             if (b->n)
                 return VG_OK;
             continue;
         }
         return b->n ? VG_OK : VG_EAGAIN;
     }
+}
+
+static int file_next(VgCollector *base, VgLineBatch *b, GError **err)
+{
+    FileCollector *c = (FileCollector *)base;
+    b->source = c->name;
+    b->partition = -1;
+    /* what the last call read past its last line goes to the front of this batch */
+    vg_line_batch_reserve(b, READ_BUF);
+    c->buf = b->buf;
+    c->cap = b->cap - VG_LINE_PADDING;
+    c->off = b->len;
+    memcpy(c->buf + c->off, c->carry, c->carry_len);
+    c->len = c->off + c->carry_len;
+    c->carry_len = 0;
+    int rc = next_lines(c, b, err);
+    /* b keeps the bytes of its lines; what is not split yet waits for the next call */
+    size_t rest = c->len - c->off;
+    if (rest > c->carry_cap) {
+        c->carry_cap = MAX(rest, 2 * c->carry_cap);
+        c->carry = g_realloc(c->carry, c->carry_cap);
+    }
+    memcpy(c->carry, c->buf + c->off, rest);
+    c->carry_len = rest;
+    b->len = c->off;
+    c->buf = NULL;
+    return rc;
 }
 
 static void file_progress(VgCollector *base, uint64_t *done, uint64_t *total)
@@ -344,7 +394,7 @@ static void file_close(VgCollector *base)
         return;
     close_fd(c);
     g_free(c->raw);
-    g_free(c->buf);
+    g_free(c->carry);
     g_free(c->path);
     g_free(c->name);
     g_free(c);
@@ -370,8 +420,9 @@ VgCollector *vg_file_collector_open(const char *path, const VgFileCollectorConf 
     c->path = is_stdin ? NULL : g_strdup(path);
     c->name = g_strdup(is_stdin ? "-" : path);
     c->fd = -1;
-    c->buf = g_malloc(READ_BUF + VG_LINE_PADDING); /* lent lines have padding too */
     c->raw = g_malloc(RAW_BUF);
+    c->carry_cap = MIN_READ;
+    c->carry = g_malloc(c->carry_cap);
     if (!open_fd(c, err))
         goto fail;
     return &c->base;

@@ -245,9 +245,6 @@ int vg_cli_feed_files(VgPipeline *p, char **files, const VgSettings *s, bool qui
 {
     OneThread o = {.p = p, .stop = stop};
     vg_line_batch_init(&o.b, (uint32_t)s->engine.batch_lines, 1 << 20);
-    /* each batch is judged before the next is read, and a collector is closed after a call
-     * that gave no lines (VG_EOF, VG_EIO): its lines may be lent */
-    o.b.may_borrow = true;
     VgCliLineSink sink = {&o, one_batch, one_submit, one_events};
     int rc = vg_cli_read_files(files, s, &sink, quiet, stop, err);
     vg_line_batch_free(&o.b);

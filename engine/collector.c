@@ -18,28 +18,33 @@ void vg_line_batch_init(VgLineBatch *b, uint32_t max_lines, size_t buf_bytes)
     b->max_lines = max_lines ? max_lines : 1024;
     b->cap = buf_bytes + VG_LINE_PADDING;
     b->buf = g_malloc(b->cap);
-    b->text = b->buf;
     b->lines = g_new(VgLineRef, b->max_lines);
     b->partition = -1;
 }
 
 void vg_line_batch_clear(VgLineBatch *b)
 {
-    b->text = b->buf;
     b->len = 0;
     b->n = 0;
+}
+
+void vg_line_batch_reserve(VgLineBatch *b, size_t n)
+{
+    if (n + VG_LINE_PADDING > b->cap) {
+        b->cap = n + VG_LINE_PADDING;
+        b->buf = g_realloc(b->buf, b->cap);
+    }
 }
 
 void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no, int64_t offset,
                        VgBadReason bad)
 {
-    g_assert(b->n < b->max_lines && b->text == b->buf);
+    g_assert(b->n < b->max_lines);
     if (b->len + len + 1 + VG_LINE_PADDING > b->cap) {
         size_t cap = b->cap * 2;
         while (b->len + len + 1 + VG_LINE_PADDING > cap)
             cap *= 2;
         b->buf = g_realloc(b->buf, cap);
-        b->text = b->buf;
         b->cap = cap;
     }
     memcpy(b->buf + b->len, p, len);
@@ -48,12 +53,11 @@ void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_
     b->len += len + 1;
 }
 
-void vg_line_batch_lend(VgLineBatch *b, const char *base, size_t off, size_t len, uint64_t line_no,
-                        int64_t offset, VgBadReason bad)
+void vg_line_batch_claim(VgLineBatch *b, size_t off, size_t len, uint64_t line_no, int64_t offset,
+                         VgBadReason bad)
 {
-    g_assert(b->may_borrow && b->n < b->max_lines && (b->n == 0 || b->text == base));
-    g_assert(off + len <= UINT32_MAX);
-    b->text = base;
+    g_assert(b->n < b->max_lines && off + len + VG_LINE_PADDING <= b->cap &&
+             off + len <= UINT32_MAX);
     b->lines[b->n++] = (VgLineRef){(uint32_t)off, (uint32_t)len, (uint8_t)bad, line_no, offset};
 }
 

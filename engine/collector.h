@@ -19,16 +19,10 @@ typedef struct {
 } VgLineRef;
 
 typedef struct {
-    /* Where the lines are: buf (copied there), or a collector's own buffer when it lent
-     * them (vg_line_batch_lend). */
-    const char *text;
-    char *buf; /* copied lines; cap always leaves VG_LINE_PADDING readable bytes past len */
+    char *buf; /* line bytes; cap always leaves VG_LINE_PADDING readable bytes past len */
     size_t len, cap;
     VgLineRef *lines;
     uint32_t n, max_lines;
-    /* Set by a caller that is done with the batch before it asks the collector for more
-     * lines or closes it: a collector may then lend it lines instead of copying them. */
-    bool may_borrow;
     const char *source; /* name of the source of these lines: path, "-", "kafka:topic/3" */
     int32_t partition;  /* -1 outside Kafka */
 } VgLineBatch;
@@ -36,21 +30,21 @@ typedef struct {
 /* The bytes of line l of b (l->len of them, and VG_LINE_PADDING readable bytes past). */
 static inline const char *vg_line_bytes(const VgLineBatch *b, const VgLineRef *l)
 {
-    return b->text + l->off;
+    return b->buf + l->off;
 }
 
 void vg_line_batch_init(VgLineBatch *b, uint32_t max_lines, size_t buf_bytes);
-/* Empties b (may_borrow, source and partition stay). */
+/* Empties b (source and partition stay). */
 void vg_line_batch_clear(VgLineBatch *b);
-/* Appends a line (copying it); grows the buffer if needed. Not in a batch of lent lines. */
+/* Grows buf so that it has room for n bytes of text (and the padding). */
+void vg_line_batch_reserve(VgLineBatch *b, size_t n);
+/* Appends a line (copying it); grows the buffer if needed. */
 void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_no, int64_t offset,
                        VgBadReason bad);
-/* Appends the line base[off .. off + len) without copying it (b->may_borrow): its bytes
- * must stay as they are, with VG_LINE_PADDING readable bytes past them, until the caller
- * asks the collector for more or closes it. All lines of a batch are lent from one base,
- * or all copied. */
-void vg_line_batch_lend(VgLineBatch *b, const char *base, size_t off, size_t len, uint64_t line_no,
-                        int64_t offset, VgBadReason bad);
+/* Appends the line buf[off .. off + len) that a collector read into buf itself; it sets len
+ * past its lines before it returns the batch. */
+void vg_line_batch_claim(VgLineBatch *b, size_t off, size_t len, uint64_t line_no, int64_t offset,
+                         VgBadReason bad);
 void vg_line_batch_free(VgLineBatch *b);
 
 typedef struct VgCollector VgCollector;
