@@ -265,8 +265,6 @@ static void split(FileCollector *c, VgLineBatch *b, bool final)
         start = nl ? end + 1 : c->len;
     }
     c->off = start;
-    if (c->off == c->len && !b->n) /* nothing of this batch in buf: start again at its front */
-        c->off = c->len = b->len;
 }
 
 /* In follow mode: has the path been rotated away or truncated? */
@@ -282,7 +280,6 @@ static bool rotated(FileCollector *c)
     return false;
 }
 
-/* Lines into b, read into b's own buffer (see the header). */
 /* Appends the VG_BAD_GZIP line of a stream that broke off (c->bad_gzip), after the lines
  * read. */
 static void flag_bad_gzip(FileCollector *c, VgLineBatch *b)
@@ -296,6 +293,7 @@ static void flag_bad_gzip(FileCollector *c, VgLineBatch *b)
     c->off = c->len = b->len;
 }
 
+/* Lines into b, read into b's own buffer (see the header). */
 static int next_lines(FileCollector *c, VgLineBatch *b, GError **err)
 {
     if (c->bad_gzip) { /* left over from the last call, whose batch was full */
@@ -310,7 +308,8 @@ static int next_lines(FileCollector *c, VgLineBatch *b, GError **err)
         if (c->cap - c->len < MIN_READ) {
             if (b->n) /* the buffer is full: the batch goes out shorter */
                 return VG_OK;
-            /* nothing of this batch in buf: what is not split yet moves to its front */
+            /* no line of this batch in buf (only blank or skipped bytes before what is not
+             * split yet): that moves to the front */
             memmove(c->buf + b->len, c->buf + c->off, c->len - c->off);
             c->len -= c->off - b->len;
             c->off = b->len;

@@ -40,13 +40,9 @@ void vg_line_batch_add(VgLineBatch *b, const char *p, size_t len, uint64_t line_
                        VgBadReason bad)
 {
     g_assert(b->n < b->max_lines);
-    if (b->len + len + 1 + VG_LINE_PADDING > b->cap) {
-        size_t cap = b->cap * 2;
-        while (b->len + len + 1 + VG_LINE_PADDING > cap)
-            cap *= 2;
-        b->buf = g_realloc(b->buf, cap);
-        b->cap = cap;
-    }
+    size_t need = b->len + len + 1;
+    if (need + VG_LINE_PADDING > b->cap) /* at least doubled, so appends stay amortised */
+        vg_line_batch_reserve(b, MAX(need, 2 * b->cap));
     memcpy(b->buf + b->len, p, len);
     b->buf[b->len + len] = '\n'; /* lines stay newline-separated, like the input */
     b->lines[b->n++] = (VgLineRef){(uint32_t)b->len, (uint32_t)len, (uint8_t)bad, line_no, offset};

@@ -162,9 +162,9 @@ static gpointer write_chunks(gpointer data)
     return NULL;
 }
 
-/* A pipe hands over what was written, so a read often ends exactly at a line's end and
- * every line before it is split: the collector must not start its buffer again at 0 then
- * while the batch holds lines there (the next read would write over them). */
+/* A pipe hands over what was written, so a read often ends exactly at a line's end, with
+ * every line before it split: the next read must go after the batch's lines, not over
+ * them. */
 Test(file_collector, lines_stay_whole_when_a_pipe_ends_reads_at_newlines)
 {
     int fds[2];
@@ -273,6 +273,24 @@ Test(file_collector, long_lines_fill_the_buffer_before_the_batch)
     g_free(got);
     g_string_free(t, TRUE);
     g_string_free(want, TRUE);
+    g_free(p);
+}
+
+/* More blank lines than a batch's buffer holds, before the first line: the bytes they
+ * took are given back (what is not split yet moves to the front) rather than the buffer
+ * filling up with no line in it. */
+Test(file_collector, blank_lines_longer_than_the_buffer)
+{
+    char *p = path_of("blank.log");
+    GString *t = g_string_new(NULL);
+    for (int i = 0; i < 700000; i++)
+        g_string_append(t, i % 3 ? "\n" : " \t\n");
+    g_string_append(t, "first\nsecond\n");
+    cr_assert(g_file_set_contents(p, t->str, (gssize)t->len, NULL));
+    char *got = read_all(p, 1024);
+    cr_assert_str_eq(got, "none@700001:first|none@700002:second");
+    g_free(got);
+    g_string_free(t, TRUE);
     g_free(p);
 }
 
